@@ -1,0 +1,141 @@
+-- ims_crawler: roles, privileges and row level security. Runs last.
+--
+-- Roles are cluster-wide and outlive DROP EXTENSION. They are created NOLOGIN
+-- and marked with a comment. A role of the same name that exists without the
+-- mark (or with login, superuser or other attributes) was not made by this
+-- extension: installation stops rather than hand it any rights.
+DO $roles$
+DECLARE
+    r       text;
+    marker  constant text := 'ims_crawler group role (created by CREATE EXTENSION ims_crawler)';
+    bad     text;
+BEGIN
+    FOREACH r IN ARRAY ARRAY['ims_admin', 'ims_user', 'ims_readonly', 'ims_app'] LOOP
+        IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = r) THEN
+            EXECUTE pg_catalog.format('CREATE ROLE %I NOLOGIN', r);
+            EXECUTE pg_catalog.format('COMMENT ON ROLE %I IS %L', r, marker);
+        ELSE
+            SELECT CASE
+                     WHEN pg_catalog.shobj_description(a.oid, 'pg_authid') IS DISTINCT FROM marker
+                       THEN 'it was not created by ims_crawler'
+                     WHEN a.rolcanlogin OR a.rolsuper OR a.rolcreaterole OR a.rolcreatedb
+                          OR a.rolreplication OR a.rolbypassrls
+                       THEN 'it has attributes a group role must not have'
+                   END
+              INTO bad
+              FROM pg_catalog.pg_roles a WHERE a.rolname = r;
+            IF bad IS NOT NULL THEN
+                RAISE EXCEPTION 'role "%" already exists and % ', r, bad
+                    USING ERRCODE = 'duplicate_object',
+                          HINT = 'Drop or rename that role (or make it NOLOGIN, plain, and COMMENT ON ROLE it '
+                                 'with the ims_crawler marker if it is really ours), then CREATE EXTENSION again.';
+            END IF;
+        END IF;
+    END LOOP;
+END
+$roles$;
+
+-- The crawler's pooled login is granted ims_app: it acts as an ims_user
+-- for whoever it asserts with ims.set_current_user().
+GRANT ims_user TO ims_app;
+
+-- Privileges. Nothing in the schema is granted to PUBLIC.
+REVOKE ALL ON ALL TABLES IN SCHEMA ims FROM PUBLIC;
+REVOKE ALL ON ALL SEQUENCES IN SCHEMA ims FROM PUBLIC;
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA ims FROM PUBLIC;
+GRANT USAGE ON SCHEMA ims TO ims_admin, ims_user, ims_readonly, ims_app;
+
+GRANT ALL ON ALL TABLES IN SCHEMA ims TO ims_admin;
+GRANT ALL ON ALL SEQUENCES IN SCHEMA ims TO ims_admin;
+GRANT SELECT ON ALL TABLES IN SCHEMA ims TO ims_readonly;
+
+-- ims_user: reads the shared issue corpus; reads and writes its own
+-- sessions, links, errors and searches; reads its own analytics and audit rows.
+GRANT SELECT ON ims.issues, ims.issue_comments, ims.issue_history, ims.attachments TO ims_user;
+GRANT SELECT ON ims.users, ims.analytics_daily, ims.analytics_monthly, ims.audit_log TO ims_user;
+GRANT UPDATE (email, display_name, preferences) ON ims.users TO ims_user;
+GRANT SELECT, INSERT, UPDATE, DELETE
+   ON ims.crawl_sessions, ims.session_issues, ims.session_errors, ims.search_queries TO ims_user;
+GRANT USAGE ON SEQUENCE ims.crawl_sessions_session_id_seq, ims.session_issues_session_issue_id_seq,
+                        ims.session_errors_error_id_seq, ims.search_queries_query_id_seq TO ims_user;
+GRANT SELECT ON ims.v_user_dashboard, ims.v_session_detail, ims.v_issue_search,
+                ims.v_product_statistics, ims.v_recent_errors TO ims_user;
+-- Materialized views bypass row level security: never granted to ims_user.
+
+-- Row level security, enabled and forced (table owners are filtered too).
+-- Policies compare with (SELECT ims.current_user_id()) so the identity is
+-- computed once per query, not once per row.
+DO $rls$
+DECLARE
+    t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['users', 'crawl_sessions', 'session_issues', 'session_errors',
+                             'search_queries', 'analytics_daily', 'analytics_monthly', 'audit_log'] LOOP
+        EXECUTE pg_catalog.format('ALTER TABLE ims.%I ENABLE ROW LEVEL SECURITY', t);
+        EXECUTE pg_catalog.format('ALTER TABLE ims.%I FORCE ROW LEVEL SECURITY', t);
+        EXECUTE pg_catalog.format(
+            'CREATE POLICY admin_all ON ims.%I TO ims_admin USING (true) WITH CHECK (true)', t);
+        EXECUTE pg_catalog.format(
+            'CREATE POLICY readonly_select ON ims.%I FOR SELECT TO ims_readonly USING (true)', t);
+    END LOOP;
+    -- Rows an ims_user reads, and writes where it has the privilege.
+    FOREACH t IN ARRAY ARRAY['crawl_sessions', 'session_issues', 'session_errors', 'search_queries'] LOOP
+        EXECUTE pg_catalog.format(
+            'CREATE POLICY user_own ON ims.%I TO ims_user '
+            'USING (user_id = (SELECT ims.current_user_id())) '
+            'WITH CHECK (user_id = (SELECT ims.current_user_id()))', t);
+    END LOOP;
+    FOREACH t IN ARRAY ARRAY['users', 'analytics_daily', 'analytics_monthly', 'audit_log'] LOOP
+        EXECUTE pg_catalog.format(
+            'CREATE POLICY user_own_select ON ims.%I FOR SELECT TO ims_user '
+            'USING (user_id = (SELECT ims.current_user_id()))', t);
+    END LOOP;
+END
+$rls$;
+CREATE POLICY user_own_update ON ims.users FOR UPDATE TO ims_user
+    USING (user_id = (SELECT ims.current_user_id()))
+    WITH CHECK (user_id = (SELECT ims.current_user_id()));
+
+-- Functions: EXECUTE only for the roles that need each one.
+GRANT EXECUTE ON FUNCTION ims.current_user_id() TO ims_admin, ims_user, ims_readonly, ims_app;
+GRANT EXECUTE ON FUNCTION ims.set_current_user(bigint) TO ims_admin, ims_app;
+GRANT EXECUTE ON FUNCTION ims.ensure_partitions(integer) TO ims_admin;
+GRANT EXECUTE ON FUNCTION ims.refresh_materialized_views() TO ims_admin;
+GRANT EXECUTE ON FUNCTION ims.secure_partitions() TO ims_admin;
+
+-- pg_dump keeps the data of extension tables only when they are marked.
+SELECT pg_catalog.pg_extension_config_dump('ims.users', '');
+SELECT pg_catalog.pg_extension_config_dump('ims.crawl_sessions_default', '');
+SELECT pg_catalog.pg_extension_config_dump('ims.issues', '');
+SELECT pg_catalog.pg_extension_config_dump('ims.session_issues', '');
+SELECT pg_catalog.pg_extension_config_dump('ims.issue_comments', '');
+SELECT pg_catalog.pg_extension_config_dump('ims.issue_history', '');
+SELECT pg_catalog.pg_extension_config_dump('ims.attachments', '');
+SELECT pg_catalog.pg_extension_config_dump('ims.search_queries', '');
+SELECT pg_catalog.pg_extension_config_dump('ims.session_errors', '');
+SELECT pg_catalog.pg_extension_config_dump('ims.analytics_daily', '');
+SELECT pg_catalog.pg_extension_config_dump('ims.analytics_monthly', '');
+SELECT pg_catalog.pg_extension_config_dump('ims.audit_log', '');
+SELECT pg_catalog.pg_extension_config_dump('ims.maintenance_runs', '');
+SELECT pg_catalog.pg_extension_config_dump('ims.crawl_sessions_session_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('ims.users_user_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('ims.issues_issue_pk_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('ims.session_issues_session_issue_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('ims.issue_comments_comment_pk_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('ims.issue_history_history_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('ims.attachments_attachment_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('ims.search_queries_query_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('ims.session_errors_error_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('ims.analytics_daily_stat_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('ims.analytics_monthly_stat_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('ims.audit_log_log_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('ims.maintenance_runs_run_id_seq', '');
+
+-- Monthly partitions for now and the next three months, secured. Skipped
+-- while pg_restore (or a pg_dump script, both of which run with
+-- row_security = off) recreates the extension: the dump brings its own
+-- partitions, and creating them here would collide with it.
+SELECT CASE WHEN pg_catalog.current_setting('row_security') = 'off'
+            THEN ims.secure_partitions()
+            ELSE (SELECT pg_catalog.count(*) FROM ims.ensure_partitions(3))
+       END;

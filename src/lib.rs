@@ -1,0 +1,48 @@
+//! ims_crawler: store, track and search crawled issue-management-system data.
+//!
+//! The schema is hand-written SQL in `sql/` (loaded below, in order); the
+//! functions a crawler, a support engineer and cron call are Rust, one
+//! module per capability.
+
+use pgrx::prelude::*;
+
+::pgrx::pg_module_magic!(name, version);
+
+pub mod errors;
+pub mod identity;
+pub mod maintenance;
+pub mod partitions;
+pub mod views;
+
+extension_sql_file!("../sql/schema.sql", name = "schema", bootstrap);
+extension_sql_file!("../sql/indexes.sql", name = "indexes", requires = ["schema"]);
+extension_sql_file!("../sql/triggers.sql", name = "triggers", requires = ["indexes"]);
+extension_sql_file!("../sql/views.sql", name = "views", requires = ["triggers"]);
+extension_sql_file!("../sql/security.sql", name = "security", finalize);
+
+#[cfg(any(test, feature = "pg_test"))]
+#[pg_schema]
+mod tests {
+    use pgrx::prelude::*;
+
+    #[pg_test]
+    fn install_creates_twelve_tables() {
+        let n = Spi::get_one::<i64>(
+            "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname = 'ims' AND c.relkind IN ('r','p') AND NOT c.relispartition \
+               AND c.relname <> 'maintenance_runs'",
+        );
+        assert_eq!(n, Ok(Some(12)));
+    }
+}
+
+/// Required by `cargo pgrx test`.
+#[cfg(test)]
+pub mod pg_test {
+    pub fn setup(_options: Vec<&str>) {}
+
+    #[must_use]
+    pub fn postgresql_conf_options() -> Vec<&'static str> {
+        vec![]
+    }
+}

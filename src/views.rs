@@ -1,0 +1,27 @@
+//! Materialized view maintenance.
+
+use pgrx::prelude::*;
+
+use crate::errors::SpiOk;
+
+/// The materialized views, in refresh order.
+pub const MATERIALIZED_VIEWS: [&str; 2] = ["ims.mv_weekly_issue_trends", "ims.mv_product_stats"];
+
+/// Refresh both materialized views: CONCURRENTLY (readers are not blocked)
+/// when the view is already populated, plainly otherwise. Records each
+/// refresh in `ims.maintenance_runs`.
+#[pg_extern(volatile, parallel_unsafe, security_definer)]
+#[search_path(pg_catalog, pg_temp)]
+pub fn refresh_materialized_views() {
+    for mv in MATERIALIZED_VIEWS {
+        let populated = Spi::get_one::<bool>(&format!(
+            "SELECT relispopulated FROM pg_catalog.pg_class WHERE oid = '{mv}'::pg_catalog.regclass"
+        ))
+        .spi_ok("checking a materialized view")
+        .unwrap_or(false);
+        let how = if populated { "CONCURRENTLY " } else { "" };
+        ereport!(NOTICE, PgSqlErrorCode::ERRCODE_SUCCESSFUL_COMPLETION, format!("refreshing {mv}"));
+        Spi::run(&format!("REFRESH MATERIALIZED VIEW {how}{mv}")).spi_ok("refreshing a materialized view");
+        crate::maintenance::record_run(&format!("refresh {mv}"), None);
+    }
+}
