@@ -74,3 +74,9 @@ CREATE INDEX idx_audit_log_table_record ON ims.audit_log (table_name, record_id)
 CREATE INDEX idx_audit_log_logged_at ON ims.audit_log USING brin (logged_at);        -- time-range scans, retention
 
 CREATE INDEX idx_maintenance_runs_task_ran ON ims.maintenance_runs (task, ran_at DESC); -- last run of each task
+
+-- Whole-month retention and daily aggregation select by session start time.
+CREATE INDEX idx_session_issues_session_started ON ims.session_issues (session_started_at);
+CREATE INDEX idx_session_errors_session_started ON ims.session_errors (session_started_at);
+CREATE INDEX idx_attachments_session_started ON ims.attachments (session_started_at) WHERE session_started_at IS NOT NULL;
+CREATE INDEX idx_search_queries_session_started ON ims.search_queries (session_started_at) WHERE session_started_at IS NOT NULL;

@@ -2,18 +2,9 @@
 -- Loaded first (bootstrap). Everything is schema-qualified: the extension
 -- script runs with search_path = ims, pg_temp, but nothing here relies on it.
 
--- CREATE EXTENSION creates the schema named in the control file but does
--- not make it a member; claim it (when it is still empty, i.e. we made it)
--- so DROP EXTENSION removes it too.
-DO $claim$
-BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class WHERE relnamespace = 'ims'::pg_catalog.regnamespace)
-       AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_proc WHERE pronamespace = 'ims'::pg_catalog.regnamespace)
-       AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_type WHERE typnamespace = 'ims'::pg_catalog.regnamespace) THEN
-        ALTER EXTENSION ims_crawler ADD SCHEMA ims;
-    END IF;
-END
-$claim$;
+-- CREATE EXTENSION creates the schema `ims` (named in the control file).
+-- PostgreSQL cannot make it a member of the extension that lives in it, so
+-- DROP EXTENSION leaves it behind, empty: DROP SCHEMA ims finishes the job.
 
 -- Session ids come from one sequence shared by every partition: a
 -- partitioned table cannot carry an identity column before PostgreSQL 17.

@@ -102,6 +102,15 @@ GRANT EXECUTE ON FUNCTION ims.set_current_user(bigint) TO ims_admin, ims_app;
 GRANT EXECUTE ON FUNCTION ims.ensure_partitions(integer) TO ims_admin;
 GRANT EXECUTE ON FUNCTION ims.refresh_materialized_views() TO ims_admin;
 GRANT EXECUTE ON FUNCTION ims.secure_partitions() TO ims_admin;
+GRANT EXECUTE ON FUNCTION ims.upsert_issue(jsonb, bigint), ims.upsert_issues(jsonb, bigint) TO ims_admin, ims_user;
+GRANT EXECUTE ON FUNCTION ims.start_session(text, text, jsonb, bigint),
+                          ims.finish_session(bigint, text, integer),
+                          ims.log_error(bigint, text, text, text, jsonb, text),
+                          ims.log_search(text, jsonb, text, double precision, integer, bigint, integer)
+   TO ims_admin, ims_user;
+GRANT EXECUTE ON FUNCTION ims.aggregate_daily_stats(date), ims.aggregate_monthly_stats(integer, integer) TO ims_admin;
+GRANT EXECUTE ON FUNCTION ims.get_user_stats(bigint) TO ims_admin, ims_user, ims_readonly;
+GRANT EXECUTE ON FUNCTION ims.delete_old_sessions(bigint, integer) TO ims_admin, ims_user;
 
 -- pg_dump keeps the data of extension tables only when they are marked.
 SELECT pg_catalog.pg_extension_config_dump('ims.users', '');

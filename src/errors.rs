@@ -16,7 +16,11 @@ pub fn raise(code: PgSqlErrorCode, message: impl Into<String>, hint: Option<&str
 
 /// 22023: an argument has a value the function does not accept.
 pub fn invalid_parameter(message: impl Into<String>) -> ! {
-    raise(PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE, message, None)
+    raise(
+        PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
+        message,
+        None,
+    )
 }
 
 /// 22004: a required argument is NULL.
@@ -30,7 +34,11 @@ pub fn null_argument(name: &str) -> ! {
 
 /// 42501: the caller may not do this.
 pub fn permission_denied(message: impl Into<String>) -> ! {
-    raise(PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE, message, None)
+    raise(
+        PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE,
+        message,
+        None,
+    )
 }
 
 /// Unwrap an SPI result; an SPI failure is an internal error, not user input.

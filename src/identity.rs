@@ -67,8 +67,9 @@ pub fn asserted_user_id() -> Option<i64> {
     ASSERTED.with(|a| {
         let a = a.borrow();
         let a = a.as_ref()?;
-        (a.session_user == session_user_oid() && token_setting().as_deref() == Some(a.token.as_str()))
-            .then_some(a.user_id)
+        (a.session_user == session_user_oid()
+            && token_setting().as_deref() == Some(a.token.as_str()))
+        .then_some(a.user_id)
     })
 }
 
@@ -97,7 +98,7 @@ pub fn login_is_admin() -> bool {
 pub fn current_user_id() -> Option<i64> {
     asserted_user_id().or_else(|| {
         Spi::get_one::<i64>(
-            "SELECT u.user_id FROM ims.users u WHERE u.db_role = session_user AND u.is_active",
+            "SELECT (SELECT u.user_id FROM ims.users u WHERE u.db_role = session_user AND u.is_active)",
         )
         .spi_ok("looking up the login's ims user")
     })
@@ -122,7 +123,7 @@ pub fn set_current_user(user_id: Option<i64>) {
         return;
     };
     let active = Spi::get_one_with_args::<bool>(
-        "SELECT u.is_active FROM ims.users u WHERE u.user_id = $1",
+        "SELECT (SELECT u.is_active FROM ims.users u WHERE u.user_id = $1)",
         &[user_id.into()],
     )
     .spi_ok("looking up the ims user");
@@ -138,6 +139,10 @@ pub fn set_current_user(user_id: Option<i64>) {
     )
     .spi_ok("storing the identity token");
     ASSERTED.with(|a| {
-        *a.borrow_mut() = Some(Asserted { user_id, token, session_user: session_user_oid() })
+        *a.borrow_mut() = Some(Asserted {
+            user_id,
+            token,
+            session_user: session_user_oid(),
+        })
     });
 }

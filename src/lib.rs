@@ -8,15 +8,29 @@ use pgrx::prelude::*;
 
 ::pgrx::pg_module_magic!(name, version);
 
+pub mod cleanup;
 pub mod errors;
 pub mod identity;
+pub mod issue_input;
+pub mod limits;
 pub mod maintenance;
 pub mod partitions;
+pub mod sessions;
+pub mod stats;
+pub mod upsert;
 pub mod views;
 
 extension_sql_file!("../sql/schema.sql", name = "schema", bootstrap);
-extension_sql_file!("../sql/indexes.sql", name = "indexes", requires = ["schema"]);
-extension_sql_file!("../sql/triggers.sql", name = "triggers", requires = ["indexes"]);
+extension_sql_file!(
+    "../sql/indexes.sql",
+    name = "indexes",
+    requires = ["schema"]
+);
+extension_sql_file!(
+    "../sql/triggers.sql",
+    name = "triggers",
+    requires = ["indexes"]
+);
 extension_sql_file!("../sql/views.sql", name = "views", requires = ["triggers"]);
 extension_sql_file!("../sql/security.sql", name = "security", finalize);
 

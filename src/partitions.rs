@@ -13,7 +13,8 @@ use crate::errors::{invalid_parameter, SpiOk};
 const MAX_MONTHS_AHEAD: i32 = 120;
 
 /// Columns of crawl_sessions that can be written (all but the generated one).
-const WRITABLE_COLUMNS: &str = "session_id, session_uuid, user_id, started_at, finished_at, status, \
+const WRITABLE_COLUMNS: &str =
+    "session_id, session_uuid, user_id, started_at, finished_at, status, \
      product, search_query, parameters, issues_found, issues_crawled, issues_new, issues_updated, \
      comments_crawled, attachments_crawled, errors_count, crawler_version, hostname, metadata, \
      created_at, updated_at";
@@ -28,8 +29,12 @@ fn secure_partition(qualified: &str) {
         format!("REVOKE ALL ON {qualified} FROM PUBLIC"),
         format!("GRANT ALL ON {qualified} TO ims_admin"),
         format!("GRANT SELECT ON {qualified} TO ims_readonly"),
-        format!("CREATE POLICY admin_all ON {qualified} TO ims_admin USING (true) WITH CHECK (true)"),
-        format!("CREATE POLICY readonly_select ON {qualified} FOR SELECT TO ims_readonly USING (true)"),
+        format!(
+            "CREATE POLICY admin_all ON {qualified} TO ims_admin USING (true) WITH CHECK (true)"
+        ),
+        format!(
+            "CREATE POLICY readonly_select ON {qualified} FOR SELECT TO ims_readonly USING (true)"
+        ),
     ] {
         Spi::run(&stmt).spi_ok("securing a partition");
     }
@@ -51,7 +56,11 @@ pub fn secure_unsecured_partitions() -> i64 {
             &[],
         )
         .spi_ok("listing partitions")
-        .map(|row| row.get::<String>(1).spi_ok("reading a partition name").unwrap_or_default())
+        .map(|row| {
+            row.get::<String>(1)
+                .spi_ok("reading a partition name")
+                .unwrap_or_default()
+        })
         .collect()
     });
     for name in &names {
@@ -92,7 +101,9 @@ pub fn ensure_partitions(
         name!(rows_moved, i64),
     ),
 > {
-    let Some(months_ahead) = months_ahead else { crate::errors::null_argument("months_ahead") };
+    let Some(months_ahead) = months_ahead else {
+        crate::errors::null_argument("months_ahead")
+    };
     if !(0..=MAX_MONTHS_AHEAD).contains(&months_ahead) {
         invalid_parameter(format!(
             "months_ahead must be between 0 and {MAX_MONTHS_AHEAD}, got {months_ahead}"
@@ -101,8 +112,9 @@ pub fn ensure_partitions(
     secure_unsecured_partitions();
 
     // Months wanted, with the name and bounds of each, missing ones only.
-    let wanted: Vec<(String, TimestampWithTimeZone, TimestampWithTimeZone, i64)> = Spi::connect(|c| {
-        c.select(
+    let wanted: Vec<(String, TimestampWithTimeZone, TimestampWithTimeZone, i64)> = Spi::connect(
+        |c| {
+            c.select(
             "WITH months AS ( \
                  SELECT pg_catalog.generate_series( \
                             pg_catalog.date_trunc('month', pg_catalog.now(), 'UTC'), \
@@ -133,7 +145,8 @@ pub fn ensure_partitions(
             )
         })
         .collect()
-    });
+        },
+    );
 
     let mut created = Vec::with_capacity(wanted.len());
     for (name, start, end, waiting) in wanted {
@@ -143,7 +156,12 @@ pub fn ensure_partitions(
     TableIterator::new(created)
 }
 
-fn create_partition(name: &str, start: TimestampWithTimeZone, end: TimestampWithTimeZone, waiting: i64) {
+fn create_partition(
+    name: &str,
+    start: TimestampWithTimeZone,
+    end: TimestampWithTimeZone,
+    waiting: i64,
+) {
     let qualified = format!("ims.{}", spi::quote_identifier(name));
     if waiting > 0 {
         // The rows must leave DEFAULT before a partition for their month can
@@ -190,7 +208,9 @@ fn create_partition(name: &str, start: TimestampWithTimeZone, end: TimestampWith
     if in_create_extension() {
         // Keep dated partitions out of the extension even at install time:
         // pg_dump then dumps every partition the same way.
-        Spi::run(&format!("ALTER EXTENSION ims_crawler DROP TABLE {qualified}"))
-            .spi_ok("releasing a partition from the extension");
+        Spi::run(&format!(
+            "ALTER EXTENSION ims_crawler DROP TABLE {qualified}"
+        ))
+        .spi_ok("releasing a partition from the extension");
     }
 }

@@ -20,8 +20,13 @@ pub fn refresh_materialized_views() {
         .spi_ok("checking a materialized view")
         .unwrap_or(false);
         let how = if populated { "CONCURRENTLY " } else { "" };
-        ereport!(NOTICE, PgSqlErrorCode::ERRCODE_SUCCESSFUL_COMPLETION, format!("refreshing {mv}"));
-        Spi::run(&format!("REFRESH MATERIALIZED VIEW {how}{mv}")).spi_ok("refreshing a materialized view");
+        ereport!(
+            NOTICE,
+            PgSqlErrorCode::ERRCODE_SUCCESSFUL_COMPLETION,
+            format!("refreshing {mv}")
+        );
+        Spi::run(&format!("REFRESH MATERIALIZED VIEW {how}{mv}"))
+            .spi_ok("refreshing a materialized view");
         crate::maintenance::record_run(&format!("refresh {mv}"), None);
     }
 }

@@ -1,0 +1,436 @@
+//! Validation and normalisation of the issue JSON a crawler sends.
+//!
+//! The output is the same JSON shape with every value checked and put in one
+//! canonical form (timestamps ISO 8601, ids as text, comment hashes added,
+//! duplicates within one issue folded, unknown keys moved to `raw_data`), so
+//! the SQL that stores it can cast without failing.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime};
+use pgrx::prelude::*;
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use crate::errors::raise;
+use crate::limits::*;
+
+/// Issue keys stored in their own columns; anything else goes to raw_data.
+const TEXT_FIELDS: [&str; 10] = [
+    "title",
+    "description",
+    "product",
+    "module",
+    "status",
+    "priority",
+    "severity",
+    "reporter",
+    "assignee",
+    "url",
+];
+const TIME_FIELDS: [&str; 3] = ["created_at", "updated_at", "resolved_at"];
+const LONG_TEXT_FIELDS: [&str; 1] = ["description"];
+
+/// Where in the input a value sits, for messages: `issue`, `issues[3]`,
+/// `issues[3].comments[0]`.
+struct Path<'a>(&'a str);
+
+impl Path<'_> {
+    fn field(&self, name: &str) -> String {
+        format!("{}.{name}", self.0)
+    }
+}
+
+fn bad_type(at: &str, expected: &str, got: &Value) -> ! {
+    raise(
+        PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
+        format!("{at} must be {expected}, got {}", type_name(got)),
+        None,
+    )
+}
+
+fn too_large(at: &str, limit: String) -> ! {
+    raise(
+        PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+        format!("{at} is too large (the limit is {limit})"),
+        Some("See the Limits section of the ims_crawler README."),
+    )
+}
+
+pub fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// A string or null, at most `max_bytes` long. NUL characters cannot be
+/// stored in PostgreSQL text and are rejected.
+fn text(at: &str, v: &Value, max_bytes: usize) -> Value {
+    match v {
+        Value::Null => Value::Null,
+        Value::String(s) => {
+            if s.len() > max_bytes {
+                too_large(at, format!("{max_bytes} bytes"));
+            }
+            if s.contains('\0') {
+                raise(
+                    PgSqlErrorCode::ERRCODE_UNTRANSLATABLE_CHARACTER,
+                    format!("{at} contains a NUL character (\\u0000), which PostgreSQL text cannot store"),
+                    None,
+                );
+            }
+            Value::String(s.clone())
+        }
+        other => bad_type(at, "a string or null", other),
+    }
+}
+
+/// An identifier: a non-empty string or an integer, as text.
+fn identifier(at: &str, v: &Value) -> Option<String> {
+    let s = match v {
+        Value::Null => return None,
+        Value::String(s) => s.trim().to_string(),
+        Value::Number(n) if n.is_i64() || n.is_u64() => n.to_string(),
+        other => bad_type(at, "a string or an integer", other),
+    };
+    if s.is_empty() {
+        raise(
+            PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
+            format!("{at} must not be empty"),
+            None,
+        );
+    }
+    if s.chars().count() > MAX_ID_CHARS {
+        too_large(at, format!("{MAX_ID_CHARS} characters"));
+    }
+    if s.contains('\0') {
+        raise(
+            PgSqlErrorCode::ERRCODE_UNTRANSLATABLE_CHARACTER,
+            format!("{at} contains a NUL character"),
+            None,
+        );
+    }
+    Some(s)
+}
+
+/// A timestamp or null. Accepted: RFC 3339 (`2024-01-15T09:30:00+09:00`),
+/// `YYYY-MM-DD HH:MM[:SS[.f]]` with or without an offset, `YYYY-MM-DD`.
+/// Without an offset, the session's TimeZone applies, as in PostgreSQL.
+fn timestamp(at: &str, v: &Value) -> Value {
+    let s = match v {
+        Value::Null => return Value::Null,
+        Value::String(s) => s.trim(),
+        other => bad_type(at, "a timestamp string or null", other),
+    };
+    let invalid = || -> ! {
+        raise(
+            PgSqlErrorCode::ERRCODE_INVALID_DATETIME_FORMAT,
+            format!("{at} is not a valid timestamp: {:?}", truncate(s, 80)),
+            Some("Use ISO 8601, e.g. \"2024-01-15T09:30:00+09:00\" or \"2024-01-15 09:30:00\"."),
+        )
+    };
+    let in_range = |year: i32| (1..=9999).contains(&year);
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        use chrono::Datelike;
+        if !in_range(t.year()) {
+            invalid();
+        }
+        return Value::String(t.to_rfc3339());
+    }
+    for fmt in [
+        "%Y-%m-%d %H:%M:%S%.f%:z",
+        "%Y-%m-%d %H:%M:%S%.f%#z",
+        "%Y-%m-%d %H:%M%:z",
+    ] {
+        if let Ok(t) = DateTime::parse_from_str(s, fmt) {
+            use chrono::Datelike;
+            if !in_range(t.year()) {
+                invalid();
+            }
+            return Value::String(t.to_rfc3339());
+        }
+    }
+    for fmt in [
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M",
+    ] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(s, fmt) {
+            use chrono::Datelike;
+            if !in_range(t.year()) {
+                invalid();
+            }
+            return Value::String(t.format("%Y-%m-%d %H:%M:%S%.6f").to_string());
+        }
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        use chrono::Datelike;
+        if !in_range(d.year()) {
+            invalid();
+        }
+        return Value::String(d.format("%Y-%m-%d 00:00:00").to_string());
+    }
+    invalid()
+}
+
+fn truncate(s: &str, max_chars: usize) -> String {
+    s.chars().take(max_chars).collect()
+}
+
+fn sha256_hex(parts: &[&str]) -> String {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update(p.as_bytes());
+        h.update([0u8]);
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn object<'v>(at: &str, v: &'v Value) -> &'v Map<String, Value> {
+    match v {
+        Value::Object(m) => m,
+        other => bad_type(at, "a JSON object", other),
+    }
+}
+
+/// `comments` or `attachments`: an array (or null, meaning none sent).
+fn array<'v>(at: &str, v: &'v Value, max: usize) -> Option<&'v Vec<Value>> {
+    match v {
+        Value::Null => None,
+        Value::Array(a) => {
+            if a.len() > max {
+                too_large(at, format!("{max} elements"));
+            }
+            Some(a)
+        }
+        other => bad_type(at, "an array or null", other),
+    }
+}
+
+fn comment(at: &str, v: &Value) -> Value {
+    let m = object(at, v);
+    let p = Path(at);
+    let comment_id = m
+        .get("comment_id")
+        .and_then(|v| identifier(&p.field("comment_id"), v));
+    let author = text(
+        &p.field("author"),
+        m.get("author").unwrap_or(&Value::Null),
+        MAX_SHORT_TEXT_BYTES,
+    );
+    let content = match m.get("content") {
+        None | Some(Value::Null) => raise(
+            PgSqlErrorCode::ERRCODE_NOT_NULL_VIOLATION,
+            format!("{} is required", p.field("content")),
+            None,
+        ),
+        Some(v) => text(&p.field("content"), v, MAX_LONG_TEXT_BYTES),
+    };
+    let created = timestamp(
+        &p.field("created_at"),
+        m.get("created_at").unwrap_or(&Value::Null),
+    );
+    let hash = sha256_hex(&[
+        author.as_str().unwrap_or(""),
+        content.as_str().unwrap_or(""),
+    ]);
+    serde_json::json!({
+        "comment_id": comment_id,
+        "author": author,
+        "content": content,
+        "content_hash": hash,
+        "created_at": created,
+    })
+}
+
+fn attachment(at: &str, v: &Value) -> Value {
+    let m = object(at, v);
+    let p = Path(at);
+    let file_name = match m.get("file_name") {
+        None | Some(Value::Null) => raise(
+            PgSqlErrorCode::ERRCODE_NOT_NULL_VIOLATION,
+            format!("{} is required", p.field("file_name")),
+            None,
+        ),
+        Some(v) => text(&p.field("file_name"), v, 1000),
+    };
+    if file_name.as_str() == Some("") {
+        raise(
+            PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
+            format!("{} must not be empty", p.field("file_name")),
+            None,
+        );
+    }
+    let size = match m.get("size_bytes").unwrap_or(&Value::Null) {
+        Value::Null => Value::Null,
+        Value::Number(n) if n.as_i64().is_some_and(|x| x >= 0) => Value::Number(n.clone()),
+        other => bad_type(
+            &p.field("size_bytes"),
+            "a non-negative integer or null",
+            other,
+        ),
+    };
+    let checksum = text(
+        &p.field("checksum"),
+        m.get("checksum").unwrap_or(&Value::Null),
+        200,
+    );
+    let checksum = if checksum.as_str() == Some("") {
+        Value::Null
+    } else {
+        checksum
+    };
+    serde_json::json!({
+        "file_name": file_name,
+        "mime_type": text(&p.field("mime_type"), m.get("mime_type").unwrap_or(&Value::Null), 255),
+        "size_bytes": size,
+        "checksum": checksum,
+        "extracted_text": text(&p.field("extracted_text"), m.get("extracted_text").unwrap_or(&Value::Null), MAX_LONG_TEXT_BYTES),
+    })
+}
+
+/// Keep the last of several elements with the same key (a crawler that sends
+/// one comment twice in one issue means it once).
+fn dedupe_last(items: Vec<Value>, key: impl Fn(&Value) -> String) -> Vec<Value> {
+    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut out: Vec<Value> = Vec::with_capacity(items.len());
+    for item in items {
+        let k = key(&item);
+        match index.get(&k) {
+            Some(&i) => out[i] = item,
+            None => {
+                index.insert(k, out.len());
+                out.push(item);
+            }
+        }
+    }
+    out
+}
+
+/// Validate one issue found at `at` and return its canonical form:
+/// `issue_id`, the tracked fields that were present, `raw_data`, and
+/// `comments`/`attachments` when they were sent.
+pub fn normalize_issue(at: &str, v: &Value) -> Value {
+    let m = object(at, v);
+    let p = Path(at);
+    let issue_id = match m.get("issue_id") {
+        None | Some(Value::Null) => raise(
+            PgSqlErrorCode::ERRCODE_NOT_NULL_VIOLATION,
+            format!("{} is required", p.field("issue_id")),
+            Some("Every issue needs its IMS id, e.g. {\"issue_id\": \"IMS-12345\", ...}."),
+        ),
+        Some(v) => identifier(&p.field("issue_id"), v).expect("non-null identifier"),
+    };
+    let mut out = Map::new();
+    out.insert("issue_id".into(), Value::String(issue_id));
+    let mut raw = Map::new();
+    for (k, v) in m {
+        let at = p.field(k);
+        match k.as_str() {
+            "issue_id" => {}
+            f if TEXT_FIELDS.contains(&f) => {
+                let max = if LONG_TEXT_FIELDS.contains(&f) {
+                    MAX_LONG_TEXT_BYTES
+                } else {
+                    MAX_SHORT_TEXT_BYTES
+                };
+                out.insert(k.clone(), text(&at, v, max));
+            }
+            f if TIME_FIELDS.contains(&f) => {
+                out.insert(k.clone(), timestamp(&at, v));
+            }
+            "comments" => {
+                if let Some(items) = array(&at, v, MAX_COMMENTS_PER_ISSUE) {
+                    let items = items
+                        .iter()
+                        .enumerate()
+                        .map(|(i, c)| comment(&format!("{at}[{i}]"), c))
+                        .collect();
+                    let items = dedupe_last(items, |c| match c["comment_id"].as_str() {
+                        Some(id) => format!("id:{id}"),
+                        None => format!("hash:{}", c["content_hash"].as_str().unwrap_or("")),
+                    });
+                    out.insert("comments".into(), Value::Array(items));
+                }
+            }
+            "attachments" => {
+                if let Some(items) = array(&at, v, MAX_ATTACHMENTS_PER_ISSUE) {
+                    let items = items
+                        .iter()
+                        .enumerate()
+                        .map(|(i, a)| attachment(&format!("{at}[{i}]"), a))
+                        .collect();
+                    let items = dedupe_last(items, |a| match a["checksum"].as_str() {
+                        Some(c) => format!("sum:{c}"),
+                        None => format!("name:{}", a["file_name"].as_str().unwrap_or("")),
+                    });
+                    out.insert("attachments".into(), Value::Array(items));
+                }
+            }
+            "raw_data" => match v {
+                // A crawler may send its own raw_data object: merged in.
+                Value::Object(extra) => {
+                    raw.extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())))
+                }
+                Value::Null => {}
+                other => bad_type(&at, "an object or null", other),
+            },
+            _ => {
+                if k.contains('\0') {
+                    raise(
+                        PgSqlErrorCode::ERRCODE_UNTRANSLATABLE_CHARACTER,
+                        format!("{at}: key contains a NUL character"),
+                        None,
+                    );
+                }
+                raw.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    out.insert("raw_data".into(), Value::Object(raw));
+    Value::Object(out)
+}
+
+/// The whole argument of `upsert_issue`.
+pub fn normalize_single(issue: Option<&Value>) -> Value {
+    match issue {
+        None => crate::errors::null_argument("issue"),
+        Some(v) => normalize_issue("issue", v),
+    }
+}
+
+/// The whole argument of `upsert_issues`: an array of issues, each issue_id
+/// at most once.
+pub fn normalize_batch(issues: Option<&Value>) -> Vec<Value> {
+    let items = match issues {
+        None => crate::errors::null_argument("issues"),
+        Some(Value::Array(a)) => a,
+        Some(other) => bad_type("issues", "a JSON array of issue objects", other),
+    };
+    if items.len() > MAX_BATCH_ISSUES {
+        too_large("issues", format!("{MAX_BATCH_ISSUES} issues per batch"));
+    }
+    let mut seen: HashMap<String, usize> = HashMap::with_capacity(items.len());
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let n = normalize_issue(&format!("issues[{i}]"), v);
+            let id = n["issue_id"].as_str().unwrap_or_default().to_string();
+            if let Some(first) = seen.insert(id.clone(), i) {
+                raise(
+                    PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
+                    format!("issues[{i}].issue_id {id:?} appears twice in the batch (also at issues[{first}])"),
+                    Some("Send each issue once per batch."),
+                );
+            }
+            n
+        })
+        .collect()
+}

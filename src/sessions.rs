@@ -1,0 +1,303 @@
+//! Session recording for crawlers: start a session, log errors and
+//! searches, finish it. These run with the caller's rights, so row level
+//! security decides whose sessions a caller may touch.
+
+use pgrx::prelude::*;
+use pgrx::JsonB;
+
+use crate::errors::{invalid_parameter, null_argument, permission_denied, raise, SpiOk};
+use crate::identity::{current_user_id, login_is_admin};
+
+pub const SESSION_END_STATUSES: [&str; 3] = ["completed", "failed", "cancelled"];
+pub const ERROR_SEVERITIES: [&str; 5] = ["debug", "info", "warning", "error", "critical"];
+
+/// The (started_at, user_id) of a session the caller may write to: its own,
+/// or any for an ims administrator. Used by SECURITY DEFINER functions,
+/// which see every session, so the ownership check is explicit here.
+pub fn session_for_caller(session_id: i64) -> (TimestampWithTimeZone, i64) {
+    let (started, owner) = Spi::get_two_with_args::<TimestampWithTimeZone, i64>(
+        "SELECT s.started_at, s.user_id FROM (SELECT 1) one \
+         LEFT JOIN ims.crawl_sessions s ON s.session_id = $1",
+        &[session_id.into()],
+    )
+    .spi_ok("looking up the crawl session");
+    let (Some(started), Some(owner)) = (started, owner) else {
+        raise(
+            PgSqlErrorCode::ERRCODE_FOREIGN_KEY_VIOLATION,
+            format!("crawl session {session_id} does not exist"),
+            Some("Start a session with ims.start_session() and pass the session_id it returns."),
+        );
+    };
+    if current_user_id() != Some(owner) && !login_is_admin() {
+        // Same words as a missing session: reveal nothing about others' ids.
+        raise(
+            PgSqlErrorCode::ERRCODE_FOREIGN_KEY_VIOLATION,
+            format!("crawl session {session_id} does not exist"),
+            Some("Start a session with ims.start_session() and pass the session_id it returns."),
+        );
+    }
+    (started, owner)
+}
+
+/// The ims user the caller acts as, or an error saying how to get one.
+pub fn require_identity() -> i64 {
+    current_user_id().unwrap_or_else(|| {
+        permission_denied(
+            "this login has no ims identity: map it with ims.users.db_role, \
+             or (for a trusted application login) call ims.set_current_user(user_id) first",
+        )
+    })
+}
+
+/// Start a crawl session for the caller (or, for an administrator, for
+/// `user_id`). Returns the new session's id, uuid and start time.
+#[pg_extern(volatile, parallel_unsafe)]
+pub fn start_session(
+    product: default!(Option<String>, "NULL"),
+    search_query: default!(Option<String>, "NULL"),
+    parameters: default!(Option<JsonB>, "'{}'"),
+    user_id: default!(Option<i64>, "NULL"),
+) -> TableIterator<
+    'static,
+    (
+        name!(session_id, i64),
+        name!(session_uuid, pgrx::Uuid),
+        name!(started_at, TimestampWithTimeZone),
+    ),
+> {
+    let user_id = user_id.unwrap_or_else(require_identity);
+    let parameters = parameters.unwrap_or(JsonB(serde_json::json!({})));
+    if !parameters.0.is_object() {
+        invalid_parameter(format!(
+            "parameters must be a JSON object, got {}",
+            crate::issue_input::type_name(&parameters.0)
+        ));
+    }
+    let row = Spi::connect_mut(|c| {
+        let row = c
+            .update(
+                "INSERT INTO ims.crawl_sessions (user_id, product, search_query, parameters) \
+                 VALUES ($1, $2, $3, $4) RETURNING session_id, session_uuid, started_at",
+                Some(1),
+                &[
+                    user_id.into(),
+                    product.into(),
+                    search_query.into(),
+                    parameters.into(),
+                ],
+            )
+            .spi_ok("starting a session")
+            .first();
+        (
+            row.get::<i64>(1)
+                .spi_ok("reading the session")
+                .expect("session_id"),
+            row.get::<pgrx::Uuid>(2)
+                .spi_ok("reading the session")
+                .expect("session_uuid"),
+            row.get::<TimestampWithTimeZone>(3)
+                .spi_ok("reading the session")
+                .expect("started_at"),
+        )
+    });
+    TableIterator::once(row)
+}
+
+/// Finish a running session: set its status (completed, failed or
+/// cancelled) and end time, and count what it crawled and logged from the
+/// rows linked to it. `issues_found` is what the crawler's search reported.
+#[pg_extern(volatile, parallel_unsafe)]
+pub fn finish_session(
+    session_id: Option<i64>,
+    status: default!(Option<String>, "'completed'"),
+    issues_found: default!(Option<i32>, "NULL"),
+) -> TableIterator<
+    'static,
+    (
+        name!(session_id, i64),
+        name!(status, String),
+        name!(duration_seconds, f64),
+        name!(issues_crawled, i32),
+        name!(issues_new, i32),
+        name!(issues_updated, i32),
+        name!(errors_count, i32),
+    ),
+> {
+    let Some(session_id) = session_id else {
+        null_argument("session_id")
+    };
+    let status = status.unwrap_or_else(|| null_argument("status"));
+    if !SESSION_END_STATUSES.contains(&status.as_str()) {
+        invalid_parameter(format!(
+            "status must be one of {}, got {status:?}",
+            SESSION_END_STATUSES.join(", ")
+        ));
+    }
+    if issues_found.is_some_and(|n| n < 0) {
+        invalid_parameter("issues_found must not be negative");
+    }
+    let current = Spi::get_one_with_args::<String>(
+        "SELECT (SELECT status FROM ims.crawl_sessions WHERE session_id = $1)",
+        &[session_id.into()],
+    )
+    .spi_ok("looking up the session");
+    match current.as_deref() {
+        None => raise(
+            PgSqlErrorCode::ERRCODE_NO_DATA_FOUND,
+            format!("crawl session {session_id} does not exist"),
+            None,
+        ),
+        Some("running") => {}
+        Some(other) => raise(
+            PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+            format!("crawl session {session_id} is already {other}"),
+            None,
+        ),
+    }
+    let row = Spi::connect_mut(|c| {
+        let row = c
+            .update(
+                "WITH links AS ( \
+                     SELECT pg_catalog.count(*) AS crawled, \
+                            pg_catalog.count(*) FILTER (WHERE action = 'inserted') AS new, \
+                            pg_catalog.count(*) FILTER (WHERE action = 'updated') AS updated \
+                       FROM ims.session_issues WHERE session_id = $1), \
+                 errs AS (SELECT pg_catalog.count(*) AS n FROM ims.session_errors WHERE session_id = $1) \
+                 UPDATE ims.crawl_sessions s \
+                    SET status = $2, \
+                        finished_at = GREATEST(pg_catalog.clock_timestamp(), s.started_at), \
+                        issues_found = coalesce($3, s.issues_found), \
+                        issues_crawled = links.crawled, issues_new = links.new, \
+                        issues_updated = links.updated, errors_count = errs.n \
+                   FROM links, errs \
+                  WHERE s.session_id = $1 AND s.status = 'running' \
+                 RETURNING s.session_id, s.status, s.duration_seconds::float8, s.issues_crawled, \
+                           s.issues_new, s.issues_updated, s.errors_count",
+                Some(1),
+                &[session_id.into(), status.into(), issues_found.into()],
+            )
+            .spi_ok("finishing the session");
+        if row.is_empty() {
+            raise(
+                PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+                format!("crawl session {session_id} was finished by someone else meanwhile"),
+                None,
+            );
+        }
+        let row = row.first();
+        let get = |i: usize| row.get::<i32>(i).spi_ok("reading the session").unwrap_or(0);
+        (
+            row.get::<i64>(1)
+                .spi_ok("reading the session")
+                .expect("session_id"),
+            row.get::<String>(2)
+                .spi_ok("reading the session")
+                .expect("status"),
+            row.get::<f64>(3)
+                .spi_ok("reading the session")
+                .unwrap_or(0.0),
+            get(4),
+            get(5),
+            get(6),
+            get(7),
+        )
+    });
+    TableIterator::once(row)
+}
+
+/// Log an error that happened during a session. Returns the error_id.
+#[pg_extern(volatile, parallel_unsafe)]
+pub fn log_error(
+    session_id: Option<i64>,
+    error_type: Option<String>,
+    error_message: Option<String>,
+    severity: default!(Option<String>, "'error'"),
+    error_detail: default!(Option<JsonB>, "'{}'"),
+    issue_id: default!(Option<String>, "NULL"),
+) -> i64 {
+    let Some(session_id) = session_id else {
+        null_argument("session_id")
+    };
+    let Some(error_type) = error_type.filter(|t| !t.trim().is_empty()) else {
+        invalid_parameter("error_type must be a non-empty string")
+    };
+    let Some(error_message) = error_message else {
+        null_argument("error_message")
+    };
+    let severity = severity.unwrap_or_else(|| "error".into());
+    if !ERROR_SEVERITIES.contains(&severity.as_str()) {
+        invalid_parameter(format!(
+            "severity must be one of {}, got {severity:?}",
+            ERROR_SEVERITIES.join(", ")
+        ));
+    }
+    let detail = error_detail.unwrap_or(JsonB(serde_json::json!({})));
+    if !detail.0.is_object() {
+        invalid_parameter(format!(
+            "error_detail must be a JSON object, got {}",
+            crate::issue_input::type_name(&detail.0)
+        ));
+    }
+    Spi::get_one_with_args::<i64>(
+        "INSERT INTO ims.session_errors (session_id, severity, error_type, error_message, error_detail, issue_id) \
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING error_id",
+        &[
+            session_id.into(),
+            severity.into(),
+            error_type.into(),
+            error_message.into(),
+            detail.into(),
+            issue_id.into(),
+        ],
+    )
+    .spi_ok("logging the error")
+    .expect("error_id")
+}
+
+/// Log a search a user ran: the text typed, how it was parsed, with what
+/// confidence, and how many results it gave. Returns the query_id.
+#[pg_extern(volatile, parallel_unsafe)]
+#[allow(clippy::too_many_arguments)]
+pub fn log_search(
+    original_query: Option<String>,
+    parsed_query: default!(Option<JsonB>, "NULL"),
+    parse_method: default!(Option<String>, "NULL"),
+    confidence: default!(Option<f64>, "NULL"),
+    result_count: default!(Option<i32>, "NULL"),
+    session_id: default!(Option<i64>, "NULL"),
+    execution_time_ms: default!(Option<i32>, "NULL"),
+) -> i64 {
+    let Some(original_query) = original_query.filter(|q| !q.trim().is_empty()) else {
+        invalid_parameter("original_query must be a non-empty string")
+    };
+    if original_query.len() > crate::limits::MAX_QUERY_BYTES {
+        invalid_parameter(format!(
+            "original_query is longer than {} bytes",
+            crate::limits::MAX_QUERY_BYTES
+        ));
+    }
+    if confidence.is_some_and(|c| !(0.0..=1.0).contains(&c)) {
+        invalid_parameter("confidence must be between 0 and 1");
+    }
+    if result_count.is_some_and(|n| n < 0) || execution_time_ms.is_some_and(|n| n < 0) {
+        invalid_parameter("result_count and execution_time_ms must not be negative");
+    }
+    let user_id = require_identity();
+    Spi::get_one_with_args::<i64>(
+        "INSERT INTO ims.search_queries (user_id, session_id, original_query, parsed_query, parse_method, \
+                                         confidence, result_count, execution_time_ms) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING query_id",
+        &[
+            user_id.into(),
+            session_id.into(),
+            original_query.into(),
+            parsed_query.into(),
+            parse_method.into(),
+            confidence.into(),
+            result_count.into(),
+            execution_time_ms.into(),
+        ],
+    )
+    .spi_ok("logging the search")
+    .expect("query_id")
+}
