@@ -71,9 +71,9 @@ CREATE INDEX idx_analytics_monthly_period ON ims.analytics_monthly (year, month)
 -- audit_log: append-only, so a BRIN index on time is tiny and enough
 CREATE INDEX idx_audit_log_user_logged ON ims.audit_log (user_id, logged_at DESC);   -- RLS, a user's audit trail
 CREATE INDEX idx_audit_log_table_record ON ims.audit_log (table_name, record_id);    -- history of one row
+CREATE INDEX idx_audit_log_maintenance ON ims.audit_log (table_name, logged_at DESC) WHERE action = 'MAINTENANCE'; -- last run of each task
 CREATE INDEX idx_audit_log_logged_at ON ims.audit_log USING brin (logged_at);        -- time-range scans, retention
 
-CREATE INDEX idx_maintenance_runs_task_ran ON ims.maintenance_runs (task, ran_at DESC); -- last run of each task
 
 -- Whole-month retention and daily aggregation select by session start time.
 CREATE INDEX idx_session_issues_session_started ON ims.session_issues (session_started_at);

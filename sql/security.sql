@@ -125,7 +125,6 @@ SELECT pg_catalog.pg_extension_config_dump('ims.session_errors', '');
 SELECT pg_catalog.pg_extension_config_dump('ims.analytics_daily', '');
 SELECT pg_catalog.pg_extension_config_dump('ims.analytics_monthly', '');
 SELECT pg_catalog.pg_extension_config_dump('ims.audit_log', '');
-SELECT pg_catalog.pg_extension_config_dump('ims.maintenance_runs', '');
 SELECT pg_catalog.pg_extension_config_dump('ims.crawl_sessions_session_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('ims.users_user_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('ims.issues_issue_pk_seq', '');
@@ -138,7 +137,6 @@ SELECT pg_catalog.pg_extension_config_dump('ims.session_errors_error_id_seq', ''
 SELECT pg_catalog.pg_extension_config_dump('ims.analytics_daily_stat_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('ims.analytics_monthly_stat_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('ims.audit_log_log_id_seq', '');
-SELECT pg_catalog.pg_extension_config_dump('ims.maintenance_runs_run_id_seq', '');
 
 -- Monthly partitions for now and the next three months, secured. Skipped
 -- while pg_restore (or a pg_dump script, both of which run with

@@ -11,7 +11,8 @@ SELECT u.user_id,
        coalesce(s.completed_sessions, 0)  AS completed_sessions,
        coalesce(s.failed_sessions, 0)     AS failed_sessions,
        coalesce(s.running_sessions, 0)    AS running_sessions,
-       coalesce(s.issues_crawled, 0)      AS total_issues_crawled,
+       coalesce(l.issues_crawled, 0)      AS total_issues_crawled,
+       coalesce(l.unique_issues, 0)       AS unique_issues,
        s.avg_duration_seconds,
        s.last_session_at,
        coalesce(q.total_searches, 0)      AS total_searches,
@@ -22,11 +23,14 @@ SELECT u.user_id,
                count(*) FILTER (WHERE cs.status = 'completed') AS completed_sessions,
                count(*) FILTER (WHERE cs.status = 'failed')    AS failed_sessions,
                count(*) FILTER (WHERE cs.status = 'running')   AS running_sessions,
-               sum(cs.issues_crawled)                        AS issues_crawled,
                round(avg(cs.duration_seconds), 1)            AS avg_duration_seconds,
                max(cs.started_at)                            AS last_session_at
           FROM ims.crawl_sessions cs
          WHERE cs.user_id = u.user_id) s ON true
+  LEFT JOIN LATERAL (
+        SELECT count(*) AS issues_crawled, count(DISTINCT si.issue_pk) AS unique_issues
+          FROM ims.session_issues si
+         WHERE si.user_id = u.user_id) l ON true
   LEFT JOIN LATERAL (
         SELECT count(*) AS total_searches
           FROM ims.search_queries sq

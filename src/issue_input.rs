@@ -90,6 +90,19 @@ fn text(at: &str, v: &Value, max_bytes: usize) -> Value {
     }
 }
 
+/// A string that must be present and not null.
+fn required_text(at: &str, v: Option<&Value>, max_bytes: usize) -> Value {
+    match v {
+        None | Some(Value::Null) => raise(
+            PgSqlErrorCode::ERRCODE_NOT_NULL_VIOLATION,
+            format!("{at} is required"),
+            None,
+        ),
+        Some(Value::String(_)) => text(at, v.unwrap(), max_bytes),
+        Some(other) => bad_type(at, "a string", other),
+    }
+}
+
 /// An identifier: a non-empty string or an integer, as text.
 fn identifier(at: &str, v: &Value) -> Option<String> {
     let s = match v {
@@ -224,14 +237,7 @@ fn comment(at: &str, v: &Value) -> Value {
         m.get("author").unwrap_or(&Value::Null),
         MAX_SHORT_TEXT_BYTES,
     );
-    let content = match m.get("content") {
-        None | Some(Value::Null) => raise(
-            PgSqlErrorCode::ERRCODE_NOT_NULL_VIOLATION,
-            format!("{} is required", p.field("content")),
-            None,
-        ),
-        Some(v) => text(&p.field("content"), v, MAX_LONG_TEXT_BYTES),
-    };
+    let content = required_text(&p.field("content"), m.get("content"), MAX_LONG_TEXT_BYTES);
     let created = timestamp(
         &p.field("created_at"),
         m.get("created_at").unwrap_or(&Value::Null),
@@ -252,14 +258,7 @@ fn comment(at: &str, v: &Value) -> Value {
 fn attachment(at: &str, v: &Value) -> Value {
     let m = object(at, v);
     let p = Path(at);
-    let file_name = match m.get("file_name") {
-        None | Some(Value::Null) => raise(
-            PgSqlErrorCode::ERRCODE_NOT_NULL_VIOLATION,
-            format!("{} is required", p.field("file_name")),
-            None,
-        ),
-        Some(v) => text(&p.field("file_name"), v, 1000),
-    };
+    let file_name = required_text(&p.field("file_name"), m.get("file_name"), 1000);
     if file_name.as_str() == Some("") {
         raise(
             PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,

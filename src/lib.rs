@@ -32,6 +32,28 @@ extension_sql_file!(
     requires = ["indexes"]
 );
 extension_sql_file!("../sql/views.sql", name = "views", requires = ["triggers"]);
+extension_sql_file!(
+    "../sql/comments.sql",
+    name = "comments",
+    requires = [
+        "views",
+        identity::current_user_id,
+        identity::set_current_user,
+        partitions::ensure_partitions,
+        partitions::secure_partitions,
+        views::refresh_materialized_views,
+        upsert::upsert_issue,
+        upsert::upsert_issues,
+        sessions::start_session,
+        sessions::finish_session,
+        sessions::log_error,
+        sessions::log_search,
+        stats::aggregate_daily_stats,
+        stats::aggregate_monthly_stats,
+        stats::get_user_stats,
+        cleanup::delete_old_sessions,
+    ]
+);
 extension_sql_file!("../sql/security.sql", name = "security", finalize);
 
 #[cfg(any(test, feature = "pg_test"))]
@@ -43,8 +65,7 @@ mod tests {
     fn install_creates_twelve_tables() {
         let n = Spi::get_one::<i64>(
             "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-             WHERE n.nspname = 'ims' AND c.relkind IN ('r','p') AND NOT c.relispartition \
-               AND c.relname <> 'maintenance_runs'",
+             WHERE n.nspname = 'ims' AND c.relkind IN ('r','p') AND NOT c.relispartition",
         );
         assert_eq!(n, Ok(Some(12)));
     }

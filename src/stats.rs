@@ -127,14 +127,14 @@ pub fn aggregate_daily_stats(stat_date: default!(Option<Date>, "(CURRENT_DATE - 
     let Some(stat_date) = stat_date else {
         null_argument("stat_date")
     };
+    if !stat_date.is_finite() {
+        invalid_parameter(format!("stat_date must be a finite date, got {stat_date}"));
+    }
     let (lo, hi) = Spi::get_two_with_args::<TimestampWithTimeZone, TimestampWithTimeZone>(
         "SELECT $1::timestamptz, ($1 + 1)::timestamptz",
         &[stat_date.into()],
     )
     .spi_ok("computing the day's bounds");
-    if lo.is_none() || hi.is_none() {
-        invalid_parameter("stat_date must be a finite date");
-    }
     let n = Spi::get_one_with_args::<i32>(&daily_sql(), &[lo.into(), hi.into(), stat_date.into()])
         .spi_ok("aggregating daily statistics")
         .unwrap_or(0);

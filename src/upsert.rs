@@ -68,7 +68,7 @@ ch AS (
       ('created_at', i.source_created_at::text, ((n.d->>'created_at')::timestamptz)::text),
       ('updated_at', i.source_updated_at::text, ((n.d->>'updated_at')::timestamptz)::text),
       ('resolved_at', i.resolved_at::text, ((n.d->>'resolved_at')::timestamptz)::text),
-      ('raw_data', i.raw_data::text, (n.d->'raw_data')::text)
+      ('raw_data', i.raw_data::text, (i.raw_data || (n.d->'raw_data'))::text)
    ) AS f(field, old_value, new_value)
    WHERE n.d ? f.field AND f.old_value IS DISTINCT FROM f.new_value),
 hist AS (
@@ -89,7 +89,7 @@ upd AS (
      source_created_at = CASE WHEN n.d ? 'created_at' THEN (n.d->>'created_at')::timestamptz ELSE i.source_created_at END,
      source_updated_at = CASE WHEN n.d ? 'updated_at' THEN (n.d->>'updated_at')::timestamptz ELSE i.source_updated_at END,
      resolved_at = CASE WHEN n.d ? 'resolved_at' THEN (n.d->>'resolved_at')::timestamptz ELSE i.resolved_at END,
-     raw_data = n.d->'raw_data'
+     raw_data = i.raw_data || (n.d->'raw_data')
     FROM n
    WHERE i.issue_pk = n.issue_pk AND n.issue_pk IN (SELECT issue_pk FROM ch))
 SELECT issue_pk, pg_catalog.array_agg(field ORDER BY field) FROM ch GROUP BY issue_pk"

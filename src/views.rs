@@ -9,7 +9,7 @@ pub const MATERIALIZED_VIEWS: [&str; 2] = ["ims.mv_weekly_issue_trends", "ims.mv
 
 /// Refresh both materialized views: CONCURRENTLY (readers are not blocked)
 /// when the view is already populated, plainly otherwise. Records each
-/// refresh in `ims.maintenance_runs`.
+/// refresh in `ims.audit_log`.
 #[pg_extern(volatile, parallel_unsafe, security_definer)]
 #[search_path(pg_catalog, pg_temp)]
 pub fn refresh_materialized_views() {

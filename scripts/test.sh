@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Run every test on PostgreSQL 15 and 16 (or the versions in IMS_PG_VERSIONS):
+#   1. cargo pgrx test: Rust unit tests and #[pg_test]s in a pgrx cluster;
+#   2. pg_regress (tests/pg_regress) against a throwaway cluster;
+#   3. integration tests (tests/integration/*.sh) against the same cluster:
+#      real concurrent clients, pg_dump round trips, ...
+# Exits non-zero if anything fails. Usage: scripts/test.sh (or `make test`).
+set -uo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+bash "$REPO_ROOT/scripts/install-deps.sh" || die "installing dependencies failed"
+
+VERSIONS=${IMS_PG_VERSIONS:-"15 16"}
+REGRESS_TESTS=(setup schema partitions upsert sessions stats cleanup views security drop)
+passed=0
+failed=0
+failures=()
+
+record() { # record NAME EXIT_CODE
+  if [ "$2" -eq 0 ]; then passed=$((passed + 1)); log "PASS $1"
+  else failed=$((failed + 1)); failures+=("$1"); log "FAIL $1"; fi
+}
+
+for v in $VERSIONS; do
+  bin=$(pg_bindir "$v")
+
+  # 1. pgrx tests: pgrx-tests initdb's a cluster in --pgdata as `postgres`.
+  pgrx_data="$REPO_ROOT/target/pgrx-test-data-$v"
+  mkdir -p "$pgrx_data" && chown postgres: "$pgrx_data"
+  (cd "$REPO_ROOT" && cargo pgrx test "pg$v" --runas postgres --pgdata "$pgrx_data")
+  record "pg$v cargo pgrx test" $?
+
+  # 2. pg_regress against a fresh cluster with the extension installed.
+  install_extension "$v" debug || { record "pg$v install" 1; continue; }
+  cdir="$REPO_ROOT/target/test-cluster-pg$v"
+  port=$((55400 + v))
+  cluster_stop "$cdir" "$v"
+  rm -rf "$cdir"
+  cluster_start "$v" "$cdir" "$port" "max_connections = 100"
+  outdir="$REPO_ROOT/target/regress-out-pg$v"
+  rm -rf "$outdir" && mkdir -p "$outdir"
+  psql_at "$v" "$cdir" "$port" -q -c "CREATE DATABASE ims_regress" postgres
+  regress_bin="$("$bin/pg_config" --pkglibdir)/pgxs/src/test/regress/pg_regress"
+  "$regress_bin" --use-existing --bindir="$bin" --host="$cdir/sock" --port="$port" --user=postgres \
+    --inputdir="$REPO_ROOT/tests/pg_regress" --outputdir="$outdir" --dbname=ims_regress \
+    "${REGRESS_TESTS[@]}"
+  rc=$?
+  [ $rc -ne 0 ] && [ -f "$outdir/regression.diffs" ] && head -n 200 "$outdir/regression.diffs"
+  record "pg$v pg_regress" $rc
+
+  # 3. Integration tests, each gets the cluster's coordinates.
+  for t in "$REPO_ROOT"/tests/integration/*.sh; do
+    [ -e "$t" ] || continue
+    IMS_PG_VERSION=$v IMS_PG_BIN=$bin PGHOST="$cdir/sock" PGPORT=$port PGUSER=postgres \
+      IMS_CLUSTER_DIR=$cdir bash "$t"
+    record "pg$v $(basename "$t" .sh)" $?
+  done
+  cluster_stop "$cdir" "$v"
+done
+
+echo
+for f in "${failures[@]}"; do echo "failed: $f"; done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
