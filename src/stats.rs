@@ -223,7 +223,7 @@ pub fn get_user_stats(
                         (SELECT pg_catalog.count(DISTINCT si.issue_pk) FROM ims.session_issues si WHERE si.user_id = u.user_id),
                         (SELECT pg_catalog.count(*) FROM ims.session_errors se WHERE se.user_id = u.user_id),
                         (SELECT pg_catalog.count(*) FROM ims.search_queries q WHERE q.user_id = u.user_id),
-                        (SELECT pg_catalog.avg(s.duration_seconds)::float8 FROM ims.crawl_sessions s WHERE s.user_id = u.user_id),
+                        (SELECT pg_catalog.round(pg_catalog.avg(s.duration_seconds), 3)::float8 FROM ims.crawl_sessions s WHERE s.user_id = u.user_id),
                         (SELECT pg_catalog.min(s.started_at) FROM ims.crawl_sessions s WHERE s.user_id = u.user_id),
                         (SELECT pg_catalog.max(s.started_at) FROM ims.crawl_sessions s WHERE s.user_id = u.user_id)
                    FROM ims.users u WHERE u.user_id = $1",

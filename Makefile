@@ -1,0 +1,17 @@
+# The two commands a new user runs (see README.md), and a few more.
+.PHONY: demo demo-stop test bench deps
+
+demo:        ## install, build, start a throwaway PostgreSQL 16, load sample data, tour
+	bash scripts/demo.sh
+
+demo-stop:   ## stop and remove the demo cluster
+	bash scripts/demo-stop.sh
+
+test:        ## every test on PostgreSQL 15 and 16
+	bash scripts/test.sh
+
+bench:       ## benchmarks (see BENCHMARKS.md)
+	bash scripts/bench.sh
+
+deps:        ## only install the toolchain and PostgreSQL builds
+	bash scripts/install-deps.sh

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Runs once, when the postgres image initialises an empty data directory:
+# installs ims_crawler into $POSTGRES_DB and creates its monthly partitions.
+set -euo pipefail
+psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname "$POSTGRES_DB" <<'SQL'
+CREATE EXTENSION IF NOT EXISTS ims_crawler;
+SELECT count(*) AS partitions_created FROM ims.ensure_partitions(3);
+SQL
