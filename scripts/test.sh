@@ -33,7 +33,7 @@ for v in $VERSIONS; do
   # 2. pg_regress against a fresh cluster with the extension installed.
   install_extension "$v" debug || { record "pg$v install" 1; continue; }
   cdir="$REPO_ROOT/target/test-cluster-pg$v"
-  port=$((55400 + v))
+  port=$((56400 + v))
   cluster_stop "$cdir" "$v"
   rm -rf "$cdir"
   cluster_start "$v" "$cdir" "$port" "max_connections = 100"

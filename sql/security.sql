@@ -25,7 +25,7 @@ BEGIN
               INTO bad
               FROM pg_catalog.pg_roles a WHERE a.rolname = r;
             IF bad IS NOT NULL THEN
-                RAISE EXCEPTION 'role "%" already exists and % ', r, bad
+                RAISE EXCEPTION 'role "%" already exists and %', r, bad
                     USING ERRCODE = 'duplicate_object',
                           HINT = 'Drop or rename that role (or make it NOLOGIN, plain, and COMMENT ON ROLE it '
                                  'with the ims_crawler marker if it is really ours), then CREATE EXTENSION again.';

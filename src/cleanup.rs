@@ -147,7 +147,7 @@ pub fn delete_old_sessions(
     }
     let (s, e, l) = Spi::connect_mut(|c| {
         let r = c
-            .update(DELETE_ROWS, Some(1), &[cutoff.into(), user_id.into()])
+            .update(DELETE_ROWS, None, &[cutoff.into(), user_id.into()])
             .spi_ok("deleting old sessions")
             .first();
         let n = |i: usize| r.get::<i64>(i).spi_ok("reading counts").unwrap_or(0);

@@ -54,6 +54,7 @@ extension_sql_file!(
         cleanup::delete_old_sessions,
     ]
 );
+extension_sql_file!("../sql/audit.sql", name = "audit", requires = ["comments"]);
 extension_sql_file!("../sql/security.sql", name = "security", finalize);
 
 #[cfg(any(test, feature = "pg_test"))]

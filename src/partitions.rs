@@ -115,23 +115,25 @@ pub fn ensure_partitions(
     let wanted: Vec<(String, TimestampWithTimeZone, TimestampWithTimeZone, i64)> = Spi::connect(
         |c| {
             c.select(
+            // Months as UTC wall-clock timestamps (works on PostgreSQL 13+;
+            // the time-zone-aware generate_series is 16+ only).
             "WITH months AS ( \
-                 SELECT pg_catalog.generate_series( \
-                            pg_catalog.date_trunc('month', pg_catalog.now(), 'UTC'), \
-                            pg_catalog.date_trunc('month', pg_catalog.now(), 'UTC') \
-                              + pg_catalog.make_interval(months => $1), \
-                            interval '1 month', 'UTC') AS m \
+                 SELECT pg_catalog.date_trunc('month', pg_catalog.now() AT TIME ZONE 'UTC') \
+                          + pg_catalog.make_interval(months => k) AS m \
+                   FROM pg_catalog.generate_series(0, $1) AS k \
                  UNION \
-                 SELECT DISTINCT pg_catalog.date_trunc('month', d.started_at, 'UTC') \
-                   FROM ims.crawl_sessions_default d) \
-             SELECT pg_catalog.to_char(m AT TIME ZONE 'UTC', '\"crawl_sessions_\"YYYY_MM') AS name, \
-                    m, pg_catalog.date_add(m, interval '1 month', 'UTC') AS m_end, \
+                 SELECT DISTINCT pg_catalog.date_trunc('month', d.started_at AT TIME ZONE 'UTC') \
+                   FROM ims.crawl_sessions_default d), \
+             bounds AS ( \
+                 SELECT pg_catalog.to_char(m, '\"crawl_sessions_\"YYYY_MM') AS name, \
+                        m AT TIME ZONE 'UTC' AS lo, (m + interval '1 month') AT TIME ZONE 'UTC' AS hi \
+                   FROM months) \
+             SELECT b.name, b.lo, b.hi, \
                     (SELECT pg_catalog.count(*) FROM ims.crawl_sessions_default d \
-                      WHERE d.started_at >= m \
-                        AND d.started_at < pg_catalog.date_add(m, interval '1 month', 'UTC')) AS waiting \
-               FROM months \
-              WHERE pg_catalog.to_regclass('ims.' || pg_catalog.to_char(m AT TIME ZONE 'UTC', '\"crawl_sessions_\"YYYY_MM')) IS NULL \
-              ORDER BY m",
+                      WHERE d.started_at >= b.lo AND d.started_at < b.hi) AS waiting \
+               FROM bounds b \
+              WHERE pg_catalog.to_regclass('ims.' || b.name) IS NULL \
+              ORDER BY b.lo",
             None,
             &[months_ahead.into()],
         )

@@ -5,7 +5,9 @@
 use pgrx::prelude::*;
 use pgrx::JsonB;
 
-use crate::errors::{invalid_parameter, null_argument, permission_denied, raise, SpiOk};
+use crate::errors::{
+    invalid_parameter, modify_returning, null_argument, permission_denied, raise, SpiOk,
+};
 use crate::identity::{current_user_id, login_is_admin};
 
 pub const SESSION_END_STATUSES: [&str; 3] = ["completed", "failed", "cancelled"];
@@ -73,33 +75,31 @@ pub fn start_session(
             crate::issue_input::type_name(&parameters.0)
         ));
     }
-    let row = Spi::connect_mut(|c| {
-        let row = c
-            .update(
-                "INSERT INTO ims.crawl_sessions (user_id, product, search_query, parameters) \
-                 VALUES ($1, $2, $3, $4) RETURNING session_id, session_uuid, started_at",
-                Some(1),
-                &[
-                    user_id.into(),
-                    product.into(),
-                    search_query.into(),
-                    parameters.into(),
-                ],
+    let row = modify_returning(
+        "INSERT INTO ims.crawl_sessions (user_id, product, search_query, parameters) \
+         VALUES ($1, $2, $3, $4) RETURNING session_id, session_uuid, started_at",
+        &[
+            user_id.into(),
+            product.into(),
+            search_query.into(),
+            parameters.into(),
+        ],
+        "starting a session",
+        |row| {
+            (
+                row.get::<i64>(1)
+                    .spi_ok("reading the session")
+                    .expect("session_id"),
+                row.get::<pgrx::Uuid>(2)
+                    .spi_ok("reading the session")
+                    .expect("session_uuid"),
+                row.get::<TimestampWithTimeZone>(3)
+                    .spi_ok("reading the session")
+                    .expect("started_at"),
             )
-            .spi_ok("starting a session")
-            .first();
-        (
-            row.get::<i64>(1)
-                .spi_ok("reading the session")
-                .expect("session_id"),
-            row.get::<pgrx::Uuid>(2)
-                .spi_ok("reading the session")
-                .expect("session_uuid"),
-            row.get::<TimestampWithTimeZone>(3)
-                .spi_ok("reading the session")
-                .expect("started_at"),
-        )
-    });
+        },
+    )
+    .expect("INSERT returns its row");
     TableIterator::once(row)
 }
 
@@ -154,52 +154,49 @@ pub fn finish_session(
             None,
         ),
     }
-    let row = Spi::connect_mut(|c| {
-        let row = c
-            .update(
-                "WITH links AS ( \
-                     SELECT pg_catalog.count(*) AS crawled, \
-                            pg_catalog.count(*) FILTER (WHERE action = 'inserted') AS new, \
-                            pg_catalog.count(*) FILTER (WHERE action = 'updated') AS updated \
-                       FROM ims.session_issues WHERE session_id = $1), \
-                 errs AS (SELECT pg_catalog.count(*) AS n FROM ims.session_errors WHERE session_id = $1) \
-                 UPDATE ims.crawl_sessions s \
-                    SET status = $2, \
-                        finished_at = GREATEST(pg_catalog.clock_timestamp(), s.started_at), \
-                        issues_found = coalesce($3, s.issues_found), \
-                        issues_crawled = links.crawled, issues_new = links.new, \
-                        issues_updated = links.updated, errors_count = errs.n \
-                   FROM links, errs \
-                  WHERE s.session_id = $1 AND s.status = 'running' \
-                 RETURNING s.session_id, s.status, s.duration_seconds::float8, s.issues_crawled, \
-                           s.issues_new, s.issues_updated, s.errors_count",
-                Some(1),
-                &[session_id.into(), status.into(), issues_found.into()],
+    let row = modify_returning(
+        "WITH links AS ( \
+             SELECT pg_catalog.count(*) AS crawled, \
+                    pg_catalog.count(*) FILTER (WHERE action = 'inserted') AS new, \
+                    pg_catalog.count(*) FILTER (WHERE action = 'updated') AS updated \
+               FROM ims.session_issues WHERE session_id = $1), \
+         errs AS (SELECT pg_catalog.count(*) AS n FROM ims.session_errors WHERE session_id = $1) \
+         UPDATE ims.crawl_sessions s \
+            SET status = $2, \
+                finished_at = GREATEST(pg_catalog.clock_timestamp(), s.started_at), \
+                issues_found = coalesce($3, s.issues_found), \
+                issues_crawled = links.crawled, issues_new = links.new, \
+                issues_updated = links.updated, errors_count = errs.n \
+           FROM links, errs \
+          WHERE s.session_id = $1 AND s.status = 'running' \
+         RETURNING s.session_id, s.status, s.duration_seconds::float8, s.issues_crawled, \
+                   s.issues_new, s.issues_updated, s.errors_count",
+        &[session_id.into(), status.into(), issues_found.into()],
+        "finishing the session",
+        |row| {
+            let get = |i: usize| row.get::<i32>(i).spi_ok("reading the session").unwrap_or(0);
+            (
+                row.get::<i64>(1)
+                    .spi_ok("reading the session")
+                    .expect("session_id"),
+                row.get::<String>(2)
+                    .spi_ok("reading the session")
+                    .expect("status"),
+                row.get::<f64>(3)
+                    .spi_ok("reading the session")
+                    .unwrap_or(0.0),
+                get(4),
+                get(5),
+                get(6),
+                get(7),
             )
-            .spi_ok("finishing the session");
-        if row.is_empty() {
-            raise(
-                PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
-                format!("crawl session {session_id} was finished by someone else meanwhile"),
-                None,
-            );
-        }
-        let row = row.first();
-        let get = |i: usize| row.get::<i32>(i).spi_ok("reading the session").unwrap_or(0);
-        (
-            row.get::<i64>(1)
-                .spi_ok("reading the session")
-                .expect("session_id"),
-            row.get::<String>(2)
-                .spi_ok("reading the session")
-                .expect("status"),
-            row.get::<f64>(3)
-                .spi_ok("reading the session")
-                .unwrap_or(0.0),
-            get(4),
-            get(5),
-            get(6),
-            get(7),
+        },
+    )
+    .unwrap_or_else(|| {
+        raise(
+            PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+            format!("crawl session {session_id} was finished by someone else meanwhile"),
+            None,
         )
     });
     TableIterator::once(row)
@@ -238,7 +235,7 @@ pub fn log_error(
             crate::issue_input::type_name(&detail.0)
         ));
     }
-    Spi::get_one_with_args::<i64>(
+    modify_returning(
         "INSERT INTO ims.session_errors (session_id, severity, error_type, error_message, error_detail, issue_id) \
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING error_id",
         &[
@@ -249,9 +246,10 @@ pub fn log_error(
             detail.into(),
             issue_id.into(),
         ],
+        "logging the error",
+        |row| row.get::<i64>(1).spi_ok("logging the error").expect("error_id"),
     )
-    .spi_ok("logging the error")
-    .expect("error_id")
+    .expect("INSERT returns its row")
 }
 
 /// Log a search a user ran: the text typed, how it was parsed, with what
@@ -283,7 +281,7 @@ pub fn log_search(
         invalid_parameter("result_count and execution_time_ms must not be negative");
     }
     let user_id = require_identity();
-    Spi::get_one_with_args::<i64>(
+    modify_returning(
         "INSERT INTO ims.search_queries (user_id, session_id, original_query, parsed_query, parse_method, \
                                          confidence, result_count, execution_time_ms) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING query_id",
@@ -297,7 +295,8 @@ pub fn log_search(
             result_count.into(),
             execution_time_ms.into(),
         ],
+        "logging the search",
+        |row| row.get::<i64>(1).spi_ok("logging the search").expect("query_id"),
     )
-    .spi_ok("logging the search")
-    .expect("query_id")
+    .expect("INSERT returns its row")
 }
