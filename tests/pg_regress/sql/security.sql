@@ -246,7 +246,7 @@ SELECT p.oid::regprocedure AS secdef_function,
        (SELECT c FROM unnest(p.proconfig) c WHERE c LIKE 'search_path=%') AS pinned
   FROM pg_proc p
  WHERE p.pronamespace = 'ims'::regnamespace AND p.prosecdef
- ORDER BY 1::text;
+ ORDER BY p.oid::regprocedure::text;
 -- nothing in ims is executable by PUBLIC at all
 SELECT p.oid::regprocedure AS public_function
   FROM pg_proc p
