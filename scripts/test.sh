@@ -11,7 +11,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 bash "$REPO_ROOT/scripts/install-deps.sh" || die "installing dependencies failed"
 
 VERSIONS=${IMS_PG_VERSIONS:-"15 16"}
-REGRESS_TESTS=(setup schema partitions upsert sessions stats cleanup views security drop)
+REGRESS_TESTS=(setup schema partitions upsert sessions stats cleanup views search security drop)
 passed=0
 failed=0
 failures=()

@@ -65,12 +65,12 @@ CREATE TRIGGER trg_crawl_sessions_audit_delete AFTER DELETE ON ims.crawl_session
 -- re-crawl that only moves the crawl counters is not audited.
 CREATE TRIGGER trg_issues_audit_insert AFTER INSERT ON ims.issues
     REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT
-    EXECUTE FUNCTION ims.audit_changes('issue_id', 'description', 'raw_data', 'crawl_count', 'last_crawled_at', 'updated_at');
+    EXECUTE FUNCTION ims.audit_changes('issue_id', 'description', 'raw_data', 'search_vector', 'crawl_count', 'last_crawled_at', 'updated_at');
 CREATE TRIGGER trg_issues_audit_update AFTER UPDATE ON ims.issues
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT
-    EXECUTE FUNCTION ims.audit_changes('issue_id', 'description', 'raw_data', 'crawl_count', 'last_crawled_at', 'updated_at');
+    EXECUTE FUNCTION ims.audit_changes('issue_id', 'description', 'raw_data', 'search_vector', 'crawl_count', 'last_crawled_at', 'updated_at');
 CREATE TRIGGER trg_issues_audit_delete AFTER DELETE ON ims.issues
     REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT
-    EXECUTE FUNCTION ims.audit_changes('issue_id', 'description', 'raw_data', 'crawl_count', 'last_crawled_at', 'updated_at');
+    EXECUTE FUNCTION ims.audit_changes('issue_id', 'description', 'raw_data', 'search_vector', 'crawl_count', 'last_crawled_at', 'updated_at');
 
 COMMENT ON FUNCTION ims.audit_changes() IS 'Trigger: writes ims.audit_log rows for a statement''s inserted, updated or deleted rows.';

@@ -111,6 +111,11 @@ GRANT EXECUTE ON FUNCTION ims.start_session(text, text, jsonb, bigint),
 GRANT EXECUTE ON FUNCTION ims.aggregate_daily_stats(date), ims.aggregate_monthly_stats(integer, integer) TO ims_admin;
 GRANT EXECUTE ON FUNCTION ims.get_user_stats(bigint) TO ims_admin, ims_user, ims_readonly;
 GRANT EXECUTE ON FUNCTION ims.delete_old_sessions(bigint, integer) TO ims_admin, ims_user;
+GRANT EXECUTE ON FUNCTION ims.search_issues(text, text, integer) TO ims_admin, ims_user, ims_readonly;
+GRANT EXECUTE ON FUNCTION ims.to_search_vector(text, text, text, text), ims.to_search_query(text),
+                          ims.search_vector_text(text, text, text, text), ims.search_query_text(text)
+   TO ims_admin, ims_user, ims_readonly, ims_app;
+GRANT EXECUTE ON FUNCTION ims.refresh_search_vectors(bigint[]) TO ims_admin;
 
 -- pg_dump keeps the data of extension tables only when they are marked.
 SELECT pg_catalog.pg_extension_config_dump('ims.users', '');

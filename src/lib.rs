@@ -15,8 +15,12 @@ pub mod issue_input;
 pub mod limits;
 pub mod maintenance;
 pub mod partitions;
+pub mod search;
+pub mod search_index;
+pub mod search_query;
 pub mod sessions;
 pub mod stats;
+pub mod tokenize;
 pub mod upsert;
 pub mod views;
 
@@ -55,6 +59,17 @@ extension_sql_file!(
     ]
 );
 extension_sql_file!("../sql/audit.sql", name = "audit", requires = ["comments"]);
+extension_sql_file!(
+    "../sql/search.sql",
+    name = "search",
+    requires = [
+        "audit",
+        search_index::search_vector_text,
+        search_index::refresh_search_vectors,
+        search::search_query_text,
+        search::search_issues,
+    ]
+);
 extension_sql_file!("../sql/security.sql", name = "security", finalize);
 
 #[cfg(any(test, feature = "pg_test"))]

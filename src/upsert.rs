@@ -25,6 +25,7 @@ use serde_json::Value;
 
 use crate::errors::SpiOk;
 use crate::issue_input::{normalize_batch, normalize_single};
+use crate::search_index::Deferral;
 use crate::sessions::session_for_caller;
 
 const LOCK_OR_INSERT: &str = "\
@@ -221,6 +222,8 @@ pub fn upsert_documents(docs: Vec<Value>, session_id: Option<i64>) -> Vec<Outcom
     }
     // Check the session before writing anything.
     let session = session_id.map(|id| (id, session_for_caller(id)));
+    // Each touched issue's search vector is recomputed once, at the end.
+    let search_refresh = Deferral::begin();
     let order: Vec<String> = docs
         .iter()
         .map(|d| d["issue_id"].as_str().unwrap_or_default().to_string())
@@ -361,6 +364,7 @@ pub fn upsert_documents(docs: Vec<Value>, session_id: Option<i64>) -> Vec<Outcom
         )
         .spi_ok("linking issues to the session");
     }
+    search_refresh.finish();
     outcomes
 }
 

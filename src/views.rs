@@ -5,9 +5,13 @@ use pgrx::prelude::*;
 use crate::errors::SpiOk;
 
 /// The materialized views, in refresh order.
-pub const MATERIALIZED_VIEWS: [&str; 2] = ["ims.mv_weekly_issue_trends", "ims.mv_product_stats"];
+pub const MATERIALIZED_VIEWS: [&str; 3] = [
+    "ims.mv_weekly_issue_trends",
+    "ims.mv_product_stats",
+    "ims.mv_search_stats",
+];
 
-/// Refresh both materialized views: CONCURRENTLY (readers are not blocked)
+/// Refresh the materialized views: CONCURRENTLY (readers are not blocked)
 /// when the view is already populated, plainly otherwise. Records each
 /// refresh in `ims.audit_log`.
 #[pg_extern(volatile, parallel_unsafe, security_definer)]

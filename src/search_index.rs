@@ -1,0 +1,240 @@
+//! The indexed form of an issue: `ims.issues.search_vector`, a tsvector of
+//! this extension's tokens with field weights (A title, B description,
+//! C comments, D attachments' extracted text), under a GIN index.
+//!
+//! It is kept current by statement-level triggers on issues, comments and
+//! attachments, which call `ims.refresh_search_vectors`. Inside an upsert
+//! the triggers only collect issue ids; the upsert refreshes each affected
+//! issue once at its end.
+
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+
+use pgrx::prelude::*;
+
+use crate::errors::SpiOk;
+use crate::search_query::quote_lexeme;
+use crate::tokenize::{tokenize_from, Mode};
+
+/// How much of each field is indexed (bytes); the rest is stored but not
+/// searchable. Keeps every vector far below tsvector's 1 MB limit.
+pub const INDEXED_BYTES: [usize; 4] = [64 * 1024, 256 * 1024, 256 * 1024, 256 * 1024];
+/// tsvector weight letters of title, description, comments, attachments.
+const WEIGHT_LETTERS: [char; 4] = ['A', 'B', 'C', 'D'];
+/// tsvector limits: positions up to 16383, at most 256 per lexeme.
+const MAX_POSITION: u32 = 16383;
+const MAX_POSITIONS_PER_LEXEME: usize = 255;
+
+/// The longest prefix of `s` that fits in `max` bytes, on a char boundary.
+pub fn prefix(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+/// The text form of an issue's tsvector.
+pub fn vector_text(fields: [Option<&str>; 4]) -> String {
+    let mut lexemes: HashMap<String, Vec<(u32, char)>> = HashMap::new();
+    let mut next_pos = 1u32;
+    for (i, field) in fields.iter().enumerate() {
+        let Some(text) = field else { continue };
+        let tokens = tokenize_from(prefix(text, INDEXED_BYTES[i]), Mode::Index, next_pos);
+        for t in &tokens {
+            let list = lexemes.entry(t.term.clone()).or_default();
+            if list.len() < MAX_POSITIONS_PER_LEXEME {
+                list.push((t.pos.min(MAX_POSITION), WEIGHT_LETTERS[i]));
+            }
+        }
+        // A gap between fields keeps phrases from spanning two of them.
+        next_pos = tokens.last().map_or(next_pos, |t| t.pos + 8);
+    }
+    let mut out = String::new();
+    for (term, positions) in lexemes {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(&quote_lexeme(&term));
+        out.push(':');
+        for (k, (pos, w)) in positions.iter().enumerate() {
+            if k > 0 {
+                out.push(',');
+            }
+            out.push_str(&pos.to_string());
+            out.push(*w);
+        }
+    }
+    out
+}
+
+/// Text form of the tsvector for an issue's title, description, comments
+/// and attachment text. `ims.to_search_vector` casts it to tsvector.
+#[pg_extern(immutable, parallel_safe)]
+pub fn search_vector_text(
+    title: Option<&str>,
+    description: default!(Option<&str>, "NULL"),
+    comments: default!(Option<&str>, "NULL"),
+    attachments: default!(Option<&str>, "NULL"),
+) -> String {
+    vector_text([title, description, comments, attachments])
+}
+
+thread_local! {
+    /// Issue ids collected while an upsert defers refreshing.
+    static DEFERRED: RefCell<Option<HashSet<i64>>> = const { RefCell::new(None) };
+}
+
+/// While alive, refresh_search_vectors only collects ids. Dropping it
+/// (also on error) ends the deferral.
+pub struct Deferral(());
+
+impl Deferral {
+    pub fn begin() -> Deferral {
+        DEFERRED.with(|d| *d.borrow_mut() = Some(HashSet::new()));
+        Deferral(())
+    }
+
+    /// End the deferral and refresh what was collected.
+    pub fn finish(self) -> i32 {
+        let ids: Vec<i64> = DEFERRED
+            .with(|d| d.borrow_mut().take())
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
+        refresh(&ids)
+    }
+}
+
+impl Drop for Deferral {
+    fn drop(&mut self) {
+        DEFERRED.with(|d| *d.borrow_mut() = None);
+    }
+}
+
+const REFRESH: &str = "\
+UPDATE ims.issues i
+   SET search_vector = ims.search_vector_text(i.title, i.description, c.txt, a.txt)::tsvector
+  FROM (SELECT DISTINCT unnest($1::bigint[]) AS issue_pk) k
+  LEFT JOIN LATERAL (SELECT string_agg(content, E'\\n' ORDER BY comment_pk) AS txt
+                       FROM ims.issue_comments WHERE issue_pk = k.issue_pk) c ON true
+  LEFT JOIN LATERAL (SELECT string_agg(extracted_text, E'\\n' ORDER BY attachment_id) AS txt
+                       FROM ims.attachments WHERE issue_pk = k.issue_pk) a ON true
+ WHERE i.issue_pk = k.issue_pk";
+
+fn refresh(ids: &[i64]) -> i32 {
+    if ids.is_empty() {
+        return 0;
+    }
+    Spi::connect_mut(|c| {
+        c.update(REFRESH, None, &[ids.to_vec().into()])
+            .spi_ok("refreshing search vectors")
+            .len() as i32
+    })
+}
+
+/// Recompute the search vectors of these issues (called by the triggers on
+/// issues, comments and attachments; an administrator can pass every
+/// issue_pk to rebuild the index). Returns how many were recomputed.
+#[pg_extern(volatile, parallel_unsafe)]
+#[search_path(pg_catalog, pg_temp)]
+pub fn refresh_search_vectors(issue_pks: Option<Vec<Option<i64>>>) -> i32 {
+    let ids: Vec<i64> = issue_pks
+        .unwrap_or_default()
+        .into_iter()
+        .flatten()
+        .collect();
+    let deferred = DEFERRED.with(|d| {
+        let mut d = d.borrow_mut();
+        match d.as_mut() {
+            Some(set) => {
+                set.extend(ids.iter().copied());
+                true
+            }
+            None => false,
+        }
+    });
+    if deferred {
+        0
+    } else {
+        refresh(&ids)
+    }
+}
+
+/// Per-document inputs of BM25, read straight from a tsvector datum.
+pub struct DocTerms {
+    /// Distinct lexemes in the document: its length for normalisation.
+    pub length: u32,
+    /// Weighted term frequency of each query term (by index).
+    pub tf: Vec<f32>,
+}
+
+/// Read the lexemes of `terms` from a tsvector datum (layout of
+/// PostgreSQL's ts_type.h: a header, `size` 32-bit WordEntry bitfields
+/// {haspos:1, len:11, pos:20}, then lexeme bytes, each followed, at a
+/// 2-byte aligned offset, by a uint16 count and uint16 positions whose top
+/// two bits are the weight: D=0 .. A=3).
+///
+/// # Safety
+/// `datum` must be a non-null tsvector datum.
+pub unsafe fn read_doc_terms(
+    datum: pg_sys::Datum,
+    terms: &HashMap<Vec<u8>, usize>,
+    weights: &[f32; 4],
+) -> DocTerms {
+    let raw = datum.cast_mut_ptr::<pg_sys::varlena>();
+    let p = pg_sys::pg_detoast_datum(raw);
+    let base = p as *const u8;
+    let total = ((std::ptr::read_unaligned(base as *const u32) >> 2) & 0x3FFF_FFFF) as usize;
+    let mut doc = DocTerms {
+        length: 0,
+        tf: vec![0.0; terms.len()],
+    };
+    if total < 8 {
+        return doc;
+    }
+    let bytes = std::slice::from_raw_parts(base, total);
+    let size = i32::from_ne_bytes(bytes[4..8].try_into().unwrap()).max(0) as usize;
+    let str_start = 8 + 4 * size;
+    if str_start > total {
+        return doc;
+    }
+    doc.length = size as u32;
+    for i in 0..size {
+        let e = u32::from_ne_bytes(bytes[8 + 4 * i..12 + 4 * i].try_into().unwrap());
+        let haspos = e & 1 == 1;
+        let len = ((e >> 1) & 0x7FF) as usize;
+        let pos = (e >> 12) as usize;
+        let (lo, hi) = (str_start + pos, str_start + pos + len);
+        if hi > total {
+            break;
+        }
+        let Some(&k) = terms.get(&bytes[lo..hi]) else {
+            continue;
+        };
+        if !haspos {
+            doc.tf[k] += weights[0];
+            continue;
+        }
+        let off = str_start + ((pos + len + 1) & !1);
+        if off + 2 > total {
+            continue;
+        }
+        let npos = u16::from_ne_bytes([bytes[off], bytes[off + 1]]) as usize;
+        for j in 0..npos {
+            let at = off + 2 + 2 * j;
+            if at + 2 > total {
+                break;
+            }
+            let wp = u16::from_ne_bytes([bytes[at], bytes[at + 1]]);
+            doc.tf[k] += weights[(wp >> 14) as usize];
+        }
+    }
+    if p != raw {
+        pg_sys::pfree(p.cast());
+    }
+    doc
+}

@@ -1,0 +1,304 @@
+//! The search query language, as people know it from Jira and GitLab:
+//!
+//! - words are AND-ed: `연결 타임아웃 OpenFrame`
+//! - `"quoted phrase"`: the words next to each other, in order
+//! - `-word`, `-"a phrase"`: issues containing it are left out
+//! - `a OR b`: either (binds tighter than the implicit AND)
+//! - `product:X`, `status:Y`, `priority:Z` (case-insensitive, value may be
+//!   quoted; the same field twice means either value; `-status:closed`
+//!   leaves a value out)
+//!
+//! A word is tokenized like the indexed text; a word that yields several
+//! tokens (a Hangul word of three or more syllables, `OpenFrame에서`)
+//! matches as a phrase. An unterminated quote runs to the end of the query.
+
+use crate::tokenize::{tokenize, Mode, Token};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Product,
+    Status,
+    Priority,
+}
+
+impl Field {
+    fn parse(name: &str) -> Option<Field> {
+        match name.to_ascii_lowercase().as_str() {
+            "product" => Some(Field::Product),
+            "status" => Some(Field::Status),
+            "priority" => Some(Field::Priority),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Filter {
+    pub field: Field,
+    pub value: String,
+    pub negated: bool,
+}
+
+/// Tokens that must appear together, at these relative positions.
+pub type Phrase = Vec<Token>;
+
+#[derive(Debug, Default, Clone)]
+pub struct ParsedQuery {
+    /// AND of clauses; each clause is an OR of phrases.
+    pub clauses: Vec<Vec<Phrase>>,
+    /// Phrases that must not appear.
+    pub excluded: Vec<Phrase>,
+    pub filters: Vec<Filter>,
+}
+
+#[derive(Debug)]
+enum Item {
+    Text { text: String, negated: bool },
+    Or,
+    Filter(Filter),
+}
+
+/// Read a quoted string starting after the opening quote; returns the text
+/// and the index after the closing quote (or the end).
+fn read_quoted(chars: &[char], mut i: usize) -> (String, usize) {
+    let mut s = String::new();
+    while i < chars.len() && chars[i] != '"' {
+        s.push(chars[i]);
+        i += 1;
+    }
+    (s, (i + 1).min(chars.len()))
+}
+
+fn lex(query: &str) -> Vec<Item> {
+    let chars: Vec<char> = query.chars().collect();
+    let mut items = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i].is_whitespace() {
+            i += 1;
+            continue;
+        }
+        let negated = chars[i] == '-' && i + 1 < chars.len() && !chars[i + 1].is_whitespace();
+        if negated {
+            i += 1;
+        }
+        if chars[i] == '"' {
+            let (text, next) = read_quoted(&chars, i + 1);
+            items.push(Item::Text { text, negated });
+            i = next;
+            continue;
+        }
+        let start = i;
+        while i < chars.len() && !chars[i].is_whitespace() && chars[i] != '"' {
+            i += 1;
+        }
+        let word: String = chars[start..i].iter().collect();
+        if let Some((name, rest)) = word.split_once(':') {
+            if let Some(field) = Field::parse(name) {
+                let value = if rest.is_empty() && i < chars.len() && chars[i] == '"' {
+                    let (v, next) = read_quoted(&chars, i + 1);
+                    i = next;
+                    v
+                } else {
+                    rest.to_string()
+                };
+                if !value.trim().is_empty() {
+                    items.push(Item::Filter(Filter {
+                        field,
+                        value: value.trim().to_string(),
+                        negated,
+                    }));
+                }
+                continue;
+            }
+        }
+        if word == "OR" && !negated {
+            items.push(Item::Or);
+        } else {
+            items.push(Item::Text {
+                text: word,
+                negated,
+            });
+        }
+    }
+    items
+}
+
+/// Parse a query. Words that produce no token (punctuation, stop words)
+/// vanish; the caller decides what an empty result means.
+pub fn parse(query: &str) -> ParsedQuery {
+    let mut q = ParsedQuery::default();
+    let mut pending_or = false;
+    for item in lex(query) {
+        match item {
+            Item::Or => pending_or = !q.clauses.is_empty(),
+            Item::Filter(f) => {
+                q.filters.push(f);
+                pending_or = false;
+            }
+            Item::Text { text, negated } => {
+                let phrase = tokenize(&text, Mode::Query);
+                if phrase.is_empty() {
+                    continue;
+                }
+                if negated {
+                    q.excluded.push(phrase);
+                    pending_or = false;
+                } else if pending_or {
+                    q.clauses
+                        .last_mut()
+                        .expect("a clause before OR")
+                        .push(phrase);
+                    pending_or = false;
+                } else {
+                    q.clauses.push(vec![phrase]);
+                }
+            }
+        }
+    }
+    q
+}
+
+/// A lexeme quoted for tsquery/tsvector text input.
+pub fn quote_lexeme(term: &str) -> String {
+    let mut s = String::with_capacity(term.len() + 2);
+    s.push('\'');
+    for c in term.chars() {
+        match c {
+            '\'' => s.push_str("''"),
+            '\\' => s.push_str("\\\\"),
+            _ => s.push(c),
+        }
+    }
+    s.push('\'');
+    s
+}
+
+fn phrase_tsquery(p: &Phrase) -> String {
+    let mut s = quote_lexeme(&p[0].term);
+    for w in p.windows(2) {
+        let d = w[1].pos.saturating_sub(w[0].pos).max(1);
+        if d == 1 {
+            s.push_str(" <-> ");
+        } else {
+            s.push_str(&format!(" <{d}> "));
+        }
+        s.push_str(&quote_lexeme(&w[1].term));
+    }
+    if p.len() > 1 {
+        format!("({s})")
+    } else {
+        s
+    }
+}
+
+impl ParsedQuery {
+    /// The text form of the tsquery matching this query's words (filters
+    /// are not part of it). Empty when there is nothing to match.
+    pub fn tsquery_text(&self) -> String {
+        let mut parts: Vec<String> = self
+            .clauses
+            .iter()
+            .map(|alts| {
+                let alts: Vec<String> = alts.iter().map(phrase_tsquery).collect();
+                if alts.len() > 1 {
+                    format!("({})", alts.join(" | "))
+                } else {
+                    alts[0].clone()
+                }
+            })
+            .collect();
+        if parts.is_empty() {
+            return String::new();
+        }
+        parts.extend(
+            self.excluded
+                .iter()
+                .map(|p| format!("!{}", phrase_tsquery(p))),
+        );
+        parts.join(" & ")
+    }
+
+    /// Every distinct term that counts toward the rank.
+    pub fn scoring_terms(&self) -> Vec<String> {
+        let mut terms: Vec<String> = Vec::new();
+        for t in self.clauses.iter().flatten().flatten() {
+            if !terms.contains(&t.term) {
+                terms.push(t.term.clone());
+            }
+        }
+        terms
+    }
+
+    /// Values of one field's filters, lowercased: (wanted, unwanted).
+    pub fn filter_values(&self, field: Field) -> (Vec<String>, Vec<String>) {
+        let (mut yes, mut no) = (Vec::new(), Vec::new());
+        for f in self.filters.iter().filter(|f| f.field == field) {
+            if f.negated { &mut no } else { &mut yes }.push(f.value.to_lowercase());
+        }
+        (yes, no)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_are_anded() {
+        assert_eq!(
+            parse("connection timeout").tsquery_text(),
+            "'connect' & 'timeout'"
+        );
+    }
+
+    #[test]
+    fn phrases_or_and_exclusion() {
+        let q = parse(r#""connection reset" OR timeout -ORA-00942"#);
+        assert_eq!(
+            q.tsquery_text(),
+            "(('connect' <-> 'reset') | 'timeout') & !'ora-00942'"
+        );
+    }
+
+    #[test]
+    fn korean_words_become_bigram_phrases() {
+        assert_eq!(
+            parse("타임아웃").tsquery_text(),
+            "('타임' <-> '임아' <-> '아웃')"
+        );
+        assert_eq!(parse("연결").tsquery_text(), "'연결'");
+    }
+
+    #[test]
+    fn field_filters() {
+        let q = parse(r#"timeout product:OpenFrame status:"In Progress" -priority:low"#);
+        assert_eq!(q.tsquery_text(), "'timeout'");
+        assert_eq!(
+            q.filter_values(Field::Product),
+            (vec!["openframe".to_string()], vec![])
+        );
+        assert_eq!(
+            q.filter_values(Field::Status),
+            (vec!["in progress".to_string()], vec![])
+        );
+        assert_eq!(
+            q.filter_values(Field::Priority),
+            (vec![], vec!["low".to_string()])
+        );
+    }
+
+    #[test]
+    fn garbage_is_harmless() {
+        assert_eq!(parse(r#"OR - "" -"" OR"#).tsquery_text(), "");
+        assert_eq!(
+            parse(r#""unbalanced quote"#).tsquery_text(),
+            "('unbalanc' <-> 'quot')"
+        );
+        assert_eq!(parse("it's").tsquery_text(), "'s'");
+        assert_eq!(
+            parse(r"back\slash 'quote'").tsquery_text(),
+            "('back' <-> 'slash') & 'quot'"
+        );
+    }
+}

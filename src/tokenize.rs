@@ -1,0 +1,326 @@
+//! The search tokenizer, the same at index time and at query time.
+//!
+//! - Text is NFKC-normalised first (full-width `ＯＲＡ－００９４２` reads as
+//!   `ORA-00942`), then split into runs by script: a change of script splits a
+//!   word (`OpenFrame에서` gives `openfram` and `에서`).
+//! - Hangul (and other CJK) runs become overlapping character bigrams; a
+//!   one-syllable run stays a unigram. Particles then do not matter: `연결이`
+//!   and `연결을` both contain the bigram `연결`.
+//! - Latin words are lowercased and stemmed (English Snowball); a few very
+//!   common English words are dropped.
+//! - Identifiers and codes (`ORA-00942`, `OFCOBOL-1234`, `v7.0.3`, `0x1F`,
+//!   `TJES`) are kept whole, and codes joined by `-`, `_` or `.` also yield
+//!   their parts. Numbers are kept.
+//!
+//! Every token has a position (for phrase matching) and the byte span of the
+//! text it came from (for snippets).
+
+use std::sync::OnceLock;
+
+use rust_stemmers::{Algorithm, Stemmer};
+use unicode_normalization::UnicodeNormalization;
+
+/// Tokens longer than this (in bytes) are noise (base64, hashes) and dropped.
+const MAX_TOKEN_BYTES: usize = 64;
+
+const STOPWORDS: &[&str] = &[
+    "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into", "is", "it",
+    "no", "not", "of", "on", "or", "such", "that", "the", "their", "then", "there", "these",
+    "they", "this", "to", "was", "will", "with",
+];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Token {
+    pub term: String,
+    pub pos: u32,
+    /// Byte range in the original text.
+    pub start: usize,
+    pub end: usize,
+}
+
+/// Index mode emits every form a document should be found by; query mode
+/// emits one precise form per word (a code whole, not its parts; an
+/// upper-case identifier as written, not its stem), at the positions index
+/// mode gives them, so phrases line up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Index,
+    Query,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Class {
+    Word,
+    Cjk,
+    Connector,
+    Separator,
+}
+
+fn stemmer() -> &'static Stemmer {
+    static STEMMER: OnceLock<Stemmer> = OnceLock::new();
+    STEMMER.get_or_init(|| Stemmer::create(Algorithm::English))
+}
+
+fn is_cjk(c: char) -> bool {
+    matches!(c,
+        '\u{1100}'..='\u{11FF}'   // Hangul Jamo
+        | '\u{3040}'..='\u{30FF}' // Hiragana, Katakana
+        | '\u{3130}'..='\u{318F}' // Hangul compatibility Jamo
+        | '\u{3400}'..='\u{4DBF}' // CJK extension A
+        | '\u{4E00}'..='\u{9FFF}' // CJK unified ideographs
+        | '\u{A960}'..='\u{A97F}' // Hangul Jamo extended-A
+        | '\u{AC00}'..='\u{D7A3}' // Hangul syllables
+        | '\u{D7B0}'..='\u{D7FF}' // Hangul Jamo extended-B
+        | '\u{F900}'..='\u{FAFF}' // CJK compatibility ideographs
+    )
+}
+
+fn classify(c: char) -> Class {
+    if is_cjk(c) {
+        Class::Cjk
+    } else if c.is_alphanumeric() {
+        Class::Word
+    } else if matches!(c, '-' | '_' | '.') {
+        Class::Connector
+    } else {
+        Class::Separator
+    }
+}
+
+/// A run of one script, NFKC-normalised, with its span in the original.
+struct Run {
+    class: Class,
+    text: String,
+    start: usize,
+    end: usize,
+}
+
+/// Split `text` into Word and Cjk runs. A connector stays inside a Word run
+/// only between two word characters (`ORA-00942`), never at its edges.
+fn runs(text: &str) -> Vec<Run> {
+    // Normalise char by char so every normalised char keeps its source span.
+    let mut chars: Vec<(char, usize, usize)> = Vec::with_capacity(text.len());
+    for (i, c) in text.char_indices() {
+        let end = i + c.len_utf8();
+        for n in std::iter::once(c).nfkc() {
+            chars.push((n, i, end));
+        }
+    }
+    let mut out: Vec<Run> = Vec::new();
+    let mut cur: Option<Run> = None;
+    for k in 0..chars.len() {
+        let (c, s, e) = chars[k];
+        let mut class = classify(c);
+        if class == Class::Connector {
+            let prev_word = cur.as_ref().is_some_and(|r| r.class == Class::Word);
+            let next_word = chars
+                .get(k + 1)
+                .is_some_and(|&(n, _, _)| classify(n) == Class::Word);
+            class = if prev_word && next_word {
+                Class::Word
+            } else {
+                Class::Separator
+            };
+        }
+        match (&mut cur, class) {
+            (_, Class::Separator | Class::Connector) => {
+                if let Some(r) = cur.take() {
+                    out.push(r);
+                }
+            }
+            (Some(r), cl) if r.class == cl => {
+                r.text.push(c);
+                r.end = e;
+            }
+            _ => {
+                if let Some(r) = cur.take() {
+                    out.push(r);
+                }
+                cur = Some(Run {
+                    class,
+                    text: c.to_string(),
+                    start: s,
+                    end: e,
+                });
+            }
+        }
+    }
+    if let Some(r) = cur {
+        out.push(r);
+    }
+    out
+}
+
+/// The searchable form of a plain Latin word (no connector).
+fn word_term(word: &str) -> Option<String> {
+    let lower = word.to_lowercase();
+    if lower.len() > MAX_TOKEN_BYTES {
+        return None;
+    }
+    if lower.chars().any(|c| c.is_numeric()) {
+        return Some(lower);
+    }
+    if STOPWORDS.contains(&lower.as_str()) {
+        return None;
+    }
+    Some(stemmer().stem(&lower).into_owned())
+}
+
+/// Tokenize `text`. Positions start at `first_pos`.
+pub fn tokenize_from(text: &str, mode: Mode, first_pos: u32) -> Vec<Token> {
+    let mut out = Vec::new();
+    let mut pos = first_pos;
+    for run in runs(text) {
+        let (start, end) = (run.start, run.end);
+        let mut emit = |term: String, at: u32| {
+            if !term.is_empty() && term.len() <= MAX_TOKEN_BYTES {
+                out.push(Token {
+                    term,
+                    pos: at,
+                    start,
+                    end,
+                });
+            }
+        };
+        match run.class {
+            Class::Cjk => {
+                let cs: Vec<char> = run.text.chars().collect();
+                if cs.len() == 1 {
+                    emit(cs[0].to_string(), pos);
+                    pos += 1;
+                } else {
+                    for w in cs.windows(2) {
+                        emit(w.iter().collect(), pos);
+                        pos += 1;
+                    }
+                }
+            }
+            _ => {
+                let parts: Vec<&str> = run
+                    .text
+                    .split(['-', '_', '.'])
+                    .filter(|p| !p.is_empty())
+                    .collect();
+                if parts.len() > 1 {
+                    // A code: whole, then (index mode) each part.
+                    emit(run.text.to_lowercase(), pos);
+                    if mode == Mode::Index {
+                        for (i, p) in parts.iter().enumerate() {
+                            if let Some(t) = word_term(p) {
+                                emit(t, pos + i as u32);
+                            }
+                        }
+                    }
+                    pos += parts.len() as u32;
+                } else {
+                    let is_identifier = run.text.chars().count() >= 2
+                        && run
+                            .text
+                            .chars()
+                            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+                        && run.text.chars().any(|c| c.is_ascii_uppercase());
+                    if is_identifier {
+                        // TJES, OSC: whole as written; in the index also the
+                        // stem, so a lower-case query still finds it.
+                        let lower = run.text.to_lowercase();
+                        if mode == Mode::Index {
+                            if let Some(stem) = word_term(&run.text).filter(|s| *s != lower) {
+                                emit(stem, pos);
+                            }
+                        }
+                        emit(lower, pos);
+                    } else if let Some(t) = word_term(&run.text) {
+                        emit(t, pos);
+                    }
+                    pos += 1;
+                }
+            }
+        }
+    }
+    out
+}
+
+pub fn tokenize(text: &str, mode: Mode) -> Vec<Token> {
+    tokenize_from(text, mode, 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn terms(text: &str, mode: Mode) -> Vec<String> {
+        tokenize(text, mode).into_iter().map(|t| t.term).collect()
+    }
+
+    #[test]
+    fn hangul_bigrams_match_across_particles() {
+        assert_eq!(terms("연결이", Mode::Index), ["연결", "결이"]);
+        assert_eq!(terms("연결을", Mode::Index), ["연결", "결을"]);
+        assert_eq!(terms("연결", Mode::Query), ["연결"]);
+        assert_eq!(terms("값", Mode::Index), ["값"]);
+    }
+
+    #[test]
+    fn english_is_lowercased_and_stemmed() {
+        assert_eq!(
+            terms("Connection timeouts", Mode::Index),
+            ["connect", "timeout"]
+        );
+        assert_eq!(
+            terms("the timeout of a job", Mode::Index),
+            ["timeout", "job"]
+        );
+    }
+
+    #[test]
+    fn codes_are_kept_whole_and_split() {
+        assert_eq!(
+            terms("ORA-00942", Mode::Index),
+            ["ora-00942", "ora", "00942"]
+        );
+        assert_eq!(terms("ORA-00942", Mode::Query), ["ora-00942"]);
+        assert_eq!(
+            terms("OFCOBOL-1234", Mode::Index),
+            ["ofcobol-1234", "ofcobol", "1234"]
+        );
+        assert_eq!(terms("v7.0.3", Mode::Index), ["v7.0.3", "v7", "0", "3"]);
+        assert_eq!(terms("0x1F", Mode::Index), ["0x1f"]);
+        assert_eq!(terms("TJES", Mode::Index), ["tjes"]);
+        assert_eq!(terms("TJES", Mode::Query), ["tjes"]);
+        // An upper-case identifier whose stem differs is indexed both ways.
+        assert_eq!(terms("JOBS", Mode::Index), ["job", "jobs"]);
+        assert_eq!(terms("JOBS", Mode::Query), ["jobs"]);
+        assert_eq!(terms("jobs", Mode::Query), ["job"]);
+    }
+
+    #[test]
+    fn edges_are_not_connectors() {
+        assert_eq!(terms("end. -x _y", Mode::Index), ["end", "x", "y"]);
+    }
+
+    #[test]
+    fn nfkc_and_script_changes() {
+        assert_eq!(terms("ＯＲＡ－００９４２", Mode::Query), ["ora-00942"]);
+        assert_eq!(terms("OpenFrame에서", Mode::Index), ["openfram", "에서"]);
+        assert_eq!(terms("TJES기동", Mode::Index), ["tjes", "기동"]);
+    }
+
+    #[test]
+    fn positions_line_up_between_index_and_query() {
+        let idx = tokenize("ORA-00942 error", Mode::Index);
+        let q = tokenize("ORA-00942 error", Mode::Query);
+        let pos = |ts: &[Token], t: &str| ts.iter().find(|x| x.term == t).unwrap().pos;
+        assert_eq!(
+            pos(&idx, "error") - pos(&idx, "ora-00942"),
+            pos(&q, "error") - pos(&q, "ora-00942")
+        );
+    }
+
+    #[test]
+    fn spans_point_into_the_original() {
+        let text = "로그: ORA-00942 발생";
+        for t in tokenize(text, Mode::Index) {
+            assert!(text.get(t.start..t.end).is_some());
+        }
+    }
+}
