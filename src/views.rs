@@ -18,11 +18,15 @@ pub const MATERIALIZED_VIEWS: [&str; 3] = [
 #[search_path(pg_catalog, pg_temp)]
 pub fn refresh_materialized_views() {
     for mv in MATERIALIZED_VIEWS {
-        let populated = Spi::get_one::<bool>(&format!(
-            "SELECT relispopulated FROM pg_catalog.pg_class WHERE oid = '{mv}'::pg_catalog.regclass"
+        // None: the view does not exist (a library newer than the
+        // database's extension version, before ALTER EXTENSION UPDATE).
+        let Some(populated) = Spi::get_one::<bool>(&format!(
+            "SELECT (SELECT relispopulated FROM pg_catalog.pg_class \
+                      WHERE oid = pg_catalog.to_regclass('{mv}'))"
         ))
-        .spi_ok("checking a materialized view")
-        .unwrap_or(false);
+        .spi_ok("checking a materialized view") else {
+            continue;
+        };
         let how = if populated { "CONCURRENTLY " } else { "" };
         ereport!(
             NOTICE,

@@ -1,0 +1,176 @@
+-- ims_crawler 0.1.0 -> 0.2.0: search (tokenizer, search vectors, BM25
+-- search_issues), and the audit triggers on issues leaving the search
+-- vector out. Run by ALTER EXTENSION ims_crawler UPDATE; tested against a
+-- fresh 0.2.0 install by tests/integration/upgrade.sh.
+\echo Use "ALTER EXTENSION ims_crawler UPDATE TO '0.2.0'" to load this file. \quit
+
+-- Rust functions new in 0.2.0
+CREATE FUNCTION ims."search_vector_text"(
+	"title" TEXT, /* Option < & str > */
+	"description" TEXT DEFAULT NULL, /* Option < & str > */
+	"comments" TEXT DEFAULT NULL, /* Option < & str > */
+	"attachments" TEXT DEFAULT NULL /* Option < & str > */
+) RETURNS TEXT /* String */
+IMMUTABLE PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'search_vector_text_wrapper';
+
+CREATE FUNCTION ims."search_query_text"(
+	"query" TEXT /* & str */
+) RETURNS TEXT /* String */
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'search_query_text_wrapper';
+
+CREATE FUNCTION ims."refresh_search_vectors"(
+	"issue_pks" bigint[] /* :: std :: option :: Option < Vec < Option < i64 > > > */
+) RETURNS INT /* i32 */
+VOLATILE PARALLEL UNSAFE
+SET search_path TO pg_catalog, pg_temp
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'refresh_search_vectors_wrapper';
+
+CREATE FUNCTION ims."search_issues"(
+	"query" TEXT, /* Option < & str > */
+	"product" TEXT DEFAULT NULL, /* Option < & str > */
+	"max_results" INT DEFAULT 50 /* Option < i32 > */
+) RETURNS TABLE (
+	"issue_id" TEXT,  /* String */
+	"title" TEXT,  /* Option < String > */
+	"product" TEXT,  /* Option < String > */
+	"status" TEXT,  /* Option < String > */
+	"rank" real,  /* f32 */
+	"snippet" TEXT  /* Option < String > */
+)
+STABLE SECURITY DEFINER PARALLEL RESTRICTED
+SET search_path TO pg_catalog, pg_temp
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'search_issues_wrapper';
+
+-- The audit of issues leaves out the (large, derived) search vector.
+DROP TRIGGER trg_issues_audit_insert ON ims.issues;
+DROP TRIGGER trg_issues_audit_update ON ims.issues;
+DROP TRIGGER trg_issues_audit_delete ON ims.issues;
+CREATE TRIGGER trg_issues_audit_insert AFTER INSERT ON ims.issues
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT
+    EXECUTE FUNCTION ims.audit_changes('issue_id', 'description', 'raw_data', 'search_vector', 'crawl_count', 'last_crawled_at', 'updated_at');
+CREATE TRIGGER trg_issues_audit_update AFTER UPDATE ON ims.issues
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT
+    EXECUTE FUNCTION ims.audit_changes('issue_id', 'description', 'raw_data', 'search_vector', 'crawl_count', 'last_crawled_at', 'updated_at');
+CREATE TRIGGER trg_issues_audit_delete AFTER DELETE ON ims.issues
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT
+    EXECUTE FUNCTION ims.audit_changes('issue_id', 'description', 'raw_data', 'search_vector', 'crawl_count', 'last_crawled_at', 'updated_at');
+
+-- The search index (as sql/search.sql installs it)
+ALTER TABLE ims.issues ADD COLUMN search_vector pg_catalog.tsvector;
+COMMENT ON COLUMN ims.issues.search_vector IS
+    'Search tokens (Hangul bigrams, stemmed English, codes whole) weighted A title, B description, C comments, D attachment text; kept current by triggers.';
+CREATE INDEX idx_issues_search_vector ON ims.issues USING gin (search_vector); -- ims.search_issues candidates
+
+CREATE FUNCTION ims.to_search_vector(title text, description text DEFAULT NULL,
+                                     comments text DEFAULT NULL, attachments text DEFAULT NULL)
+RETURNS pg_catalog.tsvector
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT ims.search_vector_text(title, description, comments, attachments)::pg_catalog.tsvector $$;
+COMMENT ON FUNCTION ims.to_search_vector(text, text, text, text) IS
+    'The weighted search tsvector of an issue''s title, description, comments and attachment text, as ims.search_issues indexes it.';
+
+CREATE FUNCTION ims.to_search_query(query text)
+RETURNS pg_catalog.tsquery
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT ims.search_query_text(query)::pg_catalog.tsquery $$;
+COMMENT ON FUNCTION ims.to_search_query(text) IS
+    'The tsquery for a search query''s words, phrases, OR and -exclusions (field filters are applied by ims.search_issues, not here).';
+
+COMMENT ON FUNCTION ims.search_vector_text(text, text, text, text) IS 'Text form of ims.to_search_vector.';
+COMMENT ON FUNCTION ims.search_query_text(text) IS 'Text form of ims.to_search_query.';
+COMMENT ON FUNCTION ims.refresh_search_vectors(bigint[]) IS
+    'Recompute the search vectors of these issues (the triggers call it; pass every issue_pk to rebuild the index).';
+COMMENT ON FUNCTION ims.search_issues(text, text, integer) IS
+    'Ranked (BM25) search over titles, descriptions, comments and attachment text: words, "phrases", -exclusions, OR, product:/status:/priority: filters; best first, with a snippet.';
+
+-- Corpus statistics for ranking: documents per term, and (term '') the
+-- number of documents and their average length.
+CREATE MATERIALIZED VIEW ims.mv_search_stats AS
+SELECT s.word AS term, s.ndoc::bigint AS doc_freq, NULL::float8 AS avg_length
+  FROM pg_catalog.ts_stat('SELECT search_vector FROM ims.issues WHERE search_vector IS NOT NULL') AS s
+UNION ALL
+SELECT '', pg_catalog.count(*), coalesce(pg_catalog.avg(pg_catalog.length(search_vector)), 0)::float8
+  FROM ims.issues WHERE search_vector IS NOT NULL;
+CREATE UNIQUE INDEX uq_mv_search_stats ON ims.mv_search_stats (term);
+COMMENT ON MATERIALIZED VIEW ims.mv_search_stats IS
+    'Search corpus statistics (document frequency per term; term '''' holds the document count and average length), refreshed by ims.refresh_materialized_views().';
+
+-- Keep vectors current whatever writes the rows. The trigger functions run
+-- as the owner: a user's delete can cascade into attachments (SET NULL),
+-- and the index must follow without granting users the refresh function.
+CREATE FUNCTION ims.search_index_issues() RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        PERFORM ims.refresh_search_vectors(ARRAY(SELECT n.issue_pk FROM new_rows n));
+    ELSE
+        PERFORM ims.refresh_search_vectors(ARRAY(
+            SELECT n.issue_pk FROM new_rows n JOIN old_rows o ON o.issue_pk = n.issue_pk
+             WHERE (n.title, n.description) IS DISTINCT FROM (o.title, o.description)));
+    END IF;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION ims.search_index_issues() IS 'Trigger: refreshes search vectors of inserted issues and of issues whose title or description changed.';
+
+CREATE FUNCTION ims.search_index_children() RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        PERFORM ims.refresh_search_vectors(ARRAY(SELECT DISTINCT n.issue_pk FROM new_rows n));
+    ELSIF TG_OP = 'DELETE' THEN
+        PERFORM ims.refresh_search_vectors(ARRAY(SELECT DISTINCT o.issue_pk FROM old_rows o));
+    ELSE
+        PERFORM ims.refresh_search_vectors(ARRAY(SELECT n.issue_pk FROM new_rows n
+                                                 UNION SELECT o.issue_pk FROM old_rows o));
+    END IF;
+    RETURN NULL;
+END
+$$;
+REVOKE ALL ON FUNCTION ims.search_index_issues(), ims.search_index_children() FROM PUBLIC;
+COMMENT ON FUNCTION ims.search_index_children() IS 'Trigger: refreshes search vectors of issues whose comments or attachments changed.';
+
+CREATE TRIGGER trg_issues_search_insert AFTER INSERT ON ims.issues
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ims.search_index_issues();
+CREATE TRIGGER trg_issues_search_update AFTER UPDATE ON ims.issues
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ims.search_index_issues();
+CREATE TRIGGER trg_issue_comments_search_insert AFTER INSERT ON ims.issue_comments
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ims.search_index_children();
+CREATE TRIGGER trg_issue_comments_search_update AFTER UPDATE ON ims.issue_comments
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ims.search_index_children();
+CREATE TRIGGER trg_issue_comments_search_delete AFTER DELETE ON ims.issue_comments
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION ims.search_index_children();
+CREATE TRIGGER trg_attachments_search_insert AFTER INSERT ON ims.attachments
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ims.search_index_children();
+CREATE TRIGGER trg_attachments_search_update AFTER UPDATE ON ims.attachments
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ims.search_index_children();
+CREATE TRIGGER trg_attachments_search_delete AFTER DELETE ON ims.attachments
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION ims.search_index_children();
+
+-- Privileges of the new functions (as sql/security.sql grants them)
+REVOKE ALL ON FUNCTION ims.search_vector_text(text, text, text, text), ims.search_query_text(text),
+                       ims.refresh_search_vectors(bigint[]), ims.search_issues(text, text, integer),
+                       ims.to_search_vector(text, text, text, text), ims.to_search_query(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ims.search_issues(text, text, integer) TO ims_admin, ims_user, ims_readonly;
+GRANT EXECUTE ON FUNCTION ims.to_search_vector(text, text, text, text), ims.to_search_query(text),
+                          ims.search_vector_text(text, text, text, text), ims.search_query_text(text)
+   TO ims_admin, ims_user, ims_readonly, ims_app;
+GRANT EXECUTE ON FUNCTION ims.refresh_search_vectors(bigint[]) TO ims_admin;
+GRANT ALL ON ims.mv_search_stats TO ims_admin;
+GRANT SELECT ON ims.mv_search_stats TO ims_readonly;
+
+-- Index what 0.1.0 stored.
+SELECT ims.refresh_search_vectors(ARRAY(SELECT issue_pk FROM ims.issues));
+REFRESH MATERIALIZED VIEW ims.mv_search_stats;
