@@ -11,7 +11,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 bash "$REPO_ROOT/scripts/install-deps.sh" || die "installing dependencies failed"
 
 VERSIONS=${IMS_PG_VERSIONS:-"15 16"}
-REGRESS_TESTS=(setup schema partitions upsert sessions stats cleanup views search security drop)
+REGRESS_TESTS=(setup schema partitions upsert sessions stats cleanup views search operations security drop)
 passed=0
 failed=0
 failures=()
@@ -36,7 +36,10 @@ for v in $VERSIONS; do
   port=$((56400 + v))
   cluster_stop "$cdir" "$v"
   rm -rf "$cdir"
-  cluster_start "$v" "$cdir" "$port" "max_connections = 100"
+  conf=("max_connections = 100")
+  # Debian packages pg_cron for PostgreSQL 15: the scheduling test uses it.
+  [ "$v" = 15 ] && conf+=("shared_preload_libraries = 'pg_cron'" "cron.database_name = 'ims_cron'")
+  cluster_start "$v" "$cdir" "$port" "${conf[@]}"
   outdir="$REPO_ROOT/target/regress-out-pg$v"
   rm -rf "$outdir" && mkdir -p "$outdir"
   psql_at "$v" "$cdir" "$port" -q -c "CREATE DATABASE ims_regress" postgres

@@ -15,8 +15,13 @@ AS $$
 DECLARE
     key_col  text := TG_ARGV[0];
     skipped  text[] := TG_ARGV[1:];
-    actor    bigint := ims.current_user_id();
+    actor    bigint;
 BEGIN
+    -- A restore copies the audit trail itself; it is not new activity.
+    IF ims.restoring() THEN
+        RETURN NULL;
+    END IF;
+    actor := ims.current_user_id();
     IF TG_OP = 'INSERT' THEN
         INSERT INTO ims.audit_log (user_id, db_role, action, table_name, record_id, new_values)
         SELECT actor, session_user, 'INSERT', TG_TABLE_NAME, to_jsonb(n) ->> key_col, to_jsonb(n) - skipped

@@ -48,6 +48,9 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+    IF ims.restoring() THEN
+        RETURN NULL;  -- restored rows bring their vectors
+    END IF;
     IF TG_OP = 'INSERT' THEN
         PERFORM ims.refresh_search_vectors(ARRAY(SELECT n.issue_pk FROM new_rows n));
     ELSE
@@ -66,6 +69,9 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+    IF ims.restoring() THEN
+        RETURN NULL;  -- restored rows bring their vectors
+    END IF;
     IF TG_OP = 'INSERT' THEN
         PERFORM ims.refresh_search_vectors(ARRAY(SELECT DISTINCT n.issue_pk FROM new_rows n));
     ELSIF TG_OP = 'DELETE' THEN

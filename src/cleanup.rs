@@ -96,6 +96,7 @@ pub fn delete_old_sessions(
         name!(deleted_links, i64),
     ),
 > {
+    crate::db::require_writable("ims.delete_old_sessions");
     let Some(days) = older_than_days else {
         null_argument("older_than_days")
     };

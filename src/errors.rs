@@ -58,23 +58,3 @@ impl<T, E: std::fmt::Display> SpiOk<T> for Result<T, E> {
         }
     }
 }
-
-/// Run a data-modifying statement with `RETURNING` and give its first row to
-/// `read`. Unlike `Spi::get_one` (which asks SPI for one row), this lets the
-/// statement run to completion: with a row limit, PostgreSQL stops the
-/// executor early and statement-level AFTER triggers (the audit log) never fire.
-pub fn modify_returning<R>(
-    sql: &str,
-    args: &[pgrx::datum::DatumWithOid],
-    what: &str,
-    read: impl FnOnce(&pgrx::spi::SpiHeapTupleData) -> R,
-) -> Option<R> {
-    Spi::connect_mut(|c| {
-        let table = c.update(sql, None, args).spi_ok(what);
-        if table.is_empty() {
-            return None;
-        }
-        let row = table.first().get_heap_tuple().spi_ok(what)?;
-        Some(read(&row))
-    })
-}

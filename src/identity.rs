@@ -16,6 +16,7 @@ use std::ffi::CStr;
 
 use pgrx::prelude::*;
 
+use crate::db::read_one;
 use crate::errors::{invalid_parameter, permission_denied, SpiOk};
 
 const TOKEN_SETTING: &CStr = c"ims.identity_token";
@@ -76,19 +77,23 @@ pub fn asserted_user_id() -> Option<i64> {
 /// True when the login may assert identities: a member of `ims_app` or
 /// `ims_admin` (superusers are members of every role).
 pub fn login_is_trusted() -> bool {
-    Spi::get_one::<bool>(
+    read_one::<bool>(
         "SELECT pg_catalog.pg_has_role(session_user, 'ims_app', 'MEMBER') \
              OR pg_catalog.pg_has_role(session_user, 'ims_admin', 'MEMBER')",
+        &[],
+        "checking role membership",
     )
-    .spi_ok("checking role membership")
     .unwrap_or(false)
 }
 
 /// True when the login is an ims administrator (or superuser).
 pub fn login_is_admin() -> bool {
-    Spi::get_one::<bool>("SELECT pg_catalog.pg_has_role(session_user, 'ims_admin', 'MEMBER')")
-        .spi_ok("checking role membership")
-        .unwrap_or(false)
+    read_one::<bool>(
+        "SELECT pg_catalog.pg_has_role(session_user, 'ims_admin', 'MEMBER')",
+        &[],
+        "checking role membership",
+    )
+    .unwrap_or(false)
 }
 
 /// The ims user the caller acts as: the asserted id, else the login's own
@@ -97,10 +102,11 @@ pub fn login_is_admin() -> bool {
 #[search_path(pg_catalog, pg_temp)]
 pub fn current_user_id() -> Option<i64> {
     asserted_user_id().or_else(|| {
-        Spi::get_one::<i64>(
-            "SELECT (SELECT u.user_id FROM ims.users u WHERE u.db_role = session_user AND u.is_active)",
+        read_one::<i64>(
+            "SELECT u.user_id FROM ims.users u WHERE u.db_role = session_user AND u.is_active",
+            &[],
+            "looking up the login's ims user",
         )
-        .spi_ok("looking up the login's ims user")
     })
 }
 
@@ -122,11 +128,11 @@ pub fn set_current_user(user_id: Option<i64>) {
             .spi_ok("clearing the identity token");
         return;
     };
-    let active = Spi::get_one_with_args::<bool>(
-        "SELECT (SELECT u.is_active FROM ims.users u WHERE u.user_id = $1)",
+    let active = read_one::<bool>(
+        "SELECT u.is_active FROM ims.users u WHERE u.user_id = $1",
         &[user_id.into()],
-    )
-    .spi_ok("looking up the ims user");
+        "looking up the ims user",
+    );
     match active {
         None => invalid_parameter(format!("ims user {user_id} does not exist")),
         Some(false) => invalid_parameter(format!("ims user {user_id} is not active")),

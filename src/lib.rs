@@ -9,6 +9,7 @@ use pgrx::prelude::*;
 ::pgrx::pg_module_magic!(name, version);
 
 pub mod cleanup;
+pub mod db;
 pub mod errors;
 pub mod identity;
 pub mod issue_input;
@@ -69,6 +70,11 @@ extension_sql_file!(
         search::search_query_text,
         search::search_issues,
     ]
+);
+extension_sql_file!(
+    "../sql/operations.sql",
+    name = "operations",
+    requires = ["search"]
 );
 extension_sql_file!("../sql/security.sql", name = "security", finalize);
 

@@ -75,6 +75,7 @@ pub fn secure_unsecured_partitions() -> i64 {
 #[pg_extern(volatile, parallel_unsafe, security_definer)]
 #[search_path(pg_catalog, pg_temp)]
 pub fn secure_partitions() -> i64 {
+    crate::db::require_writable("ims.secure_partitions");
     secure_unsecured_partitions()
 }
 
@@ -101,6 +102,7 @@ pub fn ensure_partitions(
         name!(rows_moved, i64),
     ),
 > {
+    crate::db::require_writable("ims.ensure_partitions");
     let Some(months_ahead) = months_ahead else {
         crate::errors::null_argument("months_ahead")
     };

@@ -17,6 +17,7 @@ use std::collections::{BinaryHeap, HashMap, HashSet};
 
 use pgrx::prelude::*;
 
+use crate::db::{read_one, read_two};
 use crate::errors::{invalid_parameter, null_argument, raise, SpiOk};
 use crate::search_index::{prefix, read_doc_terms, INDEXED_BYTES};
 use crate::search_query::{parse, Field, ParsedQuery};
@@ -48,11 +49,11 @@ struct Corpus {
 }
 
 fn corpus_stats(terms: &[String]) -> Corpus {
-    let (docs, avg_length) = Spi::get_two::<i64, f64>(
-        "SELECT (SELECT doc_freq FROM ims.mv_search_stats WHERE term = ''), \
-                (SELECT avg_length FROM ims.mv_search_stats WHERE term = '')",
-    )
-    .spi_ok("reading search statistics");
+    let (docs, avg_length) = read_two::<i64, f64>(
+        "SELECT doc_freq, avg_length FROM ims.mv_search_stats WHERE term = ''",
+        &[],
+        "reading search statistics",
+    );
     let docs = docs.unwrap_or(0);
     if docs > 0 {
         let known: HashMap<String, i64> = Spi::connect(|c| {
@@ -85,18 +86,19 @@ fn corpus_stats(terms: &[String]) -> Corpus {
         };
     }
     // Statistics not built yet (fresh install, restore): count live.
-    let (docs, avg_length) = Spi::get_two::<i64, f64>(
+    let (docs, avg_length) = read_two::<i64, f64>(
         "SELECT count(*), avg(length(search_vector))::float8 FROM ims.issues WHERE search_vector IS NOT NULL",
-    )
-    .spi_ok("counting the corpus");
+        &[],
+        "counting the corpus",
+    );
     let doc_freq = terms
         .iter()
         .map(|t| {
-            Spi::get_one_with_args::<i64>(
+            read_one::<i64>(
                 "SELECT count(*) FROM ims.issues WHERE search_vector @@ $1::pg_catalog.tsquery",
                 &[crate::search_query::quote_lexeme(t).into()],
+                "counting a term",
             )
-            .spi_ok("counting a term")
             .unwrap_or(1)
             .max(1) as f32
         })

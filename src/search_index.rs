@@ -142,6 +142,7 @@ fn refresh(ids: &[i64]) -> i32 {
 #[pg_extern(volatile, parallel_unsafe)]
 #[search_path(pg_catalog, pg_temp)]
 pub fn refresh_search_vectors(issue_pks: Option<Vec<Option<i64>>>) -> i32 {
+    crate::db::require_writable("ims.refresh_search_vectors");
     let ids: Vec<i64> = issue_pks
         .unwrap_or_default()
         .into_iter()

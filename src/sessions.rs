@@ -5,9 +5,8 @@
 use pgrx::prelude::*;
 use pgrx::JsonB;
 
-use crate::errors::{
-    invalid_parameter, modify_returning, null_argument, permission_denied, raise, SpiOk,
-};
+use crate::db::{modify_returning, read_one, read_two};
+use crate::errors::{invalid_parameter, null_argument, permission_denied, raise, SpiOk};
 use crate::identity::{current_user_id, login_is_admin};
 
 pub const SESSION_END_STATUSES: [&str; 3] = ["completed", "failed", "cancelled"];
@@ -17,12 +16,11 @@ pub const ERROR_SEVERITIES: [&str; 5] = ["debug", "info", "warning", "error", "c
 /// or any for an ims administrator. Used by SECURITY DEFINER functions,
 /// which see every session, so the ownership check is explicit here.
 pub fn session_for_caller(session_id: i64) -> (TimestampWithTimeZone, i64) {
-    let (started, owner) = Spi::get_two_with_args::<TimestampWithTimeZone, i64>(
-        "SELECT s.started_at, s.user_id FROM (SELECT 1) one \
-         LEFT JOIN ims.crawl_sessions s ON s.session_id = $1",
+    let (started, owner) = read_two::<TimestampWithTimeZone, i64>(
+        "SELECT started_at, user_id FROM ims.crawl_sessions WHERE session_id = $1",
         &[session_id.into()],
-    )
-    .spi_ok("looking up the crawl session");
+        "looking up the crawl session",
+    );
     let (Some(started), Some(owner)) = (started, owner) else {
         raise(
             PgSqlErrorCode::ERRCODE_FOREIGN_KEY_VIOLATION,
@@ -67,6 +65,7 @@ pub fn start_session(
         name!(started_at, TimestampWithTimeZone),
     ),
 > {
+    crate::db::require_writable("ims.start_session");
     let user_id = user_id.unwrap_or_else(require_identity);
     let parameters = parameters.unwrap_or(JsonB(serde_json::json!({})));
     if !parameters.0.is_object() {
@@ -123,6 +122,7 @@ pub fn finish_session(
         name!(errors_count, i32),
     ),
 > {
+    crate::db::require_writable("ims.finish_session");
     let Some(session_id) = session_id else {
         null_argument("session_id")
     };
@@ -136,11 +136,11 @@ pub fn finish_session(
     if issues_found.is_some_and(|n| n < 0) {
         invalid_parameter("issues_found must not be negative");
     }
-    let current = Spi::get_one_with_args::<String>(
-        "SELECT (SELECT status FROM ims.crawl_sessions WHERE session_id = $1)",
+    let current = read_one::<String>(
+        "SELECT status FROM ims.crawl_sessions WHERE session_id = $1",
         &[session_id.into()],
-    )
-    .spi_ok("looking up the session");
+        "looking up the session",
+    );
     match current.as_deref() {
         None => raise(
             PgSqlErrorCode::ERRCODE_NO_DATA_FOUND,
@@ -212,6 +212,7 @@ pub fn log_error(
     error_detail: default!(Option<JsonB>, "'{}'"),
     issue_id: default!(Option<String>, "NULL"),
 ) -> i64 {
+    crate::db::require_writable("ims.log_error");
     let Some(session_id) = session_id else {
         null_argument("session_id")
     };
@@ -265,6 +266,7 @@ pub fn log_search(
     session_id: default!(Option<i64>, "NULL"),
     execution_time_ms: default!(Option<i32>, "NULL"),
 ) -> i64 {
+    crate::db::require_writable("ims.log_search");
     let Some(original_query) = original_query.filter(|q| !q.trim().is_empty()) else {
         invalid_parameter("original_query must be a non-empty string")
     };

@@ -124,6 +124,7 @@ SELECT pg_catalog.count(*)::int4 FROM ins"
 /// per user with activity that day. Returns the number of rows written.
 #[pg_extern(volatile, parallel_unsafe)]
 pub fn aggregate_daily_stats(stat_date: default!(Option<Date>, "(CURRENT_DATE - 1)")) -> i32 {
+    crate::db::require_writable("ims.aggregate_daily_stats");
     let Some(stat_date) = stat_date else {
         null_argument("stat_date")
     };
@@ -152,6 +153,7 @@ pub fn aggregate_daily_stats(stat_date: default!(Option<Date>, "(CURRENT_DATE - 
 /// Returns the number of rows written.
 #[pg_extern(volatile, parallel_unsafe)]
 pub fn aggregate_monthly_stats(year: Option<i32>, month: Option<i32>) -> i32 {
+    crate::db::require_writable("ims.aggregate_monthly_stats");
     let Some(year) = year else {
         null_argument("year")
     };

@@ -384,6 +384,7 @@ pub fn upsert_issue(
         name!(changed_fields, Vec<String>),
     ),
 > {
+    crate::db::require_writable("ims.upsert_issue");
     let doc = normalize_single(issue.as_ref().map(|j| &j.0));
     let out = upsert_documents(vec![doc], session_id);
     TableIterator::new(
@@ -408,6 +409,7 @@ pub fn upsert_issues(
         name!(unchanged, i64),
     ),
 > {
+    crate::db::require_writable("ims.upsert_issues");
     let docs = normalize_batch(issues.as_ref().map(|j| &j.0));
     let out = upsert_documents(docs, session_id);
     let count = |a: &str| out.iter().filter(|o| o.action == a).count() as i64;

@@ -2,6 +2,7 @@
 
 use pgrx::prelude::*;
 
+use crate::db::read_one;
 use crate::errors::SpiOk;
 
 /// The materialized views, in refresh order.
@@ -17,14 +18,15 @@ pub const MATERIALIZED_VIEWS: [&str; 3] = [
 #[pg_extern(volatile, parallel_unsafe, security_definer)]
 #[search_path(pg_catalog, pg_temp)]
 pub fn refresh_materialized_views() {
+    crate::db::require_writable("ims.refresh_materialized_views");
     for mv in MATERIALIZED_VIEWS {
         // None: the view does not exist (a library newer than the
         // database's extension version, before ALTER EXTENSION UPDATE).
-        let Some(populated) = Spi::get_one::<bool>(&format!(
-            "SELECT (SELECT relispopulated FROM pg_catalog.pg_class \
-                      WHERE oid = pg_catalog.to_regclass('{mv}'))"
-        ))
-        .spi_ok("checking a materialized view") else {
+        let Some(populated) = read_one::<bool>(
+            "SELECT relispopulated FROM pg_catalog.pg_class WHERE oid = pg_catalog.to_regclass($1)",
+            &[mv.into()],
+            "checking a materialized view",
+        ) else {
             continue;
         };
         let how = if populated { "CONCURRENTLY " } else { "" };

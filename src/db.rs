@@ -1,0 +1,80 @@
+//! Small SPI helpers. Reads go through `Spi::connect` (read-only SPI):
+//! pgrx's `Spi::get_one`/`get_two` ask for a transaction id first, which
+//! wastes one per call on a primary and fails on a hot standby.
+
+use pgrx::datum::DatumWithOid;
+use pgrx::prelude::*;
+
+use crate::errors::{raise, SpiOk};
+
+/// Refuse to start writing on a hot standby or in a read-only transaction,
+/// with the SQLSTATE PostgreSQL uses for that (25006), rather than failing
+/// halfway with an internal error.
+pub fn require_writable(function: &str) {
+    // SAFETY: plain reads of backend state.
+    let (recovery, read_only) = unsafe { (pg_sys::RecoveryInProgress(), pg_sys::XactReadOnly) };
+    if recovery || read_only {
+        let place = if recovery {
+            "on a hot standby"
+        } else {
+            "in a read-only transaction"
+        };
+        raise(
+            PgSqlErrorCode::ERRCODE_READ_ONLY_SQL_TRANSACTION,
+            format!("{function} writes data and cannot run {place}"),
+            Some("Run it on the primary; searches, views and statistics work on standbys."),
+        );
+    }
+}
+
+/// The first column of the first row of a read-only query (None: no row, or NULL).
+pub fn read_one<T: FromDatum + IntoDatum>(
+    sql: &str,
+    args: &[DatumWithOid],
+    what: &str,
+) -> Option<T> {
+    Spi::connect(|c| {
+        let t = c.select(sql, Some(1), args).spi_ok(what);
+        if t.is_empty() {
+            None
+        } else {
+            t.first().get_one::<T>().spi_ok(what)
+        }
+    })
+}
+
+/// The first two columns of the first row of a read-only query.
+pub fn read_two<A: FromDatum + IntoDatum, B: FromDatum + IntoDatum>(
+    sql: &str,
+    args: &[DatumWithOid],
+    what: &str,
+) -> (Option<A>, Option<B>) {
+    Spi::connect(|c| {
+        let t = c.select(sql, Some(1), args).spi_ok(what);
+        if t.is_empty() {
+            (None, None)
+        } else {
+            t.first().get_two::<A, B>().spi_ok(what)
+        }
+    })
+}
+
+/// Run a data-modifying statement with `RETURNING` and give its first row to
+/// `read`. Unlike `Spi::get_one` (which asks SPI for one row), this lets the
+/// statement run to completion: with a row limit, PostgreSQL stops the
+/// executor early and statement-level AFTER triggers (the audit log) never fire.
+pub fn modify_returning<R>(
+    sql: &str,
+    args: &[DatumWithOid],
+    what: &str,
+    read: impl FnOnce(&pgrx::spi::SpiHeapTupleData) -> R,
+) -> Option<R> {
+    Spi::connect_mut(|c| {
+        let table = c.update(sql, None, args).spi_ok(what);
+        if table.is_empty() {
+            return None;
+        }
+        let row = table.first().get_heap_tuple().spi_ok(what)?;
+        Some(read(&row))
+    })
+}
