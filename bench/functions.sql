@@ -1,0 +1,156 @@
+-- Benchmarks of the crawler and cron functions, each against a baseline
+-- measured in the same run on the same data. Run by scripts/bench.sh in a
+-- fresh database where CREATE EXTENSION ims_crawler has run.
+\set ON_ERROR_STOP 1
+SET client_min_messages = warning;
+\pset footer off
+CREATE SCHEMA bench;
+CREATE TABLE bench.timings (name text, run int, ms float8);
+
+CREATE FUNCTION bench.issue_batch(first_id int, n int, variant int) RETURNS jsonb LANGUAGE sql AS $$
+  SELECT jsonb_agg(jsonb_build_object(
+           'issue_id', 'B-' || i,
+           'title', 'OpenFrame TJES 연결 타임아웃 issue ' || i || CASE WHEN variant = 1 AND i % 2 = 0 THEN ' (changed)' ELSE '' END,
+           'description', repeat('Batch job fails with ORA-00942 when the dataset is locked. 배치 작업이 실패합니다. ', 4),
+           'product', (ARRAY['OpenFrame', 'Tmax', 'JEUS'])[1 + i % 3],
+           'status', CASE WHEN variant = 1 AND i % 2 = 0 THEN 'Resolved' ELSE 'Open' END,
+           'priority', 'High', 'reporter', 'user' || (i % 50), 'assignee', 'dev' || (i % 20),
+           'created_at', '2026-01-01T00:00:00Z',
+           'comments', (SELECT jsonb_agg(jsonb_build_object('comment_id', i || '-' || c, 'author', 'a' || c,
+                                   'content', 'Comment ' || c || ' on issue ' || i || ': 로그를 확인했습니다.'))
+                          FROM generate_series(1, 5) c)))
+    FROM generate_series(first_id, first_id + n - 1) i
+$$;
+
+-- Baseline: the same rows with plain INSERT ... ON CONFLICT DO UPDATE, no history.
+CREATE TABLE bench.plain_issues (LIKE ims.issues INCLUDING DEFAULTS);
+ALTER TABLE bench.plain_issues DROP COLUMN issue_pk;
+ALTER TABLE bench.plain_issues ADD PRIMARY KEY (issue_id);
+CREATE TABLE bench.plain_comments (issue_id text, comment_id text, author text, content text,
+                                   PRIMARY KEY (issue_id, comment_id));
+CREATE FUNCTION bench.plain_upsert(batch jsonb) RETURNS void LANGUAGE sql AS $$
+  WITH i AS (
+    INSERT INTO bench.plain_issues AS t (issue_id, title, description, product, status, priority, reporter, assignee,
+                                         source_created_at, raw_data)
+    SELECT d->>'issue_id', d->>'title', d->>'description', d->>'product', d->>'status', d->>'priority',
+           d->>'reporter', d->>'assignee', (d->>'created_at')::timestamptz, '{}'
+      FROM jsonb_array_elements(batch) d
+    ON CONFLICT (issue_id) DO UPDATE SET title = excluded.title, status = excluded.status,
+           crawl_count = t.crawl_count + 1, last_crawled_at = now()
+    RETURNING 1)
+  INSERT INTO bench.plain_comments AS c (issue_id, comment_id, author, content)
+  SELECT d->>'issue_id', e->>'comment_id', e->>'author', e->>'content'
+    FROM jsonb_array_elements(batch) d, jsonb_array_elements(d->'comments') e
+  ON CONFLICT (issue_id, comment_id) DO UPDATE SET content = excluded.content
+$$;
+
+INSERT INTO ims.users (user_id, username, role) VALUES (1, 'bench', 'user');
+SELECT session_id AS sid FROM ims.start_session('OpenFrame', user_id => 1) \gset
+
+-- 20 batches of 1,000 issues with 5 comments each: fresh, then a re-crawl
+-- where half the issues changed. One transaction per batch, as a crawler would.
+CREATE TABLE bench.batches AS
+SELECT b, bench.issue_batch(b * 1000 + 1, 1000, 0) AS fresh, bench.issue_batch(b * 1000 + 1, 1000, 1) AS recrawl
+  FROM generate_series(0, 19) b;
+\o /dev/null
+SELECT format($f$SELECT clock_timestamp() AS t0 \gset
+SELECT count(*) FROM ims.upsert_issues((SELECT fresh FROM bench.batches WHERE b = %s), :sid);
+INSERT INTO bench.timings SELECT 'upsert_issues fresh', %s, extract(epoch FROM clock_timestamp() - :'t0'::timestamptz) * 1000;
+SELECT clock_timestamp() AS t0 \gset
+SELECT bench.plain_upsert((SELECT fresh FROM bench.batches WHERE b = %s));
+INSERT INTO bench.timings SELECT 'plain upsert fresh', %s, extract(epoch FROM clock_timestamp() - :'t0'::timestamptz) * 1000;$f$,
+              b, b, b, b)
+  FROM generate_series(0, 19) b \gexec
+SELECT format($f$SELECT clock_timestamp() AS t0 \gset
+SELECT count(*) FROM ims.upsert_issues((SELECT recrawl FROM bench.batches WHERE b = %s), :sid);
+INSERT INTO bench.timings SELECT 'upsert_issues re-crawl', %s, extract(epoch FROM clock_timestamp() - :'t0'::timestamptz) * 1000;
+SELECT clock_timestamp() AS t0 \gset
+SELECT bench.plain_upsert((SELECT recrawl FROM bench.batches WHERE b = %s));
+INSERT INTO bench.timings SELECT 'plain upsert re-crawl', %s, extract(epoch FROM clock_timestamp() - :'t0'::timestamptz) * 1000;$f$,
+              b, b, b, b)
+  FROM generate_series(0, 19) b \gexec
+\o
+\echo '== upsert: batches of 1,000 issues x 5 comments (20 batches each)'
+SELECT name, round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)::numeric, 1) AS median_ms_per_batch,
+       round(1000 / (percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) / 1000))::int AS issues_per_s
+  FROM bench.timings GROUP BY name ORDER BY name;
+SELECT v.kind,
+       round((SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) FROM bench.timings WHERE name = 'plain upsert ' || v.kind)::numeric
+           / (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) FROM bench.timings WHERE name = 'upsert_issues ' || v.kind)::numeric, 2)
+         AS upsert_rate_vs_plain
+  FROM (VALUES ('fresh'), ('re-crawl')) v(kind);
+SELECT count(*) AS issues, (SELECT count(*) FROM ims.issue_history) AS history_rows,
+       (SELECT count(*) FROM ims.issue_comments) AS comments FROM ims.issues;
+
+-- aggregate_daily_stats over a day with 100,000 sessions (100 users), with
+-- 2 issue links per session and an error on every tenth.
+TRUNCATE bench.timings;
+INSERT INTO ims.users (user_id, username, role) SELECT u, 'u' || u, 'user' FROM generate_series(2, 101) u;
+SET session_replication_role = replica;  -- bulk setup without audit rows
+INSERT INTO ims.crawl_sessions (session_id, user_id, started_at, finished_at, status, product)
+SELECT 1000000 + g, 2 + g % 100, '2026-03-10 00:00+00'::timestamptz + g * interval '0.8 s',
+       '2026-03-10 00:00+00'::timestamptz + g * interval '0.8 s' + interval '90 s',
+       (ARRAY['completed', 'completed', 'completed', 'failed', 'cancelled'])[1 + g % 5],
+       (ARRAY['OpenFrame', 'Tmax', 'JEUS'])[1 + g % 3]
+  FROM generate_series(1, 100000) g;
+INSERT INTO ims.session_issues (session_id, session_started_at, user_id, issue_pk, action)
+SELECT s.session_id, s.started_at, s.user_id, i.issue_pk, 'unchanged'
+  FROM ims.crawl_sessions s
+  JOIN LATERAL (SELECT issue_pk FROM ims.issues ORDER BY issue_pk OFFSET (s.session_id % 5000) LIMIT 2) i ON true
+ WHERE s.session_id > 1000000;
+INSERT INTO ims.session_errors (session_id, session_started_at, user_id, severity, error_type, error_message)
+SELECT session_id, started_at, user_id, (ARRAY['warning', 'error', 'critical'])[1 + session_id % 3], 'timeout', 'x'
+  FROM ims.crawl_sessions WHERE session_id > 1000000 AND session_id % 10 = 0;
+RESET session_replication_role;
+SELECT count(*) FROM ims.ensure_partitions(0);
+ANALYZE;
+\o /dev/null
+SELECT format($f$SELECT clock_timestamp() AS t0 \gset
+SELECT ims.aggregate_daily_stats('2026-03-10');
+INSERT INTO bench.timings SELECT 'aggregate_daily_stats', %s, extract(epoch FROM clock_timestamp() - :'t0'::timestamptz) * 1000;
+SELECT clock_timestamp() AS t0 \gset
+SELECT count(*) FROM (
+  SELECT s.user_id, count(*), count(*) FILTER (WHERE s.status = 'completed'), count(*) FILTER (WHERE s.status = 'failed'),
+         avg(s.duration_seconds),
+         (SELECT count(*) FROM ims.session_issues si WHERE si.user_id = s.user_id
+             AND si.session_started_at >= '2026-03-10' AND si.session_started_at < '2026-03-11'),
+         (SELECT count(*) FROM ims.session_errors se WHERE se.user_id = s.user_id
+             AND se.session_started_at >= '2026-03-10' AND se.session_started_at < '2026-03-11')
+    FROM ims.crawl_sessions s WHERE s.started_at >= '2026-03-10' AND s.started_at < '2026-03-11'
+   GROUP BY s.user_id) x;
+INSERT INTO bench.timings SELECT 'hand-written GROUP BY', %s, extract(epoch FROM clock_timestamp() - :'t0'::timestamptz) * 1000;$f$,
+              r, r)
+  FROM generate_series(1, 5) r \gexec
+\o
+\echo '== aggregate_daily_stats: one day with 100,000 sessions, 200,000 links, 10,000 errors (5 runs)'
+SELECT name, round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)::numeric, 1) AS median_ms
+  FROM bench.timings GROUP BY name ORDER BY name;
+SELECT round((SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) FROM bench.timings WHERE name = 'aggregate_daily_stats')::numeric
+           / (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) FROM bench.timings WHERE name = 'hand-written GROUP BY')::numeric, 2)
+         AS aggregate_vs_group_by;
+
+-- delete_old_sessions of a whole month of 1,000,000 sessions (partition
+-- path) against DELETE of another month of 1,000,000 (the row path).
+TRUNCATE bench.timings;
+SET session_replication_role = replica;
+INSERT INTO ims.crawl_sessions (session_id, user_id, started_at, status, finished_at)
+SELECT 2000000 + g, 2 + g % 100, '2024-01-01 00:00+00'::timestamptz + g * interval '2.6 s', 'completed',
+       '2024-01-01 00:00+00'::timestamptz + g * interval '2.6 s' + interval '1 minute'
+  FROM generate_series(1, 1000000) g;
+INSERT INTO ims.crawl_sessions (session_id, user_id, started_at, status, finished_at)
+SELECT 4000000 + g, 2 + g % 100, '2024-03-01 00:00+00'::timestamptz + g * interval '2.6 s', 'completed',
+       '2024-03-01 00:00+00'::timestamptz + g * interval '2.6 s' + interval '1 minute'
+  FROM generate_series(1, 1000000) g;
+RESET session_replication_role;
+SELECT count(*) AS months_created FROM ims.ensure_partitions(0);
+ANALYZE ims.crawl_sessions;
+SELECT clock_timestamp() AS t0 \gset
+BEGIN;
+DELETE FROM ims.crawl_sessions WHERE started_at >= '2024-03-01' AND started_at < '2024-04-01';
+COMMIT;
+INSERT INTO bench.timings SELECT 'DELETE of a month (baseline)', 1, extract(epoch FROM clock_timestamp() - :'t0'::timestamptz) * 1000;
+SELECT clock_timestamp() AS t0 \gset
+SELECT * FROM ims.delete_old_sessions(NULL, (current_date - '2024-02-15'::date));
+INSERT INTO bench.timings SELECT 'delete_old_sessions (partition path)', 1, extract(epoch FROM clock_timestamp() - :'t0'::timestamptz) * 1000;
+\echo '== delete_old_sessions: a month of 1,000,000 sessions'
+SELECT name, round(ms::numeric, 1) AS ms FROM bench.timings ORDER BY name;

@@ -1,0 +1,152 @@
+-- Search benchmark at one corpus size (psql variable n): ims.search_issues
+-- against baseline B0, the original design done properly (stored weighted
+-- english tsvector, GIN, websearch_to_tsquery, ts_rank_cd, ORDER BY LIMIT),
+-- on the same generated corpus, in the same run.
+\set ON_ERROR_STOP 1
+SET client_min_messages = warning;
+\pset footer off
+CREATE SCHEMA IF NOT EXISTS bench;
+DROP TABLE IF EXISTS bench.t;
+CREATE TABLE bench.t (name text, bucket text, ms float8);
+
+-- Vocabulary: English, Korean and code terms interleaved; a document picks
+-- ranks log-uniformly (Zipf-like: rank r with probability ~ 1/r).
+CREATE OR REPLACE FUNCTION bench.vocab() RETURNS text[] LANGUAGE sql IMMUTABLE AS $$
+  SELECT array_agg(w ORDER BY k) FROM (
+    SELECT k, CASE k % 3
+                WHEN 0 THEN (ARRAY['connection','timeout','batch','dataset','server','memory','leak','session','deploy',
+                                   'error','catalog','lock','queue','printer','gateway','certificate','login','token',
+                                   'restart','abend','compile','runtime','cluster','heap','thread','socket','buffer',
+                                   'transaction','rollback','commit','index','query','report','screen','terminal','job',
+                                   'step','spool','volume','backup'])[1 + (k / 3) % 40] || CASE WHEN k >= 120 THEN (k / 120)::text ELSE '' END
+                WHEN 1 THEN (ARRAY['연결','타임아웃','배치','데이터셋','서버','메모리','누수','세션','배포','오류','카탈로그',
+                                   '잠금','대기열','프린터','게이트웨이','인증서','로그인','토큰','재기동','비정상','컴파일',
+                                   '런타임','클러스터','스레드','소켓','버퍼','트랜잭션','롤백','커밋','인덱스','쿼리',
+                                   '보고서','화면','단말','작업','단계','스풀','볼륨','백업','장애'])[1 + (k / 3) % 40] || CASE WHEN k >= 120 THEN (k / 120)::text ELSE '' END
+                ELSE (ARRAY['ORA-', 'OFCOBOL-', 'TJES-', 'JEUS-', 'TMAX-'])[1 + (k / 3) % 5] || lpad((k / 15)::text, 5, '0')
+              END AS w
+      FROM generate_series(0, 5999) k) v
+$$;
+CREATE OR REPLACE FUNCTION bench.words(seed bigint, n int) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+  SELECT string_agg((bench.vocab())[1 + least(5999, floor(exp(((hashint8(seed * 1000 + i) & 2147483647)::float8 / 2147483648.0)
+                                                              * ln(6000))) - 1)::int], ' ')
+    FROM generate_series(1, n) i
+$$;
+
+-- The corpus: n issues, about 5 comments each, in batches of 1,000 through upsert_issues.
+INSERT INTO ims.users (user_id, username, role) VALUES (1, 'bench', 'user') ON CONFLICT DO NOTHING;
+SELECT clock_timestamp() AS t0 \gset
+\o /dev/null
+SELECT format($f$SELECT count(*) FROM ims.upsert_issues((
+  SELECT jsonb_agg(jsonb_build_object(
+           'issue_id', 'S-' || i,
+           'title', bench.words(i, 6),
+           'description', bench.words(i + 10000000, 30),
+           'product', (ARRAY['OpenFrame', 'Tmax', 'JEUS', 'WebtoB'])[1 + i %% 4],
+           'status', (ARRAY['Open', 'In Progress', 'Resolved', 'Closed'])[1 + (i / 4) %% 4],
+           'comments', (SELECT jsonb_agg(jsonb_build_object('comment_id', c, 'content', bench.words(i * 10 + c + 20000000, 12)))
+                          FROM generate_series(1, 4 + i %% 3) c)))
+    FROM generate_series(%s, %s) i)))$f$, b * 1000 + 1, least((b + 1) * 1000, :n))
+  FROM generate_series(0, (:n - 1) / 1000) b \gexec
+\o
+SELECT round(extract(epoch FROM clock_timestamp() - :'t0'::timestamptz)::numeric, 1) AS load_seconds_incl_index \gset
+SELECT ims.refresh_materialized_views();
+
+-- Our index, rebuilt from scratch, timed.
+SELECT clock_timestamp() AS t0 \gset
+SELECT ims.refresh_search_vectors(ARRAY(SELECT issue_pk FROM ims.issues)) \gset
+SELECT round(extract(epoch FROM clock_timestamp() - :'t0'::timestamptz)::numeric, 1) AS ims_rebuild_s \gset
+
+-- Baseline B0: stored weighted english tsvector with GIN.
+SELECT clock_timestamp() AS t0 \gset
+DROP TABLE IF EXISTS bench.b0;
+CREATE TABLE bench.b0 AS
+SELECT i.issue_pk, i.issue_id, i.product,
+       setweight(to_tsvector('english', coalesce(i.title, '')), 'A')
+       || setweight(to_tsvector('english', coalesce(i.description, '')), 'B')
+       || setweight(to_tsvector('english', coalesce(c.txt, '')), 'C') AS tsv
+  FROM ims.issues i
+  LEFT JOIN (SELECT issue_pk, string_agg(content, ' ') AS txt FROM ims.issue_comments GROUP BY issue_pk) c USING (issue_pk);
+CREATE INDEX b0_tsv ON bench.b0 USING gin (tsv);
+CREATE INDEX b0_product ON bench.b0 (product);
+SELECT round(extract(epoch FROM clock_timestamp() - :'t0'::timestamptz)::numeric, 1) AS b0_build_s \gset
+VACUUM ANALYZE ims.issues;
+VACUUM ANALYZE bench.b0;
+
+-- Queries in four buckets, from the corpus statistics.
+DROP TABLE IF EXISTS bench.q;
+CREATE TABLE bench.q AS
+WITH st AS (SELECT term, doc_freq FROM ims.mv_search_stats WHERE term <> ''),
+     n AS (SELECT doc_freq AS docs FROM ims.mv_search_stats WHERE term = ''),
+     words AS (SELECT w, row_number() OVER () AS k FROM unnest(bench.vocab()) w)
+SELECT 'rare' AS bucket, w AS query FROM (
+    SELECT w FROM words, st, n WHERE st.term = lower(w) AND st.doc_freq BETWEEN 1 AND greatest(3, n.docs / 2000)
+     ORDER BY hashtext(w) LIMIT 20) r
+UNION ALL
+SELECT 'common', w FROM (
+    SELECT w FROM words, st, n WHERE w !~ '-' AND st.term = lower(w) AND st.doc_freq >= n.docs * 0.05
+     ORDER BY hashtext(w) LIMIT 20) c
+UNION ALL
+SELECT 'mixed 2-4 terms', string_agg(w, ' ') FROM (
+    SELECT g, w FROM generate_series(1, 20) g
+    CROSS JOIN LATERAL (SELECT w FROM words WHERE k BETWEEN 10 AND 400 AND w !~ '-'
+                         ORDER BY hashtext(w || g) LIMIT 2 + g % 3) x) m GROUP BY g
+UNION ALL
+SELECT 'common + product', w || ' product:Tmax' FROM (
+    SELECT w FROM words, st, n WHERE w !~ '-' AND st.term = lower(w) AND st.doc_freq >= n.docs * 0.05
+     ORDER BY hashtext(w || 'p') LIMIT 20) p;
+
+CREATE OR REPLACE FUNCTION bench.run_b0(query text) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+    words text := regexp_replace(query, ' ?product:\S+', '');
+    prod text := substring(query FROM 'product:(\S+)');
+    n bigint;
+BEGIN
+    SELECT count(*) INTO n FROM (
+      SELECT b.issue_pk FROM bench.b0 b, websearch_to_tsquery('english', words) q
+       WHERE b.tsv @@ q AND (prod IS NULL OR b.product = prod)
+       ORDER BY ts_rank_cd(b.tsv, q) DESC LIMIT 50) x;
+    RETURN n;
+END $$;
+
+-- Warm up, then time each query 3 times on each side.
+SELECT count(*) FROM bench.q, LATERAL ims.search_issues(query, NULL, 50) s;
+SELECT sum(bench.run_b0(query)) FROM bench.q;
+DO $$
+DECLARE
+    r record;
+    t0 timestamptz;
+BEGIN
+    FOR rep IN 1..3 LOOP
+        FOR r IN SELECT * FROM bench.q LOOP
+            t0 := clock_timestamp();
+            PERFORM count(*) FROM ims.search_issues(r.query, NULL, 50);
+            INSERT INTO bench.t VALUES ('ims', r.bucket, extract(epoch FROM clock_timestamp() - t0) * 1000);
+            t0 := clock_timestamp();
+            PERFORM bench.run_b0(r.query);
+            INSERT INTO bench.t VALUES ('B0', r.bucket, extract(epoch FROM clock_timestamp() - t0) * 1000);
+        END LOOP;
+    END LOOP;
+END $$;
+
+\echo
+\echo '== search at' :n 'issues: latency in ms (20 queries per bucket x 3 runs, warm cache)'
+SELECT bucket,
+       round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) FILTER (WHERE name = 'ims')::numeric, 2) AS ims_p50,
+       round(percentile_cont(0.95) WITHIN GROUP (ORDER BY ms) FILTER (WHERE name = 'ims')::numeric, 2) AS ims_p95,
+       round(percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) FILTER (WHERE name = 'ims')::numeric, 2) AS ims_p99,
+       round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) FILTER (WHERE name = 'B0')::numeric, 2) AS b0_p50,
+       round(percentile_cont(0.95) WITHIN GROUP (ORDER BY ms) FILTER (WHERE name = 'B0')::numeric, 2) AS b0_p95,
+       round(percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) FILTER (WHERE name = 'B0')::numeric, 2) AS b0_p99,
+       round((percentile_cont(0.95) WITHIN GROUP (ORDER BY ms) FILTER (WHERE name = 'B0')
+            / nullif(percentile_cont(0.95) WITHIN GROUP (ORDER BY ms) FILTER (WHERE name = 'ims'), 0))::numeric, 2) AS p95_speedup
+  FROM bench.t GROUP BY bucket ORDER BY bucket;
+SELECT :n AS issues, :'load_seconds_incl_index' AS load_s_incl_index, :'ims_rebuild_s' AS ims_index_rebuild_s, :'b0_build_s' AS b0_build_s,
+       pg_size_pretty(pg_relation_size('ims.idx_issues_search_vector')
+                      + (SELECT sum(pg_column_size(search_vector)) FROM ims.issues)::bigint) AS ims_index_size,
+       pg_size_pretty(pg_relation_size('bench.b0_tsv') + (SELECT sum(pg_column_size(tsv)) FROM bench.b0)::bigint) AS b0_index_size,
+       pg_size_pretty((SELECT sum(octet_length(coalesce(title, '')) + octet_length(coalesce(description, ''))) FROM ims.issues)
+                      + (SELECT sum(octet_length(content)) FROM ims.issue_comments)) AS raw_text,
+       round(((pg_relation_size('ims.idx_issues_search_vector') + (SELECT sum(pg_column_size(search_vector)) FROM ims.issues))
+              / ((SELECT sum(octet_length(coalesce(title, '')) + octet_length(coalesce(description, ''))) FROM ims.issues)
+                 + (SELECT sum(octet_length(content)) FROM ims.issue_comments)))::numeric, 2) AS ims_index_to_raw;
