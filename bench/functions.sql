@@ -52,24 +52,27 @@ SELECT session_id AS sid FROM ims.start_session('OpenFrame', user_id => 1) \gset
 CREATE TABLE bench.batches AS
 SELECT b, bench.issue_batch(b * 1000 + 1, 1000, 0) AS fresh, bench.issue_batch(b * 1000 + 1, 1000, 1) AS recrawl
   FROM generate_series(0, 19) b;
-\o /dev/null
-SELECT format($f$SELECT clock_timestamp() AS t0 \gset
-SELECT count(*) FROM ims.upsert_issues((SELECT fresh FROM bench.batches WHERE b = %s), :sid);
-INSERT INTO bench.timings SELECT 'upsert_issues fresh', %s, extract(epoch FROM clock_timestamp() - :'t0'::timestamptz) * 1000;
-SELECT clock_timestamp() AS t0 \gset
-SELECT bench.plain_upsert((SELECT fresh FROM bench.batches WHERE b = %s));
-INSERT INTO bench.timings SELECT 'plain upsert fresh', %s, extract(epoch FROM clock_timestamp() - :'t0'::timestamptz) * 1000;$f$,
-              b, b, b, b)
-  FROM generate_series(0, 19) b \gexec
-SELECT format($f$SELECT clock_timestamp() AS t0 \gset
-SELECT count(*) FROM ims.upsert_issues((SELECT recrawl FROM bench.batches WHERE b = %s), :sid);
-INSERT INTO bench.timings SELECT 'upsert_issues re-crawl', %s, extract(epoch FROM clock_timestamp() - :'t0'::timestamptz) * 1000;
-SELECT clock_timestamp() AS t0 \gset
-SELECT bench.plain_upsert((SELECT recrawl FROM bench.batches WHERE b = %s));
-INSERT INTO bench.timings SELECT 'plain upsert re-crawl', %s, extract(epoch FROM clock_timestamp() - :'t0'::timestamptz) * 1000;$f$,
-              b, b, b, b)
-  FROM generate_series(0, 19) b \gexec
-\o
+CREATE PROCEDURE bench.run_upserts(sid bigint, kind text) LANGUAGE plpgsql AS $$
+DECLARE
+    t0 timestamptz;
+    batch jsonb;
+BEGIN
+    FOR i IN 0..19 LOOP
+        SELECT CASE kind WHEN 'fresh' THEN fresh ELSE recrawl END INTO batch FROM bench.batches WHERE b = i;
+        t0 := clock_timestamp();
+        PERFORM count(*) FROM ims.upsert_issues(batch, sid);
+        COMMIT;
+        INSERT INTO bench.timings VALUES ('upsert_issues ' || kind, i, extract(epoch FROM clock_timestamp() - t0) * 1000);
+        SELECT CASE kind WHEN 'fresh' THEN fresh ELSE recrawl END INTO batch FROM bench.batches WHERE b = i;
+        t0 := clock_timestamp();
+        PERFORM bench.plain_upsert(batch);
+        COMMIT;
+        INSERT INTO bench.timings VALUES ('plain upsert ' || kind, i, extract(epoch FROM clock_timestamp() - t0) * 1000);
+        COMMIT;
+    END LOOP;
+END $$;
+CALL bench.run_upserts(:sid, 'fresh');
+CALL bench.run_upserts(:sid, 're-crawl');
 \echo '== upsert: batches of 1,000 issues x 5 comments (20 batches each)'
 SELECT name, round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)::numeric, 1) AS median_ms_per_batch,
        round(1000 / (percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) / 1000))::int AS issues_per_s
@@ -104,24 +107,27 @@ SELECT session_id, started_at, user_id, (ARRAY['warning', 'error', 'critical'])[
 RESET session_replication_role;
 SELECT count(*) FROM ims.ensure_partitions(0);
 ANALYZE;
-\o /dev/null
-SELECT format($f$SELECT clock_timestamp() AS t0 \gset
-SELECT ims.aggregate_daily_stats('2026-03-10');
-INSERT INTO bench.timings SELECT 'aggregate_daily_stats', %s, extract(epoch FROM clock_timestamp() - :'t0'::timestamptz) * 1000;
-SELECT clock_timestamp() AS t0 \gset
-SELECT count(*) FROM (
-  SELECT s.user_id, count(*), count(*) FILTER (WHERE s.status = 'completed'), count(*) FILTER (WHERE s.status = 'failed'),
-         avg(s.duration_seconds),
-         (SELECT count(*) FROM ims.session_issues si WHERE si.user_id = s.user_id
-             AND si.session_started_at >= '2026-03-10' AND si.session_started_at < '2026-03-11'),
-         (SELECT count(*) FROM ims.session_errors se WHERE se.user_id = s.user_id
-             AND se.session_started_at >= '2026-03-10' AND se.session_started_at < '2026-03-11')
-    FROM ims.crawl_sessions s WHERE s.started_at >= '2026-03-10' AND s.started_at < '2026-03-11'
-   GROUP BY s.user_id) x;
-INSERT INTO bench.timings SELECT 'hand-written GROUP BY', %s, extract(epoch FROM clock_timestamp() - :'t0'::timestamptz) * 1000;$f$,
-              r, r)
-  FROM generate_series(1, 5) r \gexec
-\o
+DO $$
+DECLARE
+    t0 timestamptz;
+BEGIN
+    FOR r IN 1..5 LOOP
+        t0 := clock_timestamp();
+        PERFORM ims.aggregate_daily_stats('2026-03-10');
+        INSERT INTO bench.timings VALUES ('aggregate_daily_stats', r, extract(epoch FROM clock_timestamp() - t0) * 1000);
+        t0 := clock_timestamp();
+        PERFORM count(*) FROM (
+          SELECT s.user_id, count(*), count(*) FILTER (WHERE s.status = 'completed'),
+                 count(*) FILTER (WHERE s.status = 'failed'), avg(s.duration_seconds),
+                 (SELECT count(*) FROM ims.session_issues si WHERE si.user_id = s.user_id
+                     AND si.session_started_at >= '2026-03-10' AND si.session_started_at < '2026-03-11'),
+                 (SELECT count(*) FROM ims.session_errors se WHERE se.user_id = s.user_id
+                     AND se.session_started_at >= '2026-03-10' AND se.session_started_at < '2026-03-11')
+            FROM ims.crawl_sessions s WHERE s.started_at >= '2026-03-10' AND s.started_at < '2026-03-11'
+           GROUP BY s.user_id) x;
+        INSERT INTO bench.timings VALUES ('hand-written GROUP BY', r, extract(epoch FROM clock_timestamp() - t0) * 1000);
+    END LOOP;
+END $$;
 \echo '== aggregate_daily_stats: one day with 100,000 sessions, 200,000 links, 10,000 errors (5 runs)'
 SELECT name, round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)::numeric, 1) AS median_ms
   FROM bench.timings GROUP BY name ORDER BY name;

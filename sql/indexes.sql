@@ -22,7 +22,6 @@ CREATE INDEX idx_issues_assignee ON ims.issues (assignee);                      
 CREATE INDEX idx_issues_reporter ON ims.issues (reporter);                           -- reporter listings
 CREATE INDEX idx_issues_source_created_at ON ims.issues (source_created_at);         -- weekly trends
 CREATE INDEX idx_issues_source_updated_at ON ims.issues (source_updated_at DESC);    -- recently changed issues
-CREATE INDEX idx_issues_last_crawled_at ON ims.issues (last_crawled_at);             -- stale-issue recrawl queue
 CREATE INDEX idx_issues_resolved_at ON ims.issues (resolved_at) WHERE resolved_at IS NOT NULL; -- weekly resolved trends
 CREATE INDEX idx_issues_open ON ims.issues (product, source_updated_at DESC) WHERE resolved_at IS NULL; -- open issues per product
 CREATE INDEX idx_issues_raw_data ON ims.issues USING gin (raw_data jsonb_path_ops);  -- raw_data @> filters
@@ -35,8 +34,7 @@ CREATE INDEX idx_session_issues_user_crawled ON ims.session_issues (user_id, cra
 -- issue_comments: re-crawls match comments by source id, else by content hash
 CREATE UNIQUE INDEX uq_issue_comments_comment_id ON ims.issue_comments (issue_pk, comment_id) WHERE comment_id IS NOT NULL;
 CREATE UNIQUE INDEX uq_issue_comments_content_hash ON ims.issue_comments (issue_pk, content_hash) WHERE comment_id IS NULL;
-CREATE INDEX idx_issue_comments_issue_commented ON ims.issue_comments (issue_pk, commented_at); -- FK, comments of an issue in order
-CREATE INDEX idx_issue_comments_author ON ims.issue_comments (author);               -- comments by author
+CREATE INDEX idx_issue_comments_issue ON ims.issue_comments (issue_pk, comment_pk); -- FK, an issue's comments in stored order (search vectors)
 
 -- issue_history
 CREATE INDEX idx_issue_history_issue_changed ON ims.issue_history (issue_pk, changed_at DESC); -- FK, history of an issue
@@ -46,7 +44,7 @@ CREATE INDEX idx_issue_history_field_changed ON ims.issue_history (field_name, c
 -- attachments: re-crawls match attachments by checksum, else by file name
 CREATE UNIQUE INDEX uq_attachments_checksum ON ims.attachments (issue_pk, checksum) WHERE checksum IS NOT NULL;
 CREATE UNIQUE INDEX uq_attachments_file_name ON ims.attachments (issue_pk, file_name) WHERE checksum IS NULL;
-CREATE INDEX idx_attachments_issue_pk ON ims.attachments (issue_pk);                 -- FK, attachments of an issue
+CREATE INDEX idx_attachments_issue ON ims.attachments (issue_pk, attachment_id);    -- FK, an issue's attachments in stored order (search vectors)
 CREATE INDEX idx_attachments_session ON ims.attachments (session_id, session_started_at) WHERE session_id IS NOT NULL; -- FK SET NULL
 CREATE INDEX idx_attachments_mime_type ON ims.attachments (mime_type);               -- attachment type statistics
 CREATE INDEX idx_attachments_with_text ON ims.attachments (issue_pk) WHERE extracted_text IS NOT NULL; -- text for search indexing

@@ -45,6 +45,8 @@ COMMENT ON MATERIALIZED VIEW ims.mv_search_stats IS
 CREATE FUNCTION ims.search_index_issues() RETURNS trigger
 LANGUAGE plpgsql
 SECURITY DEFINER
+-- Transition tables have no statistics: pair old and new rows by hashing.
+SET enable_nestloop = off
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN

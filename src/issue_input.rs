@@ -294,6 +294,19 @@ fn attachment(at: &str, v: &Value) -> Value {
     })
 }
 
+/// Comments and attachments in the order the upsert stores them (and the
+/// search vector concatenates them): those with a source id (comment_id,
+/// checksum) first, by id, then the others by content hash / file name.
+fn storage_order(items: &mut [Value], id: &str, fallback: &str) {
+    items.sort_by(|a, b| {
+        let key = |v: &Value| match v[id].as_str() {
+            Some(x) => (0, x.to_string()),
+            None => (1, v[fallback].as_str().unwrap_or("").to_string()),
+        };
+        key(a).cmp(&key(b))
+    });
+}
+
 /// Keep the last of several elements with the same key (a crawler that sends
 /// one comment twice in one issue means it once).
 fn dedupe_last(items: Vec<Value>, key: impl Fn(&Value) -> String) -> Vec<Value> {
@@ -351,10 +364,11 @@ pub fn normalize_issue(at: &str, v: &Value) -> Value {
                         .enumerate()
                         .map(|(i, c)| comment(&format!("{at}[{i}]"), c))
                         .collect();
-                    let items = dedupe_last(items, |c| match c["comment_id"].as_str() {
+                    let mut items = dedupe_last(items, |c| match c["comment_id"].as_str() {
                         Some(id) => format!("id:{id}"),
                         None => format!("hash:{}", c["content_hash"].as_str().unwrap_or("")),
                     });
+                    storage_order(&mut items, "comment_id", "content_hash");
                     out.insert("comments".into(), Value::Array(items));
                 }
             }
@@ -365,10 +379,11 @@ pub fn normalize_issue(at: &str, v: &Value) -> Value {
                         .enumerate()
                         .map(|(i, a)| attachment(&format!("{at}[{i}]"), a))
                         .collect();
-                    let items = dedupe_last(items, |a| match a["checksum"].as_str() {
+                    let mut items = dedupe_last(items, |a| match a["checksum"].as_str() {
                         Some(c) => format!("sum:{c}"),
                         None => format!("name:{}", a["file_name"].as_str().unwrap_or("")),
                     });
+                    storage_order(&mut items, "checksum", "file_name");
                     out.insert("attachments".into(), Value::Array(items));
                 }
             }

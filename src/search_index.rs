@@ -98,12 +98,14 @@ impl Deferral {
         Deferral(())
     }
 
-    /// End the deferral and refresh what was collected.
-    pub fn finish(self) -> i32 {
+    /// End the deferral and refresh what was collected, except issues whose
+    /// vector is already current (`done`).
+    pub fn finish(self, done: &HashSet<i64>) -> i32 {
         let ids: Vec<i64> = DEFERRED
             .with(|d| d.borrow_mut().take())
             .unwrap_or_default()
             .into_iter()
+            .filter(|id| !done.contains(id))
             .collect();
         refresh(&ids)
     }

@@ -102,8 +102,12 @@ fn runs(text: &str) -> Vec<Run> {
     let mut chars: Vec<(char, usize, usize)> = Vec::with_capacity(text.len());
     for (i, c) in text.char_indices() {
         let end = i + c.len_utf8();
-        for n in std::iter::once(c).nfkc() {
-            chars.push((n, i, end));
+        if c.is_ascii() {
+            chars.push((c, i, end)); // ASCII is its own NFKC form
+        } else {
+            for n in std::iter::once(c).nfkc() {
+                chars.push((n, i, end));
+            }
         }
     }
     let mut out: Vec<Run> = Vec::new();

@@ -17,30 +17,60 @@
 //! Use READ COMMITTED (the default): step 2 must read what a concurrent
 //! crawler committed while this one waited for its lock.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use pgrx::prelude::*;
 use pgrx::JsonB;
 use serde_json::Value;
 
+use crate::db::read_one;
 use crate::errors::SpiOk;
 use crate::issue_input::{normalize_batch, normalize_single};
-use crate::search_index::Deferral;
+use crate::search_index::{vector_text, Deferral};
 use crate::sessions::session_for_caller;
 
-const LOCK_OR_INSERT: &str = "\
-INSERT INTO ims.issues AS i (issue_id, title, description, product, module, status, priority, severity,
-                             reporter, assignee, url, source_created_at, source_updated_at, resolved_at, raw_data)
+/// Step 1. `indexed`: the schema has issues.search_vector (0.2.0 on), so
+/// new issues get their vector ($2 ids, $3 vectors) as they are inserted.
+fn lock_or_insert_sql(indexed: bool) -> String {
+    let (column, value, join) = if indexed {
+        (
+            ", search_vector",
+            ", v.vector::pg_catalog.tsvector",
+            "LEFT JOIN unnest($2::text[], $3::text[]) AS v(issue_id, vector) ON v.issue_id = d->>'issue_id'",
+        )
+    } else {
+        ("", "", "")
+    };
+    format!(
+        "INSERT INTO ims.issues AS i (issue_id, title, description, product, module, status, priority, severity,
+                             reporter, assignee, url, source_created_at, source_updated_at, resolved_at, raw_data{column})
 SELECT d->>'issue_id', d->>'title', d->>'description', d->>'product', d->>'module', d->>'status',
        d->>'priority', d->>'severity', d->>'reporter', d->>'assignee', d->>'url',
        (d->>'created_at')::timestamptz, (d->>'updated_at')::timestamptz, (d->>'resolved_at')::timestamptz,
-       d->'raw_data'
+       d->'raw_data'{value}
   FROM pg_catalog.jsonb_array_elements($1) AS x(d)
+  {join}
  ORDER BY d->>'issue_id' COLLATE \"C\"
 ON CONFLICT (issue_id) DO UPDATE
    SET crawl_count = i.crawl_count + 1,
        last_crawled_at = GREATEST(pg_catalog.now(), i.last_crawled_at)
-RETURNING i.issue_pk, i.issue_id, (i.xmax = 0) AS inserted";
+RETURNING i.issue_pk, i.issue_id, (i.xmax = 0) AS inserted"
+    )
+}
+
+/// Whether the database's ims schema has the search index yet: a library
+/// newer than the installed extension version (before ALTER EXTENSION
+/// UPDATE) keeps working with the older schema.
+fn schema_has_search_vector() -> bool {
+    read_one::<bool>(
+        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute \
+                         WHERE attrelid = 'ims.issues'::pg_catalog.regclass \
+                           AND attname = 'search_vector' AND NOT attisdropped)",
+        &[],
+        "checking the schema version",
+    )
+    .unwrap_or(false)
+}
 
 /// Input rows joined to their issue_pk: `$1` documents, `$2` pks, `$3` ids.
 const INPUT_WITH_PK: &str = "\
@@ -215,6 +245,48 @@ fn summary(added: i64, edited: i64) -> String {
     }
 }
 
+/// The search vectors (text form) of issues not stored yet, by issue_id, so
+/// a new issue is indexed as it is inserted instead of updated again after.
+fn vectors_of_new_issues(docs: &[Value]) -> HashMap<String, String> {
+    let ids: Vec<String> = docs
+        .iter()
+        .map(|d| d["issue_id"].as_str().unwrap_or_default().to_string())
+        .collect();
+    let known: HashSet<String> = read_one::<Vec<String>>(
+        "SELECT pg_catalog.array_agg(issue_id) FROM ims.issues WHERE issue_id = ANY ($1)",
+        &[ids.into()],
+        "looking up known issues",
+    )
+    .unwrap_or_default()
+    .into_iter()
+    .collect();
+    let mut vectors = HashMap::new();
+    for d in docs {
+        let id = d["issue_id"].as_str().unwrap_or_default().to_string();
+        if known.contains(&id) {
+            continue;
+        }
+        // Joined as ims.refresh_search_vectors joins the stored rows.
+        let join = |key: &str, field: &str| -> Option<String> {
+            let parts: Vec<&str> = d[key]
+                .as_array()
+                .map(|a| a.iter().filter_map(|x| x[field].as_str()).collect())
+                .unwrap_or_default();
+            (!parts.is_empty()).then(|| parts.join("\n"))
+        };
+        let comments = join("comments", "content");
+        let attachments = join("attachments", "extracted_text");
+        let vector = vector_text([
+            d["title"].as_str(),
+            d["description"].as_str(),
+            comments.as_deref(),
+            attachments.as_deref(),
+        ]);
+        vectors.insert(id, vector);
+    }
+    vectors
+}
+
 /// Store already-normalised issues; outcomes in input order.
 pub fn upsert_documents(docs: Vec<Value>, session_id: Option<i64>) -> Vec<Outcome> {
     if docs.is_empty() {
@@ -222,7 +294,14 @@ pub fn upsert_documents(docs: Vec<Value>, session_id: Option<i64>) -> Vec<Outcom
     }
     // Check the session before writing anything.
     let session = session_id.map(|id| (id, session_for_caller(id)));
-    // Each touched issue's search vector is recomputed once, at the end.
+    // New issues are indexed as they are inserted; any other touched issue's
+    // search vector is recomputed once, at the end.
+    let indexed = schema_has_search_vector();
+    let new_vectors = if indexed {
+        vectors_of_new_issues(&docs)
+    } else {
+        HashMap::new()
+    };
     let search_refresh = Deferral::begin();
     let order: Vec<String> = docs
         .iter()
@@ -233,7 +312,16 @@ pub fn upsert_documents(docs: Vec<Value>, session_id: Option<i64>) -> Vec<Outcom
 
     // 1. Insert or lock, in issue_id order.
     let rows: HashMap<String, (i64, bool)> = Spi::connect_mut(|c| {
-        c.update(LOCK_OR_INSERT, None, &[docs_arg().into()])
+        let (ids, vectors): (Vec<String>, Vec<String>) = new_vectors
+            .iter()
+            .map(|(id, v)| (id.clone(), v.clone()))
+            .unzip();
+        let args: Vec<pgrx::datum::DatumWithOid> = if indexed {
+            vec![docs_arg().into(), ids.into(), vectors.into()]
+        } else {
+            vec![docs_arg().into()]
+        };
+        c.update(&lock_or_insert_sql(indexed), None, &args)
             .spi_ok("storing issues")
             .map(|row| {
                 let pk = row
@@ -364,7 +452,15 @@ pub fn upsert_documents(docs: Vec<Value>, session_id: Option<i64>) -> Vec<Outcom
         )
         .spi_ok("linking issues to the session");
     }
-    search_refresh.finish();
+    let indexed: HashSet<i64> = new_vectors
+        .keys()
+        .filter_map(|id| {
+            rows.get(id)
+                .filter(|(_, inserted)| *inserted)
+                .map(|(pk, _)| *pk)
+        })
+        .collect();
+    search_refresh.finish(&indexed);
     outcomes
 }
 
