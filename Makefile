@@ -1,5 +1,5 @@
 # The two commands a new user runs (see README.md), and a few more.
-.PHONY: demo demo-stop test bench deps
+.PHONY: demo demo-stop test bench reliability deps
 
 demo:        ## install, build, start a throwaway PostgreSQL 16, load sample data, tour
 	bash scripts/demo.sh
@@ -12,6 +12,9 @@ test:        ## every test on PostgreSQL 15 and 16
 
 bench:       ## benchmarks (see BENCHMARKS.md)
 	bash scripts/bench.sh
+
+reliability: ## stress, bad input and crash runs (see RELIABILITY.md)
+	bash scripts/reliability.sh
 
 deps:        ## only install the toolchain and PostgreSQL builds
 	bash scripts/install-deps.sh

@@ -46,7 +46,7 @@ SELECT format($f$SELECT count(*) FROM ims.upsert_issues((
            'status', (ARRAY['Open', 'In Progress', 'Resolved', 'Closed'])[1 + (i / 4) %% 4],
            'comments', (SELECT jsonb_agg(jsonb_build_object('comment_id', c, 'content', bench.words(i * 10 + c + 20000000, 12)))
                           FROM generate_series(1, 4 + i %% 3) c)))
-    FROM generate_series(%s, %s) i)))$f$, b * 1000 + 1, least((b + 1) * 1000, :n))
+    FROM generate_series(%s, %s) i))$f$, b * 1000 + 1, least((b + 1) * 1000, :n))
   FROM generate_series(0, (:n - 1) / 1000) b \gexec
 \o
 SELECT round(extract(epoch FROM clock_timestamp() - :'t0'::timestamptz)::numeric, 1) AS load_seconds_incl_index \gset
@@ -80,8 +80,7 @@ WITH st AS (SELECT term, doc_freq FROM ims.mv_search_stats WHERE term <> ''),
      n AS (SELECT doc_freq AS docs FROM ims.mv_search_stats WHERE term = ''),
      words AS (SELECT w, row_number() OVER () AS k FROM unnest(bench.vocab()) w)
 SELECT 'rare' AS bucket, w AS query FROM (
-    SELECT w FROM words, st, n WHERE st.term = lower(w) AND st.doc_freq BETWEEN 1 AND greatest(3, n.docs / 2000)
-     ORDER BY hashtext(w) LIMIT 20) r
+    SELECT w FROM words JOIN st ON st.term = lower(w) ORDER BY st.doc_freq, w LIMIT 20) r
 UNION ALL
 SELECT 'common', w FROM (
     SELECT w FROM words, st, n WHERE w !~ '-' AND st.term = lower(w) AND st.doc_freq >= n.docs * 0.05

@@ -3,6 +3,7 @@
 # .bench/, each figure next to a baseline measured in the same run.
 #   scripts/bench.sh                 # functions + search at 10k and 100k issues
 #   IMS_BENCH_SEARCH_SIZES="10000 100000 1000000" scripts/bench.sh
+#   IMS_BENCH_PARTS=search scripts/bench.sh      # only one part
 # Results are recorded in BENCHMARKS.md.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -10,6 +11,7 @@ V=16
 PORT=${IMS_BENCH_PORT:-55499}
 DIR="$REPO_ROOT/.bench/pg$V"
 SIZES=${IMS_BENCH_SEARCH_SIZES:-"10000 100000"}
+PARTS=${IMS_BENCH_PARTS:-"functions search"}
 
 bash "$REPO_ROOT/scripts/install-deps.sh" >/dev/null
 install_extension "$V" release
@@ -21,9 +23,12 @@ trap 'cluster_stop "$DIR" "$V"' EXIT
 p() { psql_at "$V" "$DIR" "$PORT" "$@"; }
 
 echo "== machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; PostgreSQL $V; $(date -u +%F)"
-p -q -d postgres -c "CREATE DATABASE bench_functions"
-p -q -d bench_functions -c "CREATE EXTENSION ims_crawler"
-p -d bench_functions -f "$REPO_ROOT/bench/functions.sql"
+if [[ " $PARTS " == *" functions "* ]]; then
+  p -q -d postgres -c "CREATE DATABASE bench_functions"
+  p -q -d bench_functions -c "CREATE EXTENSION ims_crawler"
+  p -d bench_functions -f "$REPO_ROOT/bench/functions.sql"
+fi
+[[ " $PARTS " == *" search "* ]] || exit 0
 for n in $SIZES; do
   p -q -d postgres -c "DROP DATABASE IF EXISTS bench_search" -c "CREATE DATABASE bench_search"
   p -q -d bench_search -c "CREATE EXTENSION ims_crawler"
