@@ -28,7 +28,8 @@ for v in $VERSIONS; do
   pgrx_data="$REPO_ROOT/target/pgrx-test-data-$v"
   mkdir -p "$pgrx_data" && chown postgres: "$pgrx_data"
   (cd "$REPO_ROOT" && cargo pgrx test "pg$v" --runas postgres --pgdata "$pgrx_data")
-  record "pg$v cargo pgrx test" $?
+  rc=$?
+  record "pg$v cargo pgrx test" $rc
 
   # 2. pg_regress against a fresh cluster with the extension installed.
   install_extension "$v" debug || { record "pg$v install" 1; continue; }
@@ -56,7 +57,8 @@ for v in $VERSIONS; do
     [ -e "$t" ] || continue
     IMS_PG_VERSION=$v IMS_PG_BIN=$bin PGHOST="$cdir/sock" PGPORT=$port PGUSER=postgres \
       IMS_CLUSTER_DIR=$cdir bash "$t"
-    record "pg$v $(basename "$t" .sh)" $?
+    rc=$?  # before anything else can overwrite it
+    record "pg$v $(basename "$t" .sh)" $rc
   done
   cluster_stop "$cdir" "$v"
 done

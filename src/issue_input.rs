@@ -448,3 +448,72 @@ pub fn normalize_batch(issues: Option<&Value>) -> Vec<Value> {
         })
         .collect()
 }
+
+/// A jsonb argument as serde_json sees it. Unlike pgrx's `JsonB`, a document
+/// nested deeper than serde_json parses (128 levels; jsonb allows far more)
+/// is a clear ERROR (54000), not a panic.
+pub struct CrawledJson(pub Value);
+
+impl pgrx::FromDatum for CrawledJson {
+    unsafe fn from_polymorphic_datum(
+        datum: pg_sys::Datum,
+        is_null: bool,
+        _: pg_sys::Oid,
+    ) -> Option<Self> {
+        if is_null {
+            return None;
+        }
+        let varlena = datum.cast_mut_ptr::<pg_sys::varlena>();
+        let detoasted = pg_sys::pg_detoast_datum_packed(varlena);
+        let text = pgrx::direct_function_call::<&std::ffi::CStr>(
+            pg_sys::jsonb_out,
+            &[Some(pg_sys::Datum::from(detoasted))],
+        )
+        .expect("jsonb_out returns text");
+        let parsed = serde_json::from_str::<Value>(&text.to_string_lossy());
+        pg_sys::pfree(text.as_ptr() as *mut std::ffi::c_void);
+        if detoasted != varlena {
+            pg_sys::pfree(detoasted.cast());
+        }
+        match parsed {
+            Ok(v) => Some(CrawledJson(v)),
+            Err(e) => raise(
+                PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+                format!("the JSON document is nested too deeply ({e})"),
+                Some(
+                    "ims_crawler reads JSON up to 128 levels deep; crawled issues need far fewer.",
+                ),
+            ),
+        }
+    }
+}
+
+unsafe impl<'fcx> pgrx::callconv::ArgAbi<'fcx> for CrawledJson {
+    unsafe fn unbox_arg_unchecked(arg: pgrx::callconv::Arg<'_, 'fcx>) -> Self {
+        let index = arg.index();
+        arg.unbox_arg_using_from_datum()
+            .unwrap_or_else(|| panic!("argument {index} must not be null"))
+    }
+
+    unsafe fn unbox_nullable_arg(
+        arg: pgrx::callconv::Arg<'_, 'fcx>,
+    ) -> pgrx::nullable::Nullable<Self> {
+        arg.unbox_arg_using_from_datum().into()
+    }
+}
+
+unsafe impl pgrx::pgrx_sql_entity_graph::metadata::SqlTranslatable for CrawledJson {
+    const TYPE_IDENT: &'static str = pgrx::pgrx_resolved_type!(CrawledJson);
+    const TYPE_ORIGIN: pgrx::pgrx_sql_entity_graph::metadata::TypeOrigin =
+        pgrx::pgrx_sql_entity_graph::metadata::TypeOrigin::External;
+    const ARGUMENT_SQL: Result<
+        pgrx::pgrx_sql_entity_graph::metadata::SqlMappingRef,
+        pgrx::pgrx_sql_entity_graph::metadata::ArgumentError,
+    > = Ok(pgrx::pgrx_sql_entity_graph::metadata::SqlMappingRef::literal("jsonb"));
+    const RETURN_SQL: Result<
+        pgrx::pgrx_sql_entity_graph::metadata::ReturnsRef,
+        pgrx::pgrx_sql_entity_graph::metadata::ReturnsError,
+    > = Ok(pgrx::pgrx_sql_entity_graph::metadata::ReturnsRef::One(
+        pgrx::pgrx_sql_entity_graph::metadata::SqlMappingRef::literal("jsonb"),
+    ));
+}

@@ -8,6 +8,7 @@ use pgrx::JsonB;
 use crate::db::{modify_returning, read_one, read_two};
 use crate::errors::{invalid_parameter, null_argument, permission_denied, raise, SpiOk};
 use crate::identity::{current_user_id, login_is_admin};
+use crate::issue_input::CrawledJson;
 
 pub const SESSION_END_STATUSES: [&str; 3] = ["completed", "failed", "cancelled"];
 pub const ERROR_SEVERITIES: [&str; 5] = ["debug", "info", "warning", "error", "critical"];
@@ -55,7 +56,7 @@ pub fn require_identity() -> i64 {
 pub fn start_session(
     product: default!(Option<String>, "NULL"),
     search_query: default!(Option<String>, "NULL"),
-    parameters: default!(Option<JsonB>, "'{}'"),
+    parameters: default!(Option<CrawledJson>, "'{}'"),
     user_id: default!(Option<i64>, "NULL"),
 ) -> TableIterator<
     'static,
@@ -67,7 +68,7 @@ pub fn start_session(
 > {
     crate::db::require_writable("ims.start_session");
     let user_id = user_id.unwrap_or_else(require_identity);
-    let parameters = parameters.unwrap_or(JsonB(serde_json::json!({})));
+    let parameters = JsonB(parameters.map_or_else(|| serde_json::json!({}), |p| p.0));
     if !parameters.0.is_object() {
         invalid_parameter(format!(
             "parameters must be a JSON object, got {}",
@@ -209,7 +210,7 @@ pub fn log_error(
     error_type: Option<String>,
     error_message: Option<String>,
     severity: default!(Option<String>, "'error'"),
-    error_detail: default!(Option<JsonB>, "'{}'"),
+    error_detail: default!(Option<CrawledJson>, "'{}'"),
     issue_id: default!(Option<String>, "NULL"),
 ) -> i64 {
     crate::db::require_writable("ims.log_error");
@@ -229,7 +230,7 @@ pub fn log_error(
             ERROR_SEVERITIES.join(", ")
         ));
     }
-    let detail = error_detail.unwrap_or(JsonB(serde_json::json!({})));
+    let detail = JsonB(error_detail.map_or_else(|| serde_json::json!({}), |d| d.0));
     if !detail.0.is_object() {
         invalid_parameter(format!(
             "error_detail must be a JSON object, got {}",
@@ -259,7 +260,7 @@ pub fn log_error(
 #[allow(clippy::too_many_arguments)]
 pub fn log_search(
     original_query: Option<String>,
-    parsed_query: default!(Option<JsonB>, "NULL"),
+    parsed_query: default!(Option<CrawledJson>, "NULL"),
     parse_method: default!(Option<String>, "NULL"),
     confidence: default!(Option<f64>, "NULL"),
     result_count: default!(Option<i32>, "NULL"),
@@ -291,7 +292,7 @@ pub fn log_search(
             user_id.into(),
             session_id.into(),
             original_query.into(),
-            parsed_query.into(),
+            parsed_query.map(|q| JsonB(q.0)).into(),
             parse_method.into(),
             confidence.into(),
             result_count.into(),

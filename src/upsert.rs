@@ -25,7 +25,7 @@ use serde_json::Value;
 
 use crate::db::read_one;
 use crate::errors::SpiOk;
-use crate::issue_input::{normalize_batch, normalize_single};
+use crate::issue_input::{normalize_batch, normalize_single, CrawledJson};
 use crate::search_index::{vector_text, Deferral};
 use crate::sessions::session_for_caller;
 
@@ -470,7 +470,7 @@ pub fn upsert_documents(docs: Vec<Value>, session_id: Option<i64>) -> Vec<Outcom
 #[pg_extern(volatile, parallel_unsafe, security_definer)]
 #[search_path(pg_catalog, pg_temp)]
 pub fn upsert_issue(
-    issue: Option<JsonB>,
+    issue: Option<CrawledJson>,
     session_id: default!(Option<i64>, "NULL"),
 ) -> TableIterator<
     'static,
@@ -495,7 +495,7 @@ pub fn upsert_issue(
 #[pg_extern(volatile, parallel_unsafe, security_definer)]
 #[search_path(pg_catalog, pg_temp)]
 pub fn upsert_issues(
-    issues: Option<JsonB>,
+    issues: Option<CrawledJson>,
     session_id: default!(Option<i64>, "NULL"),
 ) -> TableIterator<
     'static,

@@ -44,7 +44,7 @@ SELECT * FROM ims.upsert_issues(
   $sid);
 SQL
 
-pgbench -n -d $db -c "$CLIENTS" -j 2 -t "$TX_PER_CLIENT" -f "$work/single.sql@3" -f "$work/batch.sql@1" \
+pgbench -n -c "$CLIENTS" -j 2 -t "$TX_PER_CLIENT" -f "$work/single.sql@3" -f "$work/batch.sql@1" "$db" \
   >"$work/pgbench.out" 2>&1 || { cat "$work/pgbench.out"; echo "FAIL: pgbench reported errors"; exit 1; }
 grep -E "number of transactions actually processed|tps" "$work/pgbench.out" | head -n 2
 

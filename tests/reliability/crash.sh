@@ -37,9 +37,17 @@ client() { # client N ROUND: upsert until the server goes away; log what was ack
 for r in $(seq 1 "$ROUNDS"); do
   for n in $(seq 1 $CLIENTS); do client "$n" "$r" & done
   sleep "$(awk -v s=$RANDOM 'BEGIN { srand(s); printf "%.1f", 1 + rand() * 2 }')"
-  kill -9 "$(head -n 1 "$dir/data/postmaster.pid")"
+  pm=$(head -n 1 "$dir/data/postmaster.pid")
+  children=$(pgrep -P "$pm" || true)
+  kill -9 "$pm"
   wait
-  rm -f "$dir/data/postmaster.pid"
+  # The backends notice the postmaster is gone and exit; only then may a new
+  # postmaster attach to the data directory. The killed postmaster may stay
+  # a zombie (nothing reaps it here), so its lock files are cleared by hand.
+  for c in $children; do
+    while [ -e "/proc/$c" ] && ! grep -q '^State:.*Z' "/proc/$c/status" 2>/dev/null; do sleep 0.1; done
+  done
+  rm -f "$dir/data/postmaster.pid" "$dir/sock/.s.PGSQL.$port.lock" "$dir/sock/.s.PGSQL.$port"
   cluster_start "$V" "$dir" "$port"
   acked=$(cat "$work"/acked-"$r"-* 2>/dev/null | wc -l)
   cat "$work"/acked-"$r"-* 2>/dev/null | sed "s/.*/'&'/" | paste -sd, >"$work/ids"
@@ -48,7 +56,7 @@ for r in $(seq 1 "$ROUNDS"); do
 SELECT (SELECT count(*) FROM ims.issues WHERE issue_id IN ($(cat "$work/ids")))
        || ' ' || (SELECT count(*) - count(DISTINCT issue_id) FROM ims.issues)
        || ' ' || (SELECT count(*) FROM (SELECT bt_index_check(c.oid) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
-                   JOIN pg_am a ON a.oid = c.relam WHERE a.amname = 'btree' AND c.relnamespace = 'ims'::regnamespace) x)
+                   JOIN pg_am a ON a.oid = c.relam WHERE a.amname = 'btree' AND c.relkind = 'i' AND c.relnamespace = 'ims'::regnamespace) x)
        || ' ' || (SELECT action FROM ims.upsert_issue('{"issue_id": "after-crash-$r"}'))
        || ' ' || (SELECT count(*) FROM ims.search_issues('crash'));
 SQL

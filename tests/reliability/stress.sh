@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Load: 16 pgbench clients for a bounded time, each transaction a crawl
-# (start a session, upsert overlapping issues with comments, single and
+# Load: 16 pgbench clients for a bounded time, each script a crawl by a
+# pooled login that asserts its ims user (start a session, upsert overlapping issues with comments, single and
 # batched, log an error and a search, finish), mixed with searches and with
 # maintenance running at the same time (daily aggregation, materialized view
 # refresh, partition creation, retention cleanup). Afterwards, exactly: no
@@ -26,8 +26,9 @@ SQL
 cat >"$work/crawl.sql" <<'SQL'
 \set a random(1, 60)
 \set st random(1, 3)
-BEGIN;
-SELECT session_id AS sid FROM ims.start_session('OpenFrame', 'stress', '{}', :client_id + 1) \gset
+-- A pooled crawler: assert the ims user, then one call per transaction.
+SELECT ims.set_current_user(:client_id + 1);
+SELECT session_id AS sid FROM ims.start_session('OpenFrame', 'stress') \gset
 INSERT INTO stress.calls SELECT 'ST-' || :a, action, changed_fields
   FROM ims.upsert_issue(jsonb_build_object('issue_id', 'ST-' || :a, 'title', 'stress ' || :a, 'status', 'S' || :st,
          'comments', jsonb_build_array(jsonb_build_object('comment_id', 'c' || :st, 'content', '연결 타임아웃 v' || :st))), :sid);
@@ -37,7 +38,6 @@ INSERT INTO stress.batch_calls SELECT * FROM ims.upsert_issues(
 SELECT ims.log_error(:sid, 'timeout', 'stress', 'warning');
 SELECT ims.log_search('연결 타임아웃', NULL, 'rule', 0.5, 3, :sid);
 SELECT count(*) FROM ims.finish_session(:sid, 'completed');
-COMMIT;
 SQL
 cat >"$work/search.sql" <<'SQL'
 SELECT count(*) FROM ims.search_issues('연결 타임아웃 OR stress', NULL, 20);
@@ -54,7 +54,7 @@ SELECT count(*) FROM ims.ensure_partitions(2);
 SELECT * FROM ims.delete_old_sessions(NULL, 3650);
 \endif
 SQL
-pgbench -n -d $db -c $CLIENTS -j 2 -T "$SECONDS_" -f "$work/crawl.sql@10" -f "$work/search.sql@3" -f "$work/maintain.sql@1" \
+pgbench -n -c $CLIENTS -j 2 -T "$SECONDS_" -f "$work/crawl.sql@10" -f "$work/search.sql@3" -f "$work/maintain.sql@1" "$db" \
   >"$work/pgbench.txt" 2>&1 || { cat "$work/pgbench.txt"; echo "FAIL: a client saw an error"; exit 1; }
 grep -E "transactions actually processed|^tps" "$work/pgbench.txt"
 
