@@ -6,12 +6,15 @@
 //! 1. insert-or-lock every issue row, in issue_id order, bumping the crawl
 //!    counters (`INSERT ... ON CONFLICT DO UPDATE`). Concurrent crawlers
 //!    sending the same ids queue on these row locks in the same order, so
-//!    they cannot deadlock or see a unique violation;
+//!    they cannot deadlock or see a unique violation. Issues not stored yet
+//!    get their search vector, tokenized in Rust, with this insert;
 //! 2. compare the locked rows with the input, write one issue_history row per
 //!    changed field and update the changed issues;
 //! 3. upsert comments (by comment_id, else by content hash) and
 //!    attachments (by checksum, else by file name);
-//! 4. link every issue to the session.
+//! 4. link every issue to the session;
+//! 5. recompute the search vectors of issues that existed and changed (the
+//!    triggers on issues, comments and attachments collect them meanwhile).
 //!
 //! It runs inside the caller's transaction: an error anywhere undoes it all.
 //! Use READ COMMITTED (the default): step 2 must read what a concurrent
