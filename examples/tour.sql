@@ -33,3 +33,11 @@ SELECT u.username, m.year, m.month, m.total_sessions, m.keyword_trends -> 0 AS t
   FROM ims.analytics_monthly m JOIN ims.users u USING (user_id) ORDER BY m.year DESC, m.month DESC, u.username LIMIT 6;
 SELECT * FROM ims.mv_product_stats ORDER BY total_issues DESC;
 SELECT occurred_at::date AS day, severity, error_type, error_message, username FROM ims.v_recent_errors ORDER BY occurred_at DESC LIMIT 5;
+
+\echo '\n== Search in Korean and English: particles, codes, phrases, exclusion, OR, filters'
+SELECT ims.refresh_materialized_views();
+SELECT issue_id, title, round(rank::numeric, 2) AS rank, snippet FROM ims.search_issues('연결 타임아웃', NULL, 3);
+SELECT issue_id, title, snippet FROM ims.search_issues('ORA-00942', NULL, 3);
+SELECT issue_id, title, product, status FROM ims.search_issues('"TPECLOSE" OR 누수 -JEUS', NULL, 5);
+SELECT issue_id, title, status FROM ims.search_issues('타임아웃 product:OpenFrame status:open', NULL, 5);
+SELECT issue_id, title FROM ims.search_issues('OFCOBOL-1234', 'OpenFrame');
