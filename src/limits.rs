@@ -13,7 +13,5 @@ pub const MAX_COMMENTS_PER_ISSUE: usize = 10_000;
 pub const MAX_ATTACHMENTS_PER_ISSUE: usize = 1_000;
 /// Issues in one `upsert_issues` batch.
 pub const MAX_BATCH_ISSUES: usize = 10_000;
-/// Bytes in the JSON of one `upsert_issues` batch.
-pub const MAX_BATCH_BYTES: usize = 256 * 1024 * 1024;
 /// Bytes in a search query.
 pub const MAX_QUERY_BYTES: usize = 10_000;

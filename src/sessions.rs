@@ -22,22 +22,17 @@ pub fn session_for_caller(session_id: i64) -> (TimestampWithTimeZone, i64) {
         &[session_id.into()],
         "looking up the crawl session",
     );
-    let (Some(started), Some(owner)) = (started, owner) else {
-        raise(
+    match (started, owner) {
+        (Some(started), Some(owner)) if current_user_id() == Some(owner) || login_is_admin() => {
+            (started, owner)
+        }
+        // Another user's session reads like a missing one: reveal nothing.
+        _ => raise(
             PgSqlErrorCode::ERRCODE_FOREIGN_KEY_VIOLATION,
             format!("crawl session {session_id} does not exist"),
             Some("Start a session with ims.start_session() and pass the session_id it returns."),
-        );
-    };
-    if current_user_id() != Some(owner) && !login_is_admin() {
-        // Same words as a missing session: reveal nothing about others' ids.
-        raise(
-            PgSqlErrorCode::ERRCODE_FOREIGN_KEY_VIOLATION,
-            format!("crawl session {session_id} does not exist"),
-            Some("Start a session with ims.start_session() and pass the session_id it returns."),
-        );
+        ),
     }
-    (started, owner)
 }
 
 /// The ims user the caller acts as, or an error saying how to get one.
