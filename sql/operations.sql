@@ -44,8 +44,15 @@ WITH runs AS (
                     'never refreshed'),
            CASE WHEN r.last_run > now() - interval '2 days' THEN 'ok' ELSE 'warning' END,
            'SELECT ims.refresh_materialized_views() should run daily'
-      FROM (VALUES ('ims.mv_weekly_issue_trends'), ('ims.mv_product_stats'), ('ims.mv_search_stats')) AS mv(name)
+      FROM (VALUES ('ims.mv_weekly_issue_trends'), ('ims.mv_product_stats'), ('ims.mv_search_postings')) AS mv(name)
       LEFT JOIN runs r ON r.task = 'refresh ' || mv.name
+    UNION ALL
+    SELECT 'issues waiting for the search index',
+           s.pending::text,
+           CASE WHEN s.pending <= greatest(10000, (SELECT c.reltuples FROM pg_class c WHERE c.oid = 'ims.issues'::regclass) / 10)
+                THEN 'ok' ELSE 'warning' END,
+           'SELECT ims.refresh_materialized_views() rebuilds the search index; searches score waiting issues one by one'
+      FROM (SELECT ims.search_index_pending() AS pending) s
     UNION ALL
     SELECT 'monthly partitions ahead',
            count(*)::text,

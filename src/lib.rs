@@ -10,14 +10,17 @@ use pgrx::prelude::*;
 
 pub mod cleanup;
 pub mod db;
+pub mod doc_sets;
 pub mod errors;
 pub mod identity;
 pub mod issue_input;
 pub mod limits;
 pub mod maintenance;
 pub mod partitions;
+pub mod ranking;
 pub mod search;
 pub mod search_index;
+pub mod search_postings;
 pub mod search_query;
 pub mod sessions;
 pub mod stats;
@@ -69,6 +72,9 @@ extension_sql_file!(
         search_index::refresh_search_vectors,
         search::search_query_text,
         search::search_issues,
+        search_postings::search_postings_build,
+        search_postings::search_index_terms,
+        search_postings::search_index_pending,
     ]
 );
 extension_sql_file!(

@@ -13,22 +13,19 @@
 //! but the shared issue corpus.
 
 use std::cmp::Ordering;
-use std::collections::{BinaryHeap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 use pgrx::prelude::*;
 
 use crate::db::{read_one, read_two};
 use crate::errors::{invalid_parameter, null_argument, raise, SpiOk};
+use crate::doc_sets;
+use crate::ranking::{idf, impact, term_score, FIELD_WEIGHTS};
 use crate::search_index::{prefix, read_doc_terms, INDEXED_BYTES};
+use crate::search_postings::{attribute_key, current_meta, decode, Meta, Postings};
 use crate::search_query::{parse, Field, ParsedQuery};
 use crate::tokenize::{tokenize, Mode};
 
-/// BM25 parameters: term-frequency saturation and length normalisation.
-const K1: f32 = 1.2;
-const B: f32 = 0.75;
-/// Field weights by tsvector weight bits: D attachments, C comments,
-/// B description, A title.
-const FIELD_WEIGHTS: [f32; 4] = [0.5, 0.7, 1.0, 3.0];
 /// The most rows one search returns.
 pub const MAX_RESULTS: i32 = 1000;
 /// Snippet size around the best match, in bytes of source text.
@@ -42,50 +39,115 @@ pub fn search_query_text(query: &str) -> String {
     parse(query).tsquery_text()
 }
 
-struct Corpus {
-    docs: f32,
-    avg_length: f32,
-    doc_freq: Vec<f32>,
+/// A scored issue. Ties go to the issue stored first (smaller issue_pk).
+#[derive(Debug, Clone, Copy)]
+struct Scored {
+    rank: f32,
+    issue_pk: i64,
 }
 
-fn corpus_stats(terms: &[String]) -> Corpus {
-    let (docs, avg_length) = read_two::<i64, f64>(
-        "SELECT doc_freq, avg_length FROM ims.mv_search_stats WHERE term = ''",
-        &[],
-        "reading search statistics",
-    );
-    let docs = docs.unwrap_or(0);
-    if docs > 0 {
-        let known: HashMap<String, i64> = Spi::connect(|c| {
-            c.select(
-                "SELECT term, doc_freq FROM ims.mv_search_stats WHERE term = ANY($1)",
-                None,
-                &[terms.to_vec().into()],
-            )
-            .spi_ok("reading search statistics")
-            .map(|r| {
-                (
-                    r.get::<String>(1)
-                        .spi_ok("reading search statistics")
-                        .unwrap_or_default(),
-                    r.get::<i64>(2)
-                        .spi_ok("reading search statistics")
-                        .unwrap_or(0),
-                )
-            })
-            .collect()
-        });
-        return Corpus {
-            docs: docs as f32,
-            avg_length: avg_length.unwrap_or(1.0).max(1.0) as f32,
-            // A term new since the last refresh counts as rare.
-            doc_freq: terms
-                .iter()
-                .map(|t| known.get(t).copied().unwrap_or(1) as f32)
-                .collect(),
-        };
+impl Scored {
+    /// Best first.
+    fn order(a: &Scored, b: &Scored) -> Ordering {
+        b.rank
+            .total_cmp(&a.rank)
+            .then_with(|| a.issue_pk.cmp(&b.issue_pk))
     }
-    // Statistics not built yet (fresh install, restore): count live.
+}
+
+/// Field filters: (values one of which must hold, values that must not).
+struct Filters {
+    product: (Vec<String>, Vec<String>),
+    status: (Vec<String>, Vec<String>),
+    priority: (Vec<String>, Vec<String>),
+}
+
+impl Filters {
+    fn by_field(&self) -> [(&'static str, &Vec<String>, &Vec<String>); 3] {
+        [
+            ("product", &self.product.0, &self.product.1),
+            ("status", &self.status.0, &self.status.1),
+            ("priority", &self.priority.0, &self.priority.1),
+        ]
+    }
+}
+
+fn filter_args(q: &ParsedQuery, product: Option<&str>) -> Filters {
+    let (mut prod_yes, prod_no) = q.filter_values(Field::Product);
+    if let Some(p) = product {
+        prod_yes.push(p.to_lowercase());
+        // The argument and product: agree; both given means both must hold.
+        if prod_yes.len() > 1 && prod_yes.iter().any(|v| *v != prod_yes[0]) {
+            prod_yes = vec!["\u{1}no product matches".into()];
+        }
+    }
+    Filters {
+        product: (prod_yes, prod_no),
+        status: q.filter_values(Field::Status),
+        priority: q.filter_values(Field::Priority),
+    }
+}
+
+/// Issues written since the posting lists were built ("pending"): all of
+/// them, so the lists' older copies are skipped, and the search vector of
+/// those that match, to score.
+const PENDING: &str = "\
+SELECT i.issue_pk, i.issue_id,
+       CASE WHEN i.search_vector @@ $1::pg_catalog.tsquery
+             AND (cardinality($2::text[]) = 0 OR lower(i.product) = ANY ($2))
+             AND NOT (coalesce(lower(i.product), '') = ANY ($3))
+             AND (cardinality($4::text[]) = 0 OR lower(i.status) = ANY ($4))
+             AND NOT (coalesce(lower(i.status), '') = ANY ($5))
+             AND (cardinality($6::text[]) = 0 OR lower(i.priority) = ANY ($6))
+             AND NOT (coalesce(lower(i.priority), '') = ANY ($7))
+            THEN i.search_vector END
+  FROM ims.issues i
+ WHERE i.search_version >= $8::text::pg_catalog.xid8
+   -- A stamp from beyond this cluster's transaction ids came with a
+   -- restore; the lists, built after it, hold that issue.
+   AND (NOT $9 OR i.search_version < pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot()))";
+
+/// Which of the lists' best issues still exist (a deleted issue stays in
+/// the lists until the next build).
+const EXISTING: &str = "SELECT issue_pk FROM ims.issues WHERE issue_pk = ANY ($1)";
+/// The same, for a query whose phrases the lists cannot check: the stored
+/// vector decides.
+const EXISTING_AND_MATCHING: &str = "\
+SELECT issue_pk FROM ims.issues WHERE issue_pk = ANY ($1) AND search_vector @@ $2::pg_catalog.tsquery";
+
+const DETAILS: &str = "\
+SELECT i.issue_pk, i.issue_id, i.title, i.product, i.status, i.description,
+       (SELECT string_agg(c.content, E'\\n' ORDER BY c.comment_pk) FROM ims.issue_comments c WHERE c.issue_pk = i.issue_pk),
+       (SELECT string_agg(a.extracted_text, E'\\n' ORDER BY a.attachment_id) FROM ims.attachments a WHERE a.issue_pk = i.issue_pk)
+  FROM ims.issues i WHERE i.issue_pk = ANY ($1)";
+
+/// The posting lists a query needs (terms, single-word exclusions, filter
+/// values) and the index's statistics; no statistics when the index has
+/// not been built in this cluster.
+fn load_index(keys: &[String]) -> (Option<Meta>, HashMap<String, Postings>) {
+    let Some(meta) = current_meta() else {
+        return (None, HashMap::new());
+    };
+    let lists = Spi::connect(|c| {
+        c.select(
+            "SELECT term, postings FROM ims.mv_search_postings WHERE term = ANY ($1)",
+            None,
+            &[keys.to_vec().into()],
+        )
+        .spi_ok("reading the search index")
+        .filter_map(|r| {
+            let term = r.get::<String>(1).spi_ok("reading the search index")?;
+            let bytes = r.get::<&[u8]>(2).spi_ok("reading the search index")?;
+            Some((term, decode(bytes)))
+        })
+        .collect()
+    });
+    (Some(meta), lists)
+}
+
+/// Corpus statistics counted live, while the index has never been built
+/// (fresh install): documents, average length, documents per term.
+fn live_stats(terms: &[String]) -> (f32, f32, Vec<f32>) {
     let (docs, avg_length) = read_two::<i64, f64>(
         "SELECT count(*), avg(length(search_vector))::float8 FROM ims.issues WHERE search_vector IS NOT NULL",
         &[],
@@ -103,74 +165,16 @@ fn corpus_stats(terms: &[String]) -> Corpus {
             .max(1) as f32
         })
         .collect();
-    Corpus {
-        docs: docs.unwrap_or(0).max(1) as f32,
-        avg_length: avg_length.unwrap_or(1.0).max(1.0) as f32,
+    (
+        docs.unwrap_or(0).max(1) as f32,
+        avg_length.unwrap_or(1.0).max(1.0) as f32,
         doc_freq,
-    }
+    )
 }
-
-/// A scored candidate; the heap keeps the best `k`.
-struct Scored {
-    rank: f32,
-    issue_id: String,
-    issue_pk: i64,
-}
-
-impl PartialEq for Scored {
-    fn eq(&self, o: &Self) -> bool {
-        self.cmp(o) == Ordering::Equal
-    }
-}
-impl Eq for Scored {}
-impl PartialOrd for Scored {
-    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
-        Some(self.cmp(o))
-    }
-}
-impl Ord for Scored {
-    /// "Greater" is better: higher rank, then smaller issue_id.
-    fn cmp(&self, o: &Self) -> Ordering {
-        self.rank
-            .total_cmp(&o.rank)
-            .then_with(|| o.issue_id.cmp(&self.issue_id))
-    }
-}
-
-fn filter_args(q: &ParsedQuery, product: Option<&str>) -> [Vec<String>; 6] {
-    let (mut prod_yes, prod_no) = q.filter_values(Field::Product);
-    if let Some(p) = product {
-        prod_yes.push(p.to_lowercase());
-        // The argument and product: agree; both given means both must hold.
-        if prod_yes.len() > 1 && prod_yes.iter().any(|v| *v != prod_yes[0]) {
-            prod_yes = vec!["\u{0}no product matches".into()];
-        }
-    }
-    let (status_yes, status_no) = q.filter_values(Field::Status);
-    let (prio_yes, prio_no) = q.filter_values(Field::Priority);
-    [prod_yes, prod_no, status_yes, status_no, prio_yes, prio_no]
-}
-
-const CANDIDATES: &str = "\
-SELECT i.issue_pk, i.issue_id, i.search_vector
-  FROM ims.issues i
- WHERE i.search_vector @@ $1::pg_catalog.tsquery
-   AND (cardinality($2::text[]) = 0 OR lower(i.product) = ANY ($2))
-   AND NOT (coalesce(lower(i.product), '') = ANY ($3))
-   AND (cardinality($4::text[]) = 0 OR lower(i.status) = ANY ($4))
-   AND NOT (coalesce(lower(i.status), '') = ANY ($5))
-   AND (cardinality($6::text[]) = 0 OR lower(i.priority) = ANY ($6))
-   AND NOT (coalesce(lower(i.priority), '') = ANY ($7))";
-
-const DETAILS: &str = "\
-SELECT i.issue_pk, i.issue_id, i.title, i.product, i.status, i.description,
-       (SELECT string_agg(c.content, E'\\n' ORDER BY c.comment_pk) FROM ims.issue_comments c WHERE c.issue_pk = i.issue_pk),
-       (SELECT string_agg(a.extracted_text, E'\\n' ORDER BY a.attachment_id) FROM ims.attachments a WHERE a.issue_pk = i.issue_pk)
-  FROM ims.issues i WHERE i.issue_pk = ANY ($1)";
 
 /// Ranked search over issue titles, descriptions, comments and attachment
 /// text. Syntax: words (AND), "phrases", -exclusions, OR,
-/// product:/status:/priority: filters. Best first; ties by issue_id.
+/// product:/status:/priority: filters. Best first; ties by issue_pk.
 #[pg_extern(stable, parallel_restricted, security_definer)]
 #[search_path(pg_catalog, pg_temp)]
 #[allow(clippy::type_complexity)]
@@ -229,73 +233,37 @@ pub fn search_issues(
     }
 
     let terms = parsed.scoring_terms();
-    let corpus = corpus_stats(&terms);
-    let idf: Vec<f32> = corpus
-        .doc_freq
-        .iter()
-        .map(|&df| (1.0 + (corpus.docs - df + 0.5) / (df + 0.5)).ln().max(0.01))
-        .collect();
-    let term_index: HashMap<Vec<u8>, usize> = terms
-        .iter()
-        .enumerate()
-        .map(|(i, t)| (t.as_bytes().to_vec(), i))
-        .collect();
-
-    let [p_yes, p_no, s_yes, s_no, r_yes, r_no] = filter_args(&parsed, product);
-    let mut best: BinaryHeap<std::cmp::Reverse<Scored>> = BinaryHeap::with_capacity(k + 1);
-    Spi::connect(|c| {
-        let rows = c
-            .select(
-                CANDIDATES,
-                None,
-                &[
-                    tsquery.clone().into(),
-                    p_yes.into(),
-                    p_no.into(),
-                    s_yes.into(),
-                    s_no.into(),
-                    r_yes.into(),
-                    r_no.into(),
-                ],
-            )
-            .spi_ok("finding candidates");
-        for row in rows {
-            let pk = row
-                .get::<i64>(1)
-                .spi_ok("reading a candidate")
-                .unwrap_or_default();
-            let id = row
-                .get::<String>(2)
-                .spi_ok("reading a candidate")
-                .unwrap_or_default();
-            let Some(vector) = row.get::<pgrx::AnyElement>(3).spi_ok("reading a candidate") else {
-                continue;
-            };
-            // SAFETY: column 3 is issues.search_vector, a non-null tsvector.
-            let doc = unsafe { read_doc_terms(vector.datum(), &term_index, &FIELD_WEIGHTS) };
-            let norm = K1 * (1.0 - B + B * doc.length as f32 / corpus.avg_length);
-            let rank: f32 = doc
-                .tf
+    let filters = filter_args(&parsed, product);
+    let (meta, lists) = load_index(&list_keys(&parsed, &terms, &filters));
+    let (docs, avg_length, doc_freq) = match &meta {
+        Some(m) => (
+            m.docs.max(1) as f32,
+            m.avg_length.max(1.0) as f32,
+            // A term new since the last build counts as rare.
+            terms
                 .iter()
-                .zip(&idf)
-                .filter(|(tf, _)| **tf > 0.0)
-                .map(|(tf, idf)| idf * tf * (K1 + 1.0) / (tf + norm))
-                .sum();
-            let candidate = Scored {
-                rank: rank.max(f32::MIN_POSITIVE),
-                issue_id: id,
-                issue_pk: pk,
-            };
-            if best.len() < k {
-                best.push(std::cmp::Reverse(candidate));
-            } else if best.peek().is_some_and(|w| candidate > w.0) {
-                best.pop();
-                best.push(std::cmp::Reverse(candidate));
-            }
-        }
-    });
-    let mut ranked: Vec<Scored> = best.into_iter().map(|r| r.0).collect();
-    ranked.sort_by(|a, b| b.cmp(a));
+                .map(|t| lists.get(t).map_or(1, |l| l.docs.len().max(1)) as f32)
+                .collect(),
+        ),
+        None => live_stats(&terms),
+    };
+    let idf: Vec<f32> = doc_freq.iter().map(|&df| idf(docs, df)).collect();
+
+    // Pending issues: scored from their vectors; skipped in the lists.
+    let xmin = meta.map_or(0, |m| m.xmin);
+    let (pending, mut ranked, mut ids) = score_pending(&tsquery, &terms, &idf, avg_length, &filters, xmin);
+    if meta.is_some() {
+        let candidates = list_candidates(&parsed, &lists, &filters, &pending);
+        let needs_check = parsed
+            .clauses
+            .iter()
+            .flatten()
+            .chain(&parsed.excluded)
+            .any(|p| p.len() > 1);
+        ranked.extend(best_listed(&candidates, &terms, &idf, &lists, k, needs_check.then_some(tsquery.as_str())));
+    }
+    ranked.sort_by(Scored::order);
+    ranked.truncate(k);
 
     let pks: Vec<i64> = ranked.iter().map(|s| s.issue_pk).collect();
     let marks: HashSet<String> = terms.into_iter().collect();
@@ -312,6 +280,10 @@ pub fn search_issues(
             .spi_ok("reading results")
             .map(|r| {
                 let text = |i: usize| r.get::<String>(i).spi_ok("reading results");
+                let pk = r.get::<i64>(1).spi_ok("reading results").unwrap_or_default();
+                if let Some(id) = text(2) {
+                    ids.insert(pk, id);
+                }
                 let snippet = make_snippet(
                     [
                         text(6).as_deref(),
@@ -321,23 +293,201 @@ pub fn search_issues(
                     ],
                     &marks,
                 );
-                (
-                    r.get::<i64>(1)
-                        .spi_ok("reading results")
-                        .unwrap_or_default(),
-                    (text(3), text(4), text(5), snippet),
-                )
+                (pk, (text(3), text(4), text(5), snippet))
             })
             .collect()
     });
     let out: Vec<_> = ranked
         .into_iter()
-        .map(|s| {
+        .filter_map(|s| {
+            let id = ids.remove(&s.issue_pk)?;
             let (title, product, status, snippet) = details.remove(&s.issue_pk).unwrap_or_default();
-            (s.issue_id, title, product, status, s.rank, snippet)
+            Some((id, title, product, status, s.rank, snippet))
         })
         .collect();
     TableIterator::new(out)
+}
+
+/// The posting-list keys a query reads: its terms, its single-word
+/// exclusions and its filter values.
+fn list_keys(q: &ParsedQuery, terms: &[String], f: &Filters) -> Vec<String> {
+    let mut keys: Vec<String> = terms.to_vec();
+    keys.extend(q.excluded.iter().filter(|p| p.len() == 1).map(|p| p[0].term.clone()));
+    for (field, yes, no) in f.by_field() {
+        keys.extend(yes.iter().chain(no).map(|v| attribute_key(field, v)));
+    }
+    keys
+}
+
+/// Score the pending issues that match. Returns every pending issue_pk
+/// (sorted), the scored matches and their issue_ids.
+fn score_pending(
+    tsquery: &str,
+    terms: &[String],
+    idf: &[f32],
+    avg_length: f32,
+    f: &Filters,
+    xmin: u64,
+) -> (Vec<i64>, Vec<Scored>, HashMap<i64, String>) {
+    let term_index: HashMap<Vec<u8>, usize> = terms
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.as_bytes().to_vec(), i))
+        .collect();
+    let mut pending = Vec::new();
+    let mut scored = Vec::new();
+    let mut ids = HashMap::new();
+    Spi::connect(|c| {
+        let rows = c
+            .select(
+                PENDING,
+                None,
+                &[
+                    tsquery.into(),
+                    f.product.0.clone().into(),
+                    f.product.1.clone().into(),
+                    f.status.0.clone().into(),
+                    f.status.1.clone().into(),
+                    f.priority.0.clone().into(),
+                    f.priority.1.clone().into(),
+                    xmin.to_string().into(),
+                    (xmin > 0).into(),
+                ],
+            )
+            .spi_ok("finding pending issues");
+        for row in rows {
+            let pk = row
+                .get::<i64>(1)
+                .spi_ok("reading a pending issue")
+                .unwrap_or_default();
+            pending.push(pk);
+            let Some(vector) = row.get::<pgrx::AnyElement>(3).spi_ok("reading a pending issue") else {
+                continue;
+            };
+            // SAFETY: column 3 is issues.search_vector, a non-null tsvector.
+            let doc = unsafe { read_doc_terms(vector.datum(), &term_index, &FIELD_WEIGHTS) };
+            let rank: f32 = doc
+                .tf
+                .iter()
+                .zip(idf)
+                .map(|(&tf, &idf)| term_score(impact(tf, doc.length, avg_length), idf))
+                .sum();
+            scored.push(Scored {
+                rank: rank.max(f32::MIN_POSITIVE),
+                issue_pk: pk,
+            });
+            if let Some(id) = row.get::<String>(2).spi_ok("reading a pending issue") {
+                ids.insert(pk, id);
+            }
+        }
+    });
+    pending.sort_unstable();
+    (pending, scored, ids)
+}
+
+/// The issues in the posting lists that satisfy the query's words,
+/// exclusions and filters (phrases as all their words), minus `pending`.
+fn list_candidates(
+    q: &ParsedQuery,
+    lists: &HashMap<String, Postings>,
+    f: &Filters,
+    pending: &[i64],
+) -> Vec<i64> {
+    let docs = |key: &str| lists.get(key).map_or(&[][..], |l| &l.docs[..]);
+    let all_words = |p: &[crate::tokenize::Token]| {
+        let mut sets: Vec<&[i64]> = p.iter().map(|t| docs(&t.term)).collect();
+        sets.sort_by_key(|s| s.len());
+        let mut out = sets[0].to_vec();
+        for s in &sets[1..] {
+            out = doc_sets::intersect(&out, s);
+        }
+        out
+    };
+    let mut clauses: Vec<Vec<i64>> = q
+        .clauses
+        .iter()
+        .map(|alts| doc_sets::union(alts.iter().map(|p| all_words(p)).collect()))
+        .collect();
+    for (field, yes, _) in f.by_field() {
+        if !yes.is_empty() {
+            clauses.push(doc_sets::union(
+                yes.iter().map(|v| docs(&attribute_key(field, v)).to_vec()).collect(),
+            ));
+        }
+    }
+    clauses.sort_by_key(|c| c.len());
+    let mut out = clauses.swap_remove(0);
+    for c in &clauses {
+        out = doc_sets::intersect(&out, c);
+    }
+    for p in q.excluded.iter().filter(|p| p.len() == 1) {
+        out = doc_sets::subtract(out, docs(&p[0].term));
+    }
+    for (field, _, no) in f.by_field() {
+        for v in no {
+            out = doc_sets::subtract(out, docs(&attribute_key(field, v)));
+        }
+    }
+    doc_sets::subtract(out, pending)
+}
+
+/// The best `k` of `candidates` that still exist (and, with `check`, match
+/// that tsquery), scored from the lists.
+fn best_listed(
+    candidates: &[i64],
+    terms: &[String],
+    idf: &[f32],
+    lists: &HashMap<String, Postings>,
+    k: usize,
+    check: Option<&str>,
+) -> Vec<Scored> {
+    let mut ranks = vec![0.0f32; candidates.len()];
+    for (t, &idf) in terms.iter().zip(idf) {
+        if let Some(l) = lists.get(t) {
+            doc_sets::add_scores(candidates, l, idf, &mut ranks);
+        }
+    }
+    let mut all: Vec<Scored> = candidates
+        .iter()
+        .zip(&ranks)
+        .map(|(&pk, &rank)| Scored {
+            rank: rank.max(f32::MIN_POSITIVE),
+            issue_pk: pk,
+        })
+        .collect();
+    // Take the best few, check they exist; take more if too many are gone.
+    let mut found: Vec<Scored> = Vec::new();
+    let mut done = 0;
+    let mut want = k + 16;
+    while found.len() < k && done < all.len() {
+        let end = want.min(all.len());
+        if end < all.len() {
+            all[done..].select_nth_unstable_by(end - done - 1, Scored::order);
+        }
+        all[done..end].sort_by(Scored::order);
+        let batch: Vec<i64> = all[done..end].iter().map(|s| s.issue_pk).collect();
+        let alive: HashSet<i64> = existing(&batch, check);
+        found.extend(all[done..end].iter().filter(|s| alive.contains(&s.issue_pk)));
+        done = end;
+        want = done * 4;
+    }
+    found
+}
+
+fn existing(pks: &[i64], check: Option<&str>) -> HashSet<i64> {
+    Spi::connect(|c| {
+        let rows = match check {
+            None => c.select(EXISTING, None, &[pks.to_vec().into()]),
+            Some(tsquery) => c.select(
+                EXISTING_AND_MATCHING,
+                None,
+                &[pks.to_vec().into(), tsquery.into()],
+            ),
+        };
+        rows.spi_ok("checking results")
+            .filter_map(|r| r.get::<i64>(1).spi_ok("checking results"))
+            .collect()
+    })
 }
 
 /// A short passage around the best match, matched words in <b></b>. Fields

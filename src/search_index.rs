@@ -175,11 +175,7 @@ pub struct DocTerms {
     pub tf: Vec<f32>,
 }
 
-/// Read the lexemes of `terms` from a tsvector datum (layout of
-/// PostgreSQL's ts_type.h: a header, `size` 32-bit WordEntry bitfields
-/// {haspos:1, len:11, pos:20}, then lexeme bytes, each followed, at a
-/// 2-byte aligned offset, by a uint16 count and uint16 positions whose top
-/// two bits are the weight: D=0 .. A=3).
+/// The weighted frequencies of `terms` in a tsvector datum.
 ///
 /// # Safety
 /// `datum` must be a non-null tsvector datum.
@@ -188,56 +184,74 @@ pub unsafe fn read_doc_terms(
     terms: &HashMap<Vec<u8>, usize>,
     weights: &[f32; 4],
 ) -> DocTerms {
+    let mut tf = vec![0.0; terms.len()];
+    let length = for_each_lexeme(datum, weights, |_, lexeme, f| {
+        if let Some(&k) = terms.get(lexeme) {
+            tf[k] += f;
+        }
+    });
+    DocTerms { length, tf }
+}
+
+/// Call `f(number of lexemes, lexeme, weighted frequency)` for every
+/// lexeme of a tsvector datum and return the number of lexemes. Layout of PostgreSQL's
+/// ts_type.h: a header, `size` 32-bit WordEntry bitfields {haspos:1,
+/// len:11, pos:20}, then lexeme bytes, each followed, at a 2-byte aligned
+/// offset, by a uint16 count and uint16 positions whose top two bits are
+/// the weight: D=0 .. A=3. A lexeme without positions counts once at D.
+///
+/// # Safety
+/// `datum` must be a non-null tsvector datum.
+pub unsafe fn for_each_lexeme(
+    datum: pg_sys::Datum,
+    weights: &[f32; 4],
+    mut f: impl FnMut(u32, &[u8], f32),
+) -> u32 {
     let raw = datum.cast_mut_ptr::<pg_sys::varlena>();
     let p = pg_sys::pg_detoast_datum(raw);
     let base = p as *const u8;
     let total = ((std::ptr::read_unaligned(base as *const u32) >> 2) & 0x3FFF_FFFF) as usize;
-    let mut doc = DocTerms {
-        length: 0,
-        tf: vec![0.0; terms.len()],
-    };
-    if total < 8 {
-        return doc;
-    }
-    let bytes = std::slice::from_raw_parts(base, total);
-    let size = i32::from_ne_bytes(bytes[4..8].try_into().unwrap()).max(0) as usize;
-    let str_start = 8 + 4 * size;
-    if str_start > total {
-        return doc;
-    }
-    doc.length = size as u32;
-    for i in 0..size {
-        let e = u32::from_ne_bytes(bytes[8 + 4 * i..12 + 4 * i].try_into().unwrap());
-        let haspos = e & 1 == 1;
-        let len = ((e >> 1) & 0x7FF) as usize;
-        let pos = (e >> 12) as usize;
-        let (lo, hi) = (str_start + pos, str_start + pos + len);
-        if hi > total {
-            break;
-        }
-        let Some(&k) = terms.get(&bytes[lo..hi]) else {
-            continue;
-        };
-        if !haspos {
-            doc.tf[k] += weights[0];
-            continue;
-        }
-        let off = str_start + ((pos + len + 1) & !1);
-        if off + 2 > total {
-            continue;
-        }
-        let npos = u16::from_ne_bytes([bytes[off], bytes[off + 1]]) as usize;
-        for j in 0..npos {
-            let at = off + 2 + 2 * j;
-            if at + 2 > total {
-                break;
+    let mut length = 0;
+    if total >= 8 {
+        let bytes = std::slice::from_raw_parts(base, total);
+        let size = i32::from_ne_bytes(bytes[4..8].try_into().unwrap()).max(0) as usize;
+        let str_start = 8 + 4 * size;
+        if str_start <= total {
+            length = size as u32;
+            for i in 0..size {
+                let e = u32::from_ne_bytes(bytes[8 + 4 * i..12 + 4 * i].try_into().unwrap());
+                let haspos = e & 1 == 1;
+                let len = ((e >> 1) & 0x7FF) as usize;
+                let pos = (e >> 12) as usize;
+                let (lo, hi) = (str_start + pos, str_start + pos + len);
+                if hi > total {
+                    break;
+                }
+                let lexeme = &bytes[lo..hi];
+                if !haspos {
+                    f(length, lexeme, weights[0]);
+                    continue;
+                }
+                let off = str_start + ((pos + len + 1) & !1);
+                if off + 2 > total {
+                    continue;
+                }
+                let npos = u16::from_ne_bytes([bytes[off], bytes[off + 1]]) as usize;
+                let mut tf = 0.0;
+                for j in 0..npos {
+                    let at = off + 2 + 2 * j;
+                    if at + 2 > total {
+                        break;
+                    }
+                    let wp = u16::from_ne_bytes([bytes[at], bytes[at + 1]]);
+                    tf += weights[(wp >> 14) as usize];
+                }
+                f(length, lexeme, tf);
             }
-            let wp = u16::from_ne_bytes([bytes[at], bytes[at + 1]]);
-            doc.tf[k] += weights[(wp >> 14) as usize];
         }
     }
     if p != raw {
         pg_sys::pfree(p.cast());
     }
-    doc
+    length
 }

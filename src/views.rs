@@ -9,7 +9,7 @@ use crate::errors::SpiOk;
 pub const MATERIALIZED_VIEWS: [&str; 3] = [
     "ims.mv_weekly_issue_trends",
     "ims.mv_product_stats",
-    "ims.mv_search_stats",
+    "ims.mv_search_postings",
 ];
 
 /// Refresh the materialized views: CONCURRENTLY (readers are not blocked)

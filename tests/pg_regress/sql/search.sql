@@ -142,7 +142,7 @@ SELECT (SELECT array_agg(issue_id ORDER BY issue_id) FROM ims.search_issues('con
      = (SELECT array_agg(issue_id ORDER BY issue_id) FROM ims.search_issues('connection', 'Tmax')) AS same;
 SELECT count(*) AS contradictory FROM ims.search_issues('connection product:JEUS', 'Tmax');
 
--- Ranks are positive and descending; ties break by issue_id; snippets mark matches
+-- Ranks are positive and descending; ties go to the issue stored first; snippets mark matches
 SELECT issue_id, rank > 0 AS positive, snippet FROM ims.search_issues('TJES', NULL, 4);
 SELECT bool_and(rank > 0) AS all_positive,
        bool_and(rank <= prev) AS descending FROM (
@@ -172,6 +172,43 @@ UPDATE ims.issues SET title = 'TJES slow response (narwhal)' WHERE issue_id = 'R
 SELECT issue_id FROM ims.search_issues('narwhal kraken');
 SELECT action FROM ims.upsert_issue('{"issue_id": "R-29", "comments": [{"content": "walrus seen"}]}');
 SELECT issue_id FROM ims.search_issues('walrus narwhal kraken');
+
+-- The posting lists and the pending path agree: the same query ranks the
+-- same issues the same, whether they come from the lists (just refreshed)
+-- or are all pending (stamped as written now).
+SELECT ims.refresh_materialized_views();
+SELECT ims.search_index_pending() AS pending_after_refresh;
+CREATE TEMP TABLE from_lists AS
+SELECT j.query, s.issue_id, s.rank, row_number() OVER (PARTITION BY j.query) AS position
+  FROM judgements j, LATERAL ims.search_issues(j.query, j.product, 10) s;
+UPDATE ims.issues SET search_version = pg_current_xact_id();
+SELECT ims.search_index_pending() AS pending_after_stamping;
+SELECT count(*) AS differences FROM (
+  (SELECT * FROM from_lists
+   EXCEPT ALL
+   SELECT j.query, s.issue_id, s.rank, row_number() OVER (PARTITION BY j.query)
+     FROM judgements j, LATERAL ims.search_issues(j.query, j.product, 10) s)
+  UNION ALL
+  (SELECT j.query, s.issue_id, s.rank, row_number() OVER (PARTITION BY j.query)
+     FROM judgements j, LATERAL ims.search_issues(j.query, j.product, 10) s
+   EXCEPT ALL
+   SELECT * FROM from_lists)) d;
+SELECT count(*) > 50 AS compared FROM from_lists;
+SELECT ims.refresh_materialized_views();
+-- Writes after a refresh show at once: a new issue, a changed product, a
+-- deleted issue (still in the lists until the next refresh).
+SELECT action FROM ims.upsert_issue('{"issue_id": "R-90", "product": "Tmax", "title": "quokka sighting in the gateway"}');
+SELECT issue_id, product FROM ims.search_issues('gateway', 'Tmax') ORDER BY 1;
+UPDATE ims.issues SET product = 'JEUS' WHERE issue_id = 'R-12';
+SELECT issue_id FROM ims.search_issues('gateway', 'Tmax') ORDER BY 1;
+SELECT issue_id FROM ims.search_issues('gateway product:JEUS') ORDER BY 1;
+SELECT ims.search_index_pending() AS pending;
+SELECT ims.refresh_materialized_views();
+SELECT ims.search_index_pending() AS pending;
+DELETE FROM ims.issues WHERE issue_id = 'R-90';
+SELECT count(*) AS deleted_issue FROM ims.search_issues('quokka');
+UPDATE ims.issues SET product = 'Tmax' WHERE issue_id = 'R-12';
+SELECT term, doc_freq FROM ims.search_index_terms() WHERE term IN ('gateway', 'product:tmax', 'quokka', '연결') ORDER BY 1;
 
 -- Bad or odd input: a documented result or a clear error
 SELECT regress.error_of($$SELECT * FROM ims.search_issues('')$$);
