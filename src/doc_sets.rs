@@ -63,6 +63,7 @@ pub fn subtract(mut a: Vec<i64>, b: &[i64]) -> Vec<i64> {
 /// Add each candidate's score for one term (0 where the term's list does
 /// not hold it) to `ranks`.
 pub fn add_scores(candidates: &[i64], list: &Postings, idf: f32, ranks: &mut [f32]) {
+    let score: [f32; 256] = std::array::from_fn(|q| term_score(q as u8, idf));
     let mut at = 0;
     for (i, &d) in candidates.iter().enumerate() {
         at = seek(&list.docs, at, d);
@@ -70,7 +71,7 @@ pub fn add_scores(candidates: &[i64], list: &Postings, idf: f32, ranks: &mut [f3
             break;
         }
         if list.docs[at] == d {
-            ranks[i] += term_score(list.impacts[at], idf);
+            ranks[i] += score[list.impacts[at] as usize];
         }
     }
 }

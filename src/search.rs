@@ -13,7 +13,7 @@
 //! but the shared issue corpus.
 
 use std::cmp::Ordering;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BinaryHeap, HashMap, HashSet};
 
 use pgrx::prelude::*;
 
@@ -22,7 +22,10 @@ use crate::errors::{invalid_parameter, null_argument, raise, SpiOk};
 use crate::doc_sets;
 use crate::ranking::{idf, impact, term_score, FIELD_WEIGHTS};
 use crate::search_index::{prefix, read_doc_terms, INDEXED_BYTES};
-use crate::search_postings::{attribute_key, current_meta, decode, Meta, Postings};
+use crate::search_postings::{
+    attribute_key, champions_key, current_meta, decode, decode_champions, Meta, Postings,
+};
+use pgrx::datum::DatumWithOid;
 use crate::search_query::{parse, Field, ParsedQuery};
 use crate::tokenize::{tokenize, Mode};
 
@@ -63,6 +66,18 @@ struct Filters {
 }
 
 impl Filters {
+    /// $2..$7 of `matches_sql!`.
+    fn args(&self) -> [DatumWithOid<'static>; 6] {
+        [
+            self.product.0.clone().into(),
+            self.product.1.clone().into(),
+            self.status.0.clone().into(),
+            self.status.1.clone().into(),
+            self.priority.0.clone().into(),
+            self.priority.1.clone().into(),
+        ]
+    }
+
     fn by_field(&self) -> [(&'static str, &Vec<String>, &Vec<String>); 3] {
         [
             ("product", &self.product.0, &self.product.1),
@@ -88,24 +103,39 @@ fn filter_args(q: &ParsedQuery, product: Option<&str>) -> Filters {
     }
 }
 
-/// Issues written since the posting lists were built ("pending"): all of
-/// them, so the lists' older copies are skipped, and the search vector of
-/// those that match, to score.
-const PENDING: &str = "\
-SELECT i.issue_pk, i.issue_id,
-       CASE WHEN i.search_vector @@ $1::pg_catalog.tsquery
+/// A query's words and field filters as SQL over `ims.issues i`: $1 the
+/// tsquery, $2..$7 the filter values (see `Filters::args`).
+macro_rules! matches_sql {
+    () => {
+        "i.search_vector @@ $1::pg_catalog.tsquery
              AND (cardinality($2::text[]) = 0 OR lower(i.product) = ANY ($2))
              AND NOT (coalesce(lower(i.product), '') = ANY ($3))
              AND (cardinality($4::text[]) = 0 OR lower(i.status) = ANY ($4))
              AND NOT (coalesce(lower(i.status), '') = ANY ($5))
              AND (cardinality($6::text[]) = 0 OR lower(i.priority) = ANY ($6))
-             AND NOT (coalesce(lower(i.priority), '') = ANY ($7))
-            THEN i.search_vector END
+             AND NOT (coalesce(lower(i.priority), '') = ANY ($7))"
+    };
+}
+
+/// Issues written since the posting lists were built ("pending"): all of
+/// them, so the lists' older copies are skipped, and the search vector of
+/// those that match, to score.
+const PENDING: &str = concat!(
+    "SELECT i.issue_pk, i.issue_id, CASE WHEN ",
+    matches_sql!(),
+    " THEN i.search_vector END
   FROM ims.issues i
  WHERE i.search_version >= $8::text::pg_catalog.xid8
    -- A stamp from beyond this cluster's transaction ids came with a
    -- restore; the lists, built after it, hold that issue.
-   AND (NOT $9 OR i.search_version < pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot()))";
+   AND (NOT $9 OR i.search_version < pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot()))"
+);
+
+/// Which of these issues ($8) exist and match the query and its filters.
+const MATCHING: &str = concat!(
+    "SELECT i.issue_pk FROM ims.issues i WHERE i.issue_pk = ANY ($8) AND ",
+    matches_sql!()
+);
 
 /// Which of the lists' best issues still exist (a deleted issue stays in
 /// the lists until the next build).
@@ -234,7 +264,102 @@ pub fn search_issues(
 
     let terms = parsed.scoring_terms();
     let filters = filter_args(&parsed, product);
-    let (meta, lists) = load_index(&list_keys(&parsed, &terms, &filters));
+    let (ranked, ids) = match single_term(&parsed) {
+        Some(term) => best_champions(term, &tsquery, &filters, k),
+        None => None,
+    }
+    .unwrap_or_else(|| ranked_from_lists(&parsed, &terms, &tsquery, &filters, k));
+    with_details(ranked, ids, terms, k)
+}
+
+/// The scoring term of a query with one word, if that is all it scores
+/// (exclusions and filters may come with it).
+fn single_term(q: &ParsedQuery) -> Option<&str> {
+    match q.clauses.as_slice() {
+        [alts] if alts.len() == 1 && alts[0].len() == 1 => Some(alts[0][0].term.as_str()),
+        _ => None,
+    }
+}
+
+/// One word: its champion list holds its best issues in rank order, so
+/// the first `k` of them that match and are not pending are the best
+/// listed issues. None (rank from the full lists) when the word has no
+/// champion list or too few of its champions match the filters.
+fn best_champions(
+    term: &str,
+    tsquery: &str,
+    filters: &Filters,
+    k: usize,
+) -> Option<(Vec<Scored>, HashMap<i64, String>)> {
+    let meta = current_meta()?;
+    let bytes = read_one::<Vec<u8>>(
+        "SELECT postings FROM ims.mv_search_postings WHERE term = $1",
+        &[champions_key(term).into()],
+        "reading the search index",
+    )?;
+    let champions = decode_champions(&bytes);
+    let idf = idf(meta.docs.max(1) as f32, champions.doc_freq.max(1) as f32);
+    let terms = [term.to_string()];
+    let (pending, mut ranked, ids) = score_pending(
+        tsquery,
+        &terms,
+        &[idf],
+        meta.avg_length.max(1.0) as f32,
+        filters,
+        meta.xmin,
+    );
+    let listed: Vec<(u8, i64)> = champions
+        .best
+        .into_iter()
+        .filter(|(_, pk)| pending.binary_search(pk).is_err())
+        .collect();
+    let mut found = 0;
+    let mut done = 0;
+    let mut want = k + 16;
+    while found < k && done < listed.len() {
+        let batch = &listed[done..(done + want).min(listed.len())];
+        let pks: Vec<i64> = batch.iter().map(|c| c.1).collect();
+        let ok = matching(&pks, tsquery, filters);
+        for &(q, pk) in batch.iter().filter(|c| ok.contains(&c.1)).take(k - found) {
+            ranked.push(Scored {
+                rank: term_score(q, idf).max(f32::MIN_POSITIVE),
+                issue_pk: pk,
+            });
+            found += 1;
+        }
+        done += batch.len();
+        want *= 4;
+    }
+    (found >= k).then_some((ranked, ids))
+}
+
+/// Which of these issues exist and match the query and its filters.
+fn matching(pks: &[i64], tsquery: &str, f: &Filters) -> HashSet<i64> {
+    Spi::connect(|c| {
+        c.select(MATCHING, None, &args_with(tsquery, f, [pks.to_vec().into()]))
+            .spi_ok("checking results")
+            .filter_map(|r| r.get::<i64>(1).spi_ok("checking results"))
+            .collect()
+    })
+}
+
+/// The arguments of `matches_sql!` followed by `more`.
+fn args_with<const N: usize>(tsquery: &str, f: &Filters, more: [DatumWithOid<'static>; N]) -> Vec<DatumWithOid<'static>> {
+    let mut args: Vec<DatumWithOid<'static>> = vec![tsquery.to_string().into()];
+    args.extend(f.args());
+    args.extend(more);
+    args
+}
+
+/// Rank from the posting lists of every word, exclusion and filter.
+fn ranked_from_lists(
+    parsed: &ParsedQuery,
+    terms: &[String],
+    tsquery: &str,
+    filters: &Filters,
+    k: usize,
+) -> (Vec<Scored>, HashMap<i64, String>) {
+    let (meta, lists) = load_index(&list_keys(parsed, terms, filters));
     let (docs, avg_length, doc_freq) = match &meta {
         Some(m) => (
             m.docs.max(1) as f32,
@@ -251,17 +376,38 @@ pub fn search_issues(
 
     // Pending issues: scored from their vectors; skipped in the lists.
     let xmin = meta.map_or(0, |m| m.xmin);
-    let (pending, mut ranked, mut ids) = score_pending(&tsquery, &terms, &idf, avg_length, &filters, xmin);
+    let (pending, mut ranked, ids) = score_pending(tsquery, terms, &idf, avg_length, filters, xmin);
     if meta.is_some() {
-        let candidates = list_candidates(&parsed, &lists, &filters, &pending);
+        let candidates = list_candidates(parsed, &lists, filters, &pending);
         let needs_check = parsed
             .clauses
             .iter()
             .flatten()
             .chain(&parsed.excluded)
             .any(|p| p.len() > 1);
-        ranked.extend(best_listed(&candidates, &terms, &idf, &lists, k, needs_check.then_some(tsquery.as_str())));
+        ranked.extend(best_listed(&candidates, terms, &idf, &lists, k, needs_check.then_some(tsquery)));
     }
+    (ranked, ids)
+}
+
+/// The best `k` with their titles, products, statuses and snippets.
+#[allow(clippy::type_complexity)]
+fn with_details(
+    mut ranked: Vec<Scored>,
+    mut ids: HashMap<i64, String>,
+    terms: Vec<String>,
+    k: usize,
+) -> TableIterator<
+    'static,
+    (
+        name!(issue_id, String),
+        name!(title, Option<String>),
+        name!(product, Option<String>),
+        name!(status, Option<String>),
+        name!(rank, f32),
+        name!(snippet, Option<String>),
+    ),
+> {
     ranked.sort_by(Scored::order);
     ranked.truncate(k);
 
@@ -342,17 +488,7 @@ fn score_pending(
             .select(
                 PENDING,
                 None,
-                &[
-                    tsquery.into(),
-                    f.product.0.clone().into(),
-                    f.product.1.clone().into(),
-                    f.status.0.clone().into(),
-                    f.status.1.clone().into(),
-                    f.priority.0.clone().into(),
-                    f.priority.1.clone().into(),
-                    xmin.to_string().into(),
-                    (xmin > 0).into(),
-                ],
+                &args_with(tsquery, f, [xmin.to_string().into(), (xmin > 0).into()]),
             )
             .spi_ok("finding pending issues");
         for row in rows {
@@ -447,31 +583,68 @@ fn best_listed(
             doc_sets::add_scores(candidates, l, idf, &mut ranks);
         }
     }
-    let mut all: Vec<Scored> = candidates
-        .iter()
-        .zip(&ranks)
-        .map(|(&pk, &rank)| Scored {
-            rank: rank.max(f32::MIN_POSITIVE),
-            issue_pk: pk,
-        })
-        .collect();
     // Take the best few, check they exist; take more if too many are gone.
     let mut found: Vec<Scored> = Vec::new();
-    let mut done = 0;
+    let mut last: Option<Scored> = None;
     let mut want = k + 16;
-    while found.len() < k && done < all.len() {
-        let end = want.min(all.len());
-        if end < all.len() {
-            all[done..].select_nth_unstable_by(end - done - 1, Scored::order);
+    loop {
+        let batch = top_after(candidates, &ranks, want, last);
+        let Some(&end) = batch.last() else { break };
+        let pks: Vec<i64> = batch.iter().map(|s| s.issue_pk).collect();
+        let alive: HashSet<i64> = existing(&pks, check);
+        found.extend(batch.iter().filter(|s| alive.contains(&s.issue_pk)));
+        if found.len() >= k || batch.len() < want {
+            break;
         }
-        all[done..end].sort_by(Scored::order);
-        let batch: Vec<i64> = all[done..end].iter().map(|s| s.issue_pk).collect();
-        let alive: HashSet<i64> = existing(&batch, check);
-        found.extend(all[done..end].iter().filter(|s| alive.contains(&s.issue_pk)));
-        done = end;
-        want = done * 4;
+        last = Some(end);
+        want *= 4;
     }
     found
+}
+
+/// Orders a heap so that its top is the worst kept result.
+struct Worst(Scored);
+
+impl PartialEq for Worst {
+    fn eq(&self, o: &Self) -> bool {
+        self.cmp(o) == Ordering::Equal
+    }
+}
+impl Eq for Worst {}
+impl PartialOrd for Worst {
+    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Worst {
+    fn cmp(&self, o: &Self) -> Ordering {
+        Scored::order(&self.0, &o.0)
+    }
+}
+
+/// The best `n` candidates ranking after `after` (all, if None), best
+/// first. One comparison rejects most candidates once `n` are kept.
+fn top_after(candidates: &[i64], ranks: &[f32], n: usize, after: Option<Scored>) -> Vec<Scored> {
+    let mut heap: BinaryHeap<Worst> = BinaryHeap::with_capacity(n + 1);
+    for (&pk, &rank) in candidates.iter().zip(ranks) {
+        let s = Scored {
+            rank: rank.max(f32::MIN_POSITIVE),
+            issue_pk: pk,
+        };
+        if after.is_some_and(|a| Scored::order(&s, &a) != Ordering::Greater) {
+            continue; // returned by an earlier batch
+        }
+        if heap.len() == n {
+            if heap.peek().is_some_and(|w| Scored::order(&s, &w.0) != Ordering::Less) {
+                continue;
+            }
+            heap.pop();
+        }
+        heap.push(Worst(s));
+    }
+    let mut out: Vec<Scored> = heap.into_iter().map(|w| w.0).collect();
+    out.sort_by(Scored::order);
+    out
 }
 
 fn existing(pks: &[i64], check: Option<&str>) -> HashSet<i64> {
@@ -501,6 +674,10 @@ pub fn make_snippet(fields: [Option<&str>; 4], terms: &HashSet<String>) -> Optio
     ];
     let mut best: Option<(usize, &str, usize, usize)> = None; // (score, text, from, to)
     for (i, field) in fields.iter().enumerate() {
+        // A window with every term cannot be beaten: skip the other fields.
+        if best.is_some_and(|b| b.0 == terms.len()) {
+            break;
+        }
         let Some(text) = field else { continue };
         let text = prefix(text, indexed[i]);
         let hits: Vec<(usize, usize, &String)> = tokenize(text, Mode::Index)
@@ -517,6 +694,9 @@ pub fn make_snippet(fields: [Option<&str>; 4], terms: &HashSet<String>) -> Optio
                 .collect();
             if best.is_none_or(|b| distinct.len() > b.0) {
                 best = Some((distinct.len(), text, from, to));
+                if distinct.len() == terms.len() {
+                    break;
+                }
             }
         }
     }

@@ -153,6 +153,82 @@ impl ListBuilder {
         out.extend_from_slice(&self.body);
         out
     }
+
+    /// The champion list of a long list (None for a short one).
+    fn champions(&self) -> Option<Vec<u8>> {
+        if self.count <= CHAMPIONS as u64 {
+            return None;
+        }
+        let mut body = Vec::with_capacity(self.body.len() + 5);
+        put_varint(&mut body, self.count);
+        body.extend_from_slice(&self.body);
+        let list = decode(&body);
+        // The impact the CHAMPIONS-th best issue has.
+        let mut histogram = [0usize; 256];
+        for &q in &list.impacts {
+            histogram[q as usize] += 1;
+        }
+        let mut above = 0;
+        let mut threshold = 0u8;
+        for q in (0..=255u8).rev() {
+            if above + histogram[q as usize] >= CHAMPIONS {
+                threshold = q;
+                break;
+            }
+            above += histogram[q as usize];
+        }
+        let mut at_threshold = CHAMPIONS - above;
+        let mut best: Vec<(u8, i64)> = Vec::with_capacity(CHAMPIONS);
+        for (&doc, &q) in list.docs.iter().zip(&list.impacts) {
+            if q > threshold {
+                best.push((q, doc));
+            } else if q == threshold && at_threshold > 0 {
+                best.push((q, doc)); // the smallest issue_pks of the tie
+                at_threshold -= 1;
+            }
+        }
+        best.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        let mut out = Vec::with_capacity(best.len() * 5 + 10);
+        put_varint(&mut out, self.count);
+        put_varint(&mut out, best.len() as u64);
+        for (q, doc) in best {
+            out.push(q);
+            put_varint(&mut out, doc as u64);
+        }
+        Some(out)
+    }
+}
+
+/// How many of a term's best issues its champion list holds: enough for
+/// any page of results, after filters drop most of them.
+pub const CHAMPIONS: usize = 2048;
+
+/// The champion-list key of a term (the tokenizer splits words at ':').
+pub fn champions_key(term: &str) -> String {
+    format!("top:{term}")
+}
+
+/// A term's best issues, best first (impact descending, then issue_pk),
+/// and how many issues hold the term in all.
+pub struct Champions {
+    pub doc_freq: u64,
+    pub best: Vec<(u8, i64)>,
+}
+
+pub fn decode_champions(b: &[u8]) -> Champions {
+    let mut at = 0;
+    let doc_freq = get_varint(b, &mut at).unwrap_or(0);
+    let n = get_varint(b, &mut at).unwrap_or(0) as usize;
+    let mut best = Vec::with_capacity(n.min(CHAMPIONS));
+    for _ in 0..n {
+        let Some(&q) = b.get(at) else { break };
+        at += 1;
+        let Some(doc) = get_varint(b, &mut at) else {
+            break;
+        };
+        best.push((q, doc as i64));
+    }
+    Champions { doc_freq, best }
 }
 
 /// This cluster's system identifier.
@@ -239,11 +315,13 @@ pub fn search_postings_build(
     };
     let mut out = Vec::with_capacity(lists.len() + 1);
     out.push((String::new(), meta.encode()));
-    out.extend(
-        lists
-            .into_iter()
-            .map(|(k, l)| (String::from_utf8_lossy(&k).into_owned(), l.finish())),
-    );
+    for (key, list) in lists {
+        let key = String::from_utf8_lossy(&key).into_owned();
+        if let Some(c) = list.champions() {
+            out.push((champions_key(&key), c));
+        }
+        out.push((key, list.finish()));
+    }
     TableIterator::new(out)
 }
 
@@ -255,7 +333,8 @@ pub fn search_index_terms(
 ) -> TableIterator<'static, (name!(term, String), name!(doc_freq, i64))> {
     let rows: Vec<(String, i64)> = Spi::connect(|c| {
         c.select(
-            "SELECT term, substring(postings FROM 1 FOR 10) FROM ims.mv_search_postings WHERE term <> ''",
+            "SELECT term, substring(postings FROM 1 FOR 10) FROM ims.mv_search_postings
+              WHERE term <> '' AND term NOT LIKE 'top:%'",
             None,
             &[],
         )
@@ -328,6 +407,25 @@ mod tests {
         assert_eq!(decode(&bytes[..bytes.len() - 1]).docs, vec![5]);
         assert_eq!(decode(&[]).docs, Vec::<i64>::new());
         assert_eq!(decode(&[0xFF; 12]).docs, Vec::<i64>::new());
+    }
+
+    #[test]
+    fn champions_are_the_best_with_ties_to_the_first_stored() {
+        let mut b = ListBuilder::default();
+        let n = CHAMPIONS as u64 * 3;
+        for d in 1..=n {
+            // Impacts cycle 1..=100; many issues tie at each.
+            b.push(d, (d % 100 + 1) as u8);
+        }
+        let c = decode_champions(&b.champions().unwrap());
+        assert_eq!(c.doc_freq, n);
+        assert_eq!(c.best.len(), CHAMPIONS);
+        let mut all: Vec<(u8, i64)> = (1..=n).map(|d| ((d % 100 + 1) as u8, d as i64)).collect();
+        all.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        assert_eq!(c.best, all[..CHAMPIONS].to_vec());
+        let mut short = ListBuilder::default();
+        short.push(1, 1);
+        assert!(short.champions().is_none());
     }
 
     #[test]

@@ -15,6 +15,8 @@
 //! Every token has a position (for phrase matching) and the byte span of the
 //! text it came from (for snippets).
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use rust_stemmers::{Algorithm, Stemmer};
@@ -102,8 +104,8 @@ fn runs(text: &str) -> Vec<Run> {
     let mut chars: Vec<(char, usize, usize)> = Vec::with_capacity(text.len());
     for (i, c) in text.char_indices() {
         let end = i + c.len_utf8();
-        if c.is_ascii() {
-            chars.push((c, i, end)); // ASCII is its own NFKC form
+        if c.is_ascii() || ('\u{AC00}'..='\u{D7A3}').contains(&c) {
+            chars.push((c, i, end)); // ASCII and Hangul syllables are their own NFKC form
         } else {
             for n in std::iter::once(c).nfkc() {
                 chars.push((n, i, end));
@@ -155,8 +157,28 @@ fn runs(text: &str) -> Vec<Run> {
     out
 }
 
-/// The searchable form of a plain Latin word (no connector).
+/// The searchable form of a plain Latin word (no connector), remembered:
+/// stemming is most of the cost of tokenizing, and words repeat.
 fn word_term(word: &str) -> Option<String> {
+    thread_local! {
+        static SEEN: RefCell<HashMap<String, Option<String>>> = RefCell::new(HashMap::new());
+    }
+    const REMEMBERED: usize = 100_000;
+    if let Some(t) = SEEN.with(|m| m.borrow().get(word).cloned()) {
+        return t;
+    }
+    let t = stem_word(word);
+    SEEN.with(|m| {
+        let mut m = m.borrow_mut();
+        if m.len() >= REMEMBERED {
+            m.clear();
+        }
+        m.insert(word.to_string(), t.clone());
+    });
+    t
+}
+
+fn stem_word(word: &str) -> Option<String> {
     let lower = word.to_lowercase();
     if lower.len() > MAX_TOKEN_BYTES {
         return None;

@@ -55,6 +55,12 @@ out = f'''-- ims_crawler 0.1.0 -> 0.2.0: search (tokenizer, search vectors, BM25
 
 {rust_fn("search_issues")}
 
+{rust_fn("search_postings_build")}
+
+{rust_fn("search_index_terms")}
+
+{rust_fn("search_index_pending")}
+
 -- Trigger functions that now stand aside during a restore, and pair
 -- transition-table rows by hashing
 {sql_fn("sql/triggers.sql", "fill_session_reference")}
@@ -82,13 +88,17 @@ REVOKE ALL ON FUNCTION ims.search_vector_text(text, text, text, text), ims.searc
                        ims.refresh_search_vectors(bigint[]), ims.search_issues(text, text, integer),
                        ims.to_search_vector(text, text, text, text), ims.to_search_query(text),
                        ims.restoring(), ims.maintenance_jobs(integer), ims.schedule_maintenance(integer),
-                       ims.unschedule_maintenance() FROM PUBLIC;
+                       ims.unschedule_maintenance(), ims.search_postings_build(),
+                       ims.search_index_terms(), ims.search_index_pending() FROM PUBLIC;
 {section("sql/security.sql", "GRANT EXECUTE ON FUNCTION ims.search_issues(text, text, integer)", "-- pg_dump keeps")}
-GRANT ALL ON ims.mv_search_stats, ims.health, ims.health_tables TO ims_admin;
-GRANT SELECT ON ims.mv_search_stats, ims.health, ims.health_tables TO ims_readonly;
+GRANT ALL ON ims.mv_search_postings, ims.health, ims.health_tables TO ims_admin;
+GRANT SELECT ON ims.mv_search_postings, ims.health, ims.health_tables TO ims_readonly;
 
--- Index what 0.1.0 stored.
+-- Index what 0.1.0 stored. The issues keep search_version 0 (the column's
+-- default): the posting lists built next hold them all.
+ALTER TABLE ims.issues DISABLE TRIGGER trg_issues_search_version;
 SELECT ims.refresh_search_vectors(ARRAY(SELECT issue_pk FROM ims.issues));
-REFRESH MATERIALIZED VIEW ims.mv_search_stats;
+ALTER TABLE ims.issues ENABLE TRIGGER trg_issues_search_version;
+REFRESH MATERIALIZED VIEW ims.mv_search_postings;
 '''
 open('sql/ims_crawler--0.1.0--0.2.0.sql', 'w').write(out)

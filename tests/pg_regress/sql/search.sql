@@ -179,18 +179,18 @@ SELECT issue_id FROM ims.search_issues('walrus narwhal kraken');
 SELECT ims.refresh_materialized_views();
 SELECT ims.search_index_pending() AS pending_after_refresh;
 CREATE TEMP TABLE from_lists AS
-SELECT j.query, s.issue_id, s.rank, row_number() OVER (PARTITION BY j.query) AS position
-  FROM judgements j, LATERAL ims.search_issues(j.query, j.product, 10) s;
+SELECT j.query, s.issue_id, s.rank, s.position
+  FROM judgements j, LATERAL ims.search_issues(j.query, j.product, 10) WITH ORDINALITY s(issue_id, t, p, st, rank, sn, position);
 UPDATE ims.issues SET search_version = pg_current_xact_id();
 SELECT ims.search_index_pending() AS pending_after_stamping;
 SELECT count(*) AS differences FROM (
   (SELECT * FROM from_lists
    EXCEPT ALL
-   SELECT j.query, s.issue_id, s.rank, row_number() OVER (PARTITION BY j.query)
-     FROM judgements j, LATERAL ims.search_issues(j.query, j.product, 10) s)
+   SELECT j.query, s.issue_id, s.rank, s.position
+     FROM judgements j, LATERAL ims.search_issues(j.query, j.product, 10) WITH ORDINALITY s(issue_id, t, p, st, rank, sn, position))
   UNION ALL
-  (SELECT j.query, s.issue_id, s.rank, row_number() OVER (PARTITION BY j.query)
-     FROM judgements j, LATERAL ims.search_issues(j.query, j.product, 10) s
+  (SELECT j.query, s.issue_id, s.rank, s.position
+     FROM judgements j, LATERAL ims.search_issues(j.query, j.product, 10) WITH ORDINALITY s(issue_id, t, p, st, rank, sn, position)
    EXCEPT ALL
    SELECT * FROM from_lists)) d;
 SELECT count(*) > 50 AS compared FROM from_lists;
@@ -209,6 +209,44 @@ DELETE FROM ims.issues WHERE issue_id = 'R-90';
 SELECT count(*) AS deleted_issue FROM ims.search_issues('quokka');
 UPDATE ims.issues SET product = 'Tmax' WHERE issue_id = 'R-12';
 SELECT term, doc_freq FROM ims.search_index_terms() WHERE term IN ('gateway', 'product:tmax', 'quokka', '연결') ORDER BY 1;
+
+-- A word in more issues than its champion list holds (2,048): one-word
+-- searches rank from the champion list, and agree with the full lists and
+-- with scoring every issue from its vector.
+SELECT count(*) AS stored FROM ims.upsert_issues((
+  SELECT jsonb_agg(jsonb_build_object(
+           'issue_id', 'Z-' || g,
+           'product', (ARRAY['OpenFrame', 'Tmax', 'JEUS', 'WebtoB'])[1 + g % 4],
+           'status', (ARRAY['Open', 'Closed'])[1 + g % 2],
+           'title', repeat('zebra ', 1 + g % 3) || 'crossing ' || g,
+           'description', repeat('filler words ', g % 7) || CASE WHEN g % 5 = 0 THEN 'okapi' ELSE '' END))
+    FROM generate_series(1, 2500) g));
+SELECT ims.refresh_materialized_views();
+CREATE TEMP TABLE zq (query text, product text, k int);
+INSERT INTO zq VALUES ('zebra', NULL, 50), ('zebra', 'Tmax', 50), ('zebra -okapi', NULL, 50),
+                      ('zebra status:open', 'JEUS', 50), ('zebra', NULL, 1000), ('zebra product:webtob', NULL, 700);
+CREATE TEMP TABLE zlisted AS
+SELECT zq.query, zq.product, zq.k, s.issue_id, s.rank, s.position
+  FROM zq, LATERAL ims.search_issues(zq.query, zq.product, zq.k) WITH ORDINALITY s(issue_id, t, p, st, rank, sn, position);
+UPDATE ims.issues SET search_version = pg_current_xact_id() WHERE issue_id LIKE 'Z-%';
+SELECT ims.search_index_pending() AS pending;
+SELECT count(*) AS differences FROM (
+  (SELECT * FROM zlisted
+   EXCEPT ALL
+   SELECT zq.query, zq.product, zq.k, s.issue_id, s.rank, s.position
+     FROM zq, LATERAL ims.search_issues(zq.query, zq.product, zq.k) WITH ORDINALITY s(issue_id, t, p, st, rank, sn, position))
+  UNION ALL
+  (SELECT zq.query, zq.product, zq.k, s.issue_id, s.rank, s.position
+     FROM zq, LATERAL ims.search_issues(zq.query, zq.product, zq.k) WITH ORDINALITY s(issue_id, t, p, st, rank, sn, position)
+   EXCEPT ALL
+   SELECT * FROM zlisted)) d;
+SELECT query, product, k, count(*) AS results, min(issue_id) FILTER (WHERE position = 1) AS first
+  FROM zlisted GROUP BY 1, 2, 3 ORDER BY 1, 2, 3;
+SELECT ims.refresh_materialized_views();
+SELECT term, doc_freq FROM ims.search_index_terms() WHERE term IN ('zebra', 'okapi') ORDER BY 1;
+SELECT count(*) AS champion_lists FROM ims.mv_search_postings WHERE term = 'top:zebra';
+DELETE FROM ims.issue_history WHERE issue_pk IN (SELECT issue_pk FROM ims.issues WHERE issue_id LIKE 'Z-%');
+DELETE FROM ims.issues WHERE issue_id LIKE 'Z-%';
 
 -- Bad or odd input: a documented result or a clear error
 SELECT regress.error_of($$SELECT * FROM ims.search_issues('')$$);
