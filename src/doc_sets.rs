@@ -1,13 +1,10 @@
-//! Set algebra on ascending issue_pk lists, and scoring along them: what
-//! `ims.search_issues` does with posting lists.
-
-use crate::ranking::term_score;
-use crate::search_postings::Postings;
+//! Set algebra on ascending issue_pk lists, for OR clauses in
+//! `ims.search_issues`.
 
 /// First index `>= from` in `list` whose value is `>= target`: galloping
 /// then binary search, so walking a short list through a long one costs
 /// O(short × log(gap)).
-fn seek(list: &[i64], from: usize, target: i64) -> usize {
+pub fn seek(list: &[i64], from: usize, target: i64) -> usize {
     let mut step = 1;
     let mut hi = from;
     while hi < list.len() && list[hi] < target {
@@ -47,35 +44,6 @@ pub fn union(mut lists: Vec<Vec<i64>>) -> Vec<i64> {
     out
 }
 
-/// Issues of `a` not in `b`.
-pub fn subtract(mut a: Vec<i64>, b: &[i64]) -> Vec<i64> {
-    if b.is_empty() {
-        return a;
-    }
-    let mut at = 0;
-    a.retain(|&d| {
-        at = seek(b, at, d);
-        !(at < b.len() && b[at] == d)
-    });
-    a
-}
-
-/// Add each candidate's score for one term (0 where the term's list does
-/// not hold it) to `ranks`.
-pub fn add_scores(candidates: &[i64], list: &Postings, idf: f32, ranks: &mut [f32]) {
-    let score: [f32; 256] = std::array::from_fn(|q| term_score(q as u8, idf));
-    let mut at = 0;
-    for (i, &d) in candidates.iter().enumerate() {
-        at = seek(&list.docs, at, d);
-        if at == list.docs.len() {
-            break;
-        }
-        if list.docs[at] == d {
-            ranks[i] += score[list.impacts[at] as usize];
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,8 +56,6 @@ mod tests {
         assert_eq!(intersect(&b, &a), vec![3, 9, 300]);
         assert_eq!(intersect(&a, &[]), Vec::<i64>::new());
         assert_eq!(union(vec![a.clone(), b.clone()]), vec![1, 2, 3, 4, 5, 7, 9, 10, 200, 300, 301]);
-        assert_eq!(subtract(a.clone(), &b), vec![1, 5, 7, 200]);
-        assert_eq!(subtract(a.clone(), &[]), a);
     }
 
     #[test]
@@ -101,17 +67,5 @@ mod tests {
                 assert_eq!(seek(&list, from, target), want, "from {from} target {target}");
             }
         }
-    }
-
-    #[test]
-    fn scores_follow_the_list() {
-        let list = Postings {
-            docs: vec![2, 4, 6],
-            impacts: vec![10, 20, 30],
-        };
-        let mut ranks = vec![0.0; 4];
-        add_scores(&[1, 2, 5, 6], &list, 1.0, &mut ranks);
-        assert_eq!(ranks[0], 0.0);
-        assert!(ranks[1] > 0.0 && ranks[3] > ranks[1] && ranks[2] == 0.0);
     }
 }

@@ -17,6 +17,7 @@ pub mod issue_input;
 pub mod limits;
 pub mod maintenance;
 pub mod partitions;
+pub mod posting_lists;
 pub mod ranking;
 pub mod search;
 pub mod search_index;

@@ -32,6 +32,11 @@ pub fn term_score(impact: u8, idf: f32) -> f32 {
     idf * (K1 + 1.0) * impact as f32 / IMPACT_STEPS
 }
 
+/// The term score of every impact, for one idf.
+pub fn score_table(idf: f32) -> [f32; 256] {
+    std::array::from_fn(|q| term_score(q as u8, idf))
+}
+
 /// Inverse document frequency of a term in `doc_freq` of `docs` documents.
 pub fn idf(docs: f32, doc_freq: f32) -> f32 {
     (1.0 + (docs - doc_freq + 0.5) / (doc_freq + 0.5))

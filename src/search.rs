@@ -20,11 +20,10 @@ use pgrx::prelude::*;
 use crate::db::{read_one, read_two};
 use crate::errors::{invalid_parameter, null_argument, raise, SpiOk};
 use crate::doc_sets;
-use crate::ranking::{idf, impact, term_score, FIELD_WEIGHTS};
+use crate::ranking::{idf, impact, score_table, term_score, FIELD_WEIGHTS};
 use crate::search_index::{prefix, read_doc_terms, INDEXED_BYTES};
-use crate::search_postings::{
-    attribute_key, champions_key, current_meta, decode, decode_champions, Meta, Postings,
-};
+use crate::posting_lists::{decode, decode_champions, Cursor, List, Postings};
+use crate::search_postings::{attribute_key, champions_key, current_meta, Meta};
 use pgrx::datum::DatumWithOid;
 use crate::search_query::{parse, Field, ParsedQuery};
 use crate::tokenize::{tokenize, Mode};
@@ -154,7 +153,7 @@ SELECT i.issue_pk, i.issue_id, i.title, i.product, i.status, i.description,
 /// The posting lists a query needs (terms, single-word exclusions, filter
 /// values) and the index's statistics; no statistics when the index has
 /// not been built in this cluster.
-fn load_index(keys: &[String]) -> (Option<Meta>, HashMap<String, Postings>) {
+fn load_index(keys: &[String]) -> (Option<Meta>, HashMap<String, List>) {
     let Some(meta) = current_meta() else {
         return (None, HashMap::new());
     };
@@ -367,7 +366,7 @@ fn ranked_from_lists(
             // A term new since the last build counts as rare.
             terms
                 .iter()
-                .map(|t| lists.get(t).map_or(1, |l| l.docs.len().max(1)) as f32)
+                .map(|t| lists.get(t).map_or(1, |l| l.len().max(1)) as f32)
                 .collect(),
         ),
         None => live_stats(&terms),
@@ -378,14 +377,14 @@ fn ranked_from_lists(
     let xmin = meta.map_or(0, |m| m.xmin);
     let (pending, mut ranked, ids) = score_pending(tsquery, terms, &idf, avg_length, filters, xmin);
     if meta.is_some() {
-        let candidates = list_candidates(parsed, &lists, filters, &pending);
+        let (candidates, ranks) = score_listed(parsed, &lists, filters, &pending, terms, &idf);
         let needs_check = parsed
             .clauses
             .iter()
             .flatten()
             .chain(&parsed.excluded)
             .any(|p| p.len() > 1);
-        ranked.extend(best_listed(&candidates, terms, &idf, &lists, k, needs_check.then_some(tsquery)));
+        ranked.extend(best_listed(&candidates, &ranks, k, needs_check.then_some(tsquery)));
     }
     (ranked, ids)
 }
@@ -521,74 +520,113 @@ fn score_pending(
     (pending, scored, ids)
 }
 
-/// The issues in the posting lists that satisfy the query's words,
-/// exclusions and filters (phrases as all their words), minus `pending`.
-fn list_candidates(
+/// Score the issues in the posting lists that satisfy the query: every
+/// word (a phrase as all its words; an OR clause as either side), the
+/// filters and the exclusions, skipping pending issues. The shortest
+/// required list drives; the others are looked up along it.
+fn score_listed(
     q: &ParsedQuery,
-    lists: &HashMap<String, Postings>,
+    lists: &HashMap<String, List>,
     f: &Filters,
     pending: &[i64],
-) -> Vec<i64> {
-    let docs = |key: &str| lists.get(key).map_or(&[][..], |l| &l.docs[..]);
-    let all_words = |p: &[crate::tokenize::Token]| {
-        let mut sets: Vec<&[i64]> = p.iter().map(|t| docs(&t.term)).collect();
-        sets.sort_by_key(|s| s.len());
-        let mut out = sets[0].to_vec();
-        for s in &sets[1..] {
-            out = doc_sets::intersect(&out, s);
-        }
-        out
-    };
-    let mut clauses: Vec<Vec<i64>> = q
-        .clauses
-        .iter()
-        .map(|alts| doc_sets::union(alts.iter().map(|p| all_words(p)).collect()))
-        .collect();
-    for (field, yes, _) in f.by_field() {
-        if !yes.is_empty() {
-            clauses.push(doc_sets::union(
-                yes.iter().map(|v| docs(&attribute_key(field, v)).to_vec()).collect(),
-            ));
-        }
-    }
-    clauses.sort_by_key(|c| c.len());
-    let mut out = clauses.swap_remove(0);
-    for c in &clauses {
-        out = doc_sets::intersect(&out, c);
-    }
-    for p in q.excluded.iter().filter(|p| p.len() == 1) {
-        out = doc_sets::subtract(out, docs(&p[0].term));
-    }
-    for (field, _, no) in f.by_field() {
-        for v in no {
-            out = doc_sets::subtract(out, docs(&attribute_key(field, v)));
-        }
-    }
-    doc_sets::subtract(out, pending)
-}
-
-/// The best `k` of `candidates` that still exist (and, with `check`, match
-/// that tsquery), scored from the lists.
-fn best_listed(
-    candidates: &[i64],
     terms: &[String],
     idf: &[f32],
-    lists: &HashMap<String, Postings>,
-    k: usize,
-    check: Option<&str>,
-) -> Vec<Scored> {
-    let mut ranks = vec![0.0f32; candidates.len()];
-    for (t, &idf) in terms.iter().zip(idf) {
-        if let Some(l) = lists.get(t) {
-            doc_sets::add_scores(candidates, l, idf, &mut ranks);
+) -> (Vec<i64>, Vec<f32>) {
+    let empty = List::Sparse(Postings::default());
+    let list = |key: &str| lists.get(key).unwrap_or(&empty);
+    let as_list = |docs: Vec<i64>| {
+        let impacts = vec![0; docs.len()];
+        List::Sparse(Postings { docs, impacts })
+    };
+    // OR clauses and multi-value filters, as lists of their own.
+    let all_words = |p: &[crate::tokenize::Token]| {
+        let mut sets: Vec<Vec<i64>> = p.iter().map(|t| list(&t.term).postings().docs).collect();
+        sets.sort_by_key(|s| s.len());
+        let first = sets.swap_remove(0);
+        sets.iter().fold(first, |acc, s| doc_sets::intersect(&acc, s))
+    };
+    let mut owned: Vec<List> = q
+        .clauses
+        .iter()
+        .filter(|alts| alts.len() > 1)
+        .map(|alts| as_list(doc_sets::union(alts.iter().map(|p| all_words(p)).collect())))
+        .collect();
+    for (field, yes, _) in f.by_field() {
+        if yes.len() > 1 {
+            let sets = yes.iter().map(|v| list(&attribute_key(field, v)).postings().docs).collect();
+            owned.push(as_list(doc_sets::union(sets)));
         }
     }
+    let mut required: Vec<&List> = q
+        .clauses
+        .iter()
+        .filter(|alts| alts.len() == 1)
+        .flat_map(|alts| alts[0].iter().map(|t| list(&t.term)))
+        .collect();
+    for (field, yes, _) in f.by_field() {
+        if yes.len() == 1 {
+            required.push(list(&attribute_key(field, &yes[0])));
+        }
+    }
+    required.extend(owned.iter());
+    required.sort_by_key(|l| l.len());
+    let Some((driver, others)) = required.split_first() else {
+        return (Vec::new(), Vec::new());
+    };
+    let mut others: Vec<Cursor> = others.iter().map(|l| l.cursor()).collect();
+    let mut excluded: Vec<Cursor> = q
+        .excluded
+        .iter()
+        .filter(|p| p.len() == 1)
+        .map(|p| list(&p[0].term).cursor())
+        .collect();
+    for (field, _, no) in f.by_field() {
+        excluded.extend(no.iter().map(|v| list(&attribute_key(field, v)).cursor()));
+    }
+    let mut scoring: Vec<(Cursor, [f32; 256])> = terms
+        .iter()
+        .zip(idf)
+        .map(|(t, &idf)| (list(t).cursor(), score_table(idf)))
+        .collect();
+
+    let (mut docs, mut ranks) = (Vec::new(), Vec::new());
+    let mut at_pending = 0;
+    'next: for d in driver.postings().docs {
+        at_pending = doc_sets::seek(pending, at_pending, d);
+        if pending.get(at_pending) == Some(&d) {
+            continue;
+        }
+        for c in others.iter_mut() {
+            if c.find(d).is_none() {
+                continue 'next;
+            }
+        }
+        for c in excluded.iter_mut() {
+            if c.find(d).is_some() {
+                continue 'next;
+            }
+        }
+        let mut rank = 0.0;
+        for (c, score) in scoring.iter_mut() {
+            if let Some(q) = c.find(d) {
+                rank += score[q as usize];
+            }
+        }
+        docs.push(d);
+        ranks.push(rank);
+    }
+    (docs, ranks)
+}
+
+/// The best `k` of the scored candidates that still exist (and, with
+/// `check`, match that tsquery).
+fn best_listed(candidates: &[i64], ranks: &[f32], k: usize, check: Option<&str>) -> Vec<Scored> {
     // Take the best few, check they exist; take more if too many are gone.
     let mut found: Vec<Scored> = Vec::new();
     let mut last: Option<Scored> = None;
     let mut want = k + 16;
     loop {
-        let batch = top_after(candidates, &ranks, want, last);
+        let batch = top_after(candidates, ranks, want, last);
         let Some(&end) = batch.last() else { break };
         let pks: Vec<i64> = batch.iter().map(|s| s.issue_pk).collect();
         let alive: HashSet<i64> = existing(&pks, check);

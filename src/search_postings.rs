@@ -13,9 +13,8 @@
 //! them in the lists. Any write the build did not see was made by a
 //! transaction at or after that xmin, so nothing is lost between builds.
 //!
-//! Row `''` holds the corpus statistics and that xmin. A list is a varint
-//! count, then per issue (ascending `issue_pk`) a varint gap and an impact
-//! byte: about 2.5 bytes per (issue, term).
+//! Row `''` holds the corpus statistics and that xmin; `top:<term>` rows
+//! hold champion lists. Formats: `posting_lists`.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -24,10 +23,12 @@ use pgrx::prelude::*;
 
 use crate::db::read_two;
 use crate::errors::SpiOk;
+use crate::posting_lists::{doc_freq, ListBuilder};
 use crate::ranking::{impact, FIELD_WEIGHTS};
 use crate::search_index::for_each_lexeme;
 
-const FORMAT_VERSION: u8 = 1;
+/// Of the statistics row and the lists (see `posting_lists`).
+const FORMAT_VERSION: u8 = 2;
 /// Issues read per cursor fetch while building.
 const BUILD_FETCH: i64 = 2000;
 
@@ -72,163 +73,9 @@ pub fn attribute_key(field: &str, value: &str) -> String {
     format!("{field}:{value}")
 }
 
-/// The issues holding one term, ascending, with their impacts.
-#[derive(Debug, Default, Clone, PartialEq)]
-pub struct Postings {
-    pub docs: Vec<i64>,
-    pub impacts: Vec<u8>,
-}
-
-fn put_varint(out: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        out.push((v as u8) | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
-}
-
-fn get_varint(b: &[u8], at: &mut usize) -> Option<u64> {
-    let mut v = 0u64;
-    let mut shift = 0;
-    loop {
-        let byte = *b.get(*at)?;
-        *at += 1;
-        v |= u64::from(byte & 0x7F) << shift;
-        if byte < 0x80 {
-            return Some(v);
-        }
-        shift += 7;
-        if shift > 63 {
-            return None;
-        }
-    }
-}
-
-/// The number of issues in an encoded list, read from its head.
-pub fn doc_freq(b: &[u8]) -> u64 {
-    get_varint(b, &mut 0).unwrap_or(0)
-}
-
-/// Decode a list; a damaged tail is dropped, never read past.
-pub fn decode(b: &[u8]) -> Postings {
-    let mut at = 0;
-    let n = get_varint(b, &mut at).unwrap_or(0) as usize;
-    let mut p = Postings {
-        docs: Vec::with_capacity(n.min(b.len())),
-        impacts: Vec::with_capacity(n.min(b.len())),
-    };
-    let mut doc = 0u64;
-    for _ in 0..n {
-        let Some(gap) = get_varint(b, &mut at) else {
-            break;
-        };
-        let Some(&imp) = b.get(at) else { break };
-        at += 1;
-        doc = doc.wrapping_add(gap);
-        p.docs.push(doc as i64);
-        p.impacts.push(imp);
-    }
-    p
-}
-
-/// A list being built: issues arrive in ascending order.
-#[derive(Default)]
-struct ListBuilder {
-    count: u64,
-    last: u64,
-    body: Vec<u8>,
-}
-
-impl ListBuilder {
-    fn push(&mut self, doc: u64, imp: u8) {
-        put_varint(&mut self.body, doc - self.last);
-        self.body.push(imp);
-        self.last = doc;
-        self.count += 1;
-    }
-
-    fn finish(self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.body.len() + 5);
-        put_varint(&mut out, self.count);
-        out.extend_from_slice(&self.body);
-        out
-    }
-
-    /// The champion list of a long list (None for a short one).
-    fn champions(&self) -> Option<Vec<u8>> {
-        if self.count <= CHAMPIONS as u64 {
-            return None;
-        }
-        let mut body = Vec::with_capacity(self.body.len() + 5);
-        put_varint(&mut body, self.count);
-        body.extend_from_slice(&self.body);
-        let list = decode(&body);
-        // The impact the CHAMPIONS-th best issue has.
-        let mut histogram = [0usize; 256];
-        for &q in &list.impacts {
-            histogram[q as usize] += 1;
-        }
-        let mut above = 0;
-        let mut threshold = 0u8;
-        for q in (0..=255u8).rev() {
-            if above + histogram[q as usize] >= CHAMPIONS {
-                threshold = q;
-                break;
-            }
-            above += histogram[q as usize];
-        }
-        let mut at_threshold = CHAMPIONS - above;
-        let mut best: Vec<(u8, i64)> = Vec::with_capacity(CHAMPIONS);
-        for (&doc, &q) in list.docs.iter().zip(&list.impacts) {
-            if q > threshold {
-                best.push((q, doc));
-            } else if q == threshold && at_threshold > 0 {
-                best.push((q, doc)); // the smallest issue_pks of the tie
-                at_threshold -= 1;
-            }
-        }
-        best.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-        let mut out = Vec::with_capacity(best.len() * 5 + 10);
-        put_varint(&mut out, self.count);
-        put_varint(&mut out, best.len() as u64);
-        for (q, doc) in best {
-            out.push(q);
-            put_varint(&mut out, doc as u64);
-        }
-        Some(out)
-    }
-}
-
-/// How many of a term's best issues its champion list holds: enough for
-/// any page of results, after filters drop most of them.
-pub const CHAMPIONS: usize = 2048;
-
-/// The champion-list key of a term (the tokenizer splits words at ':').
+/// The champion-list key of a term.
 pub fn champions_key(term: &str) -> String {
     format!("top:{term}")
-}
-
-/// A term's best issues, best first (impact descending, then issue_pk),
-/// and how many issues hold the term in all.
-pub struct Champions {
-    pub doc_freq: u64,
-    pub best: Vec<(u8, i64)>,
-}
-
-pub fn decode_champions(b: &[u8]) -> Champions {
-    let mut at = 0;
-    let doc_freq = get_varint(b, &mut at).unwrap_or(0);
-    let n = get_varint(b, &mut at).unwrap_or(0) as usize;
-    let mut best = Vec::with_capacity(n.min(CHAMPIONS));
-    for _ in 0..n {
-        let Some(&q) = b.get(at) else { break };
-        at += 1;
-        let Some(doc) = get_varint(b, &mut at) else {
-            break;
-        };
-        best.push((q, doc as i64));
-    }
-    Champions { doc_freq, best }
 }
 
 /// This cluster's system identifier.
@@ -383,50 +230,6 @@ pub fn search_index_pending() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn lists_round_trip() {
-        let mut b = ListBuilder::default();
-        let docs = [1u64, 2, 130, 70_000, 1 << 40];
-        for (i, d) in docs.iter().enumerate() {
-            b.push(*d, i as u8 * 50);
-        }
-        let bytes = b.finish();
-        assert_eq!(doc_freq(&bytes), 5);
-        let p = decode(&bytes);
-        assert_eq!(p.docs, docs.iter().map(|&d| d as i64).collect::<Vec<_>>());
-        assert_eq!(p.impacts, vec![0, 50, 100, 150, 200]);
-    }
-
-    #[test]
-    fn damaged_lists_are_cut_short() {
-        let mut b = ListBuilder::default();
-        b.push(5, 1);
-        b.push(9, 2);
-        let bytes = b.finish();
-        assert_eq!(decode(&bytes[..bytes.len() - 1]).docs, vec![5]);
-        assert_eq!(decode(&[]).docs, Vec::<i64>::new());
-        assert_eq!(decode(&[0xFF; 12]).docs, Vec::<i64>::new());
-    }
-
-    #[test]
-    fn champions_are_the_best_with_ties_to_the_first_stored() {
-        let mut b = ListBuilder::default();
-        let n = CHAMPIONS as u64 * 3;
-        for d in 1..=n {
-            // Impacts cycle 1..=100; many issues tie at each.
-            b.push(d, (d % 100 + 1) as u8);
-        }
-        let c = decode_champions(&b.champions().unwrap());
-        assert_eq!(c.doc_freq, n);
-        assert_eq!(c.best.len(), CHAMPIONS);
-        let mut all: Vec<(u8, i64)> = (1..=n).map(|d| ((d % 100 + 1) as u8, d as i64)).collect();
-        all.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-        assert_eq!(c.best, all[..CHAMPIONS].to_vec());
-        let mut short = ListBuilder::default();
-        short.push(1, 1);
-        assert!(short.champions().is_none());
-    }
 
     #[test]
     fn meta_round_trips() {

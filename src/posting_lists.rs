@@ -1,0 +1,405 @@
+//! The stored form of posting lists, and reading them at query time.
+//!
+//! A list holds the issues (by `issue_pk`, ascending) that contain one term,
+//! each with its one-byte BM25 impact (see `ranking`), in one of two forms,
+//! whichever is smaller:
+//! - sparse: `[0] varint count`, then per issue a varint gap and the impact
+//!   (about 2.5 bytes an issue);
+//! - dense: `[1] varint count, varint base, varint words`, a bitmap of
+//!   `words` little-endian u64 over `issue_pk - base`, then the impacts in
+//!   bit order (about 1.1 bytes an issue when most issues hold the term).
+//!   A dense list answers "does issue x hold it, with what impact" in O(1).
+//!
+//! A champion list holds a frequent term's best issues in rank order:
+//! `varint doc_freq, varint n`, then n × (impact, varint issue_pk).
+
+use crate::doc_sets::seek;
+
+const SPARSE: u8 = 0;
+const DENSE: u8 = 1;
+
+/// How many of a term's best issues its champion list holds: enough for
+/// any page of results, after filters drop most of them.
+pub const CHAMPIONS: usize = 2048;
+
+pub fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+pub fn get_varint(b: &[u8], at: &mut usize) -> Option<u64> {
+    let mut v = 0u64;
+    let mut shift = 0;
+    loop {
+        let byte = *b.get(*at)?;
+        *at += 1;
+        v |= u64::from(byte & 0x7F) << shift;
+        if byte < 0x80 {
+            return Some(v);
+        }
+        shift += 7;
+        if shift > 63 {
+            return None;
+        }
+    }
+}
+
+/// Issues, ascending, with their impacts.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Postings {
+    pub docs: Vec<i64>,
+    pub impacts: Vec<u8>,
+}
+
+/// A bitmap over `issue_pk - base` with impacts in bit order; `rank[w]` is
+/// the number of issues before word `w`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dense {
+    base: i64,
+    words: Vec<u64>,
+    rank: Vec<u32>,
+    impacts: Vec<u8>,
+}
+
+/// A decoded list.
+#[derive(Debug, Clone, PartialEq)]
+pub enum List {
+    Sparse(Postings),
+    Dense(Dense),
+}
+
+impl List {
+    pub fn len(&self) -> usize {
+        match self {
+            List::Sparse(p) => p.docs.len(),
+            List::Dense(d) => d.impacts.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The issues and impacts as plain arrays.
+    pub fn postings(&self) -> Postings {
+        match self {
+            List::Sparse(p) => p.clone(),
+            List::Dense(d) => {
+                let mut docs = Vec::with_capacity(d.impacts.len());
+                for (w, &bits) in d.words.iter().enumerate() {
+                    let mut b = bits;
+                    while b != 0 {
+                        let i = b.trailing_zeros() as i64;
+                        docs.push(d.base + w as i64 * 64 + i);
+                        b &= b - 1;
+                    }
+                }
+                docs.truncate(d.impacts.len());
+                let impacts = d.impacts[..docs.len()].to_vec();
+                Postings { docs, impacts }
+            }
+        }
+    }
+
+    /// A reader for ascending lookups.
+    pub fn cursor(&self) -> Cursor<'_> {
+        Cursor { list: self, at: 0 }
+    }
+}
+
+/// Looks issues up in a list, in ascending order of issue_pk.
+pub struct Cursor<'a> {
+    list: &'a List,
+    at: usize,
+}
+
+impl Cursor<'_> {
+    /// The impact of `doc` if the list holds it. Each call's `doc` must be
+    /// at least the previous one's.
+    pub fn find(&mut self, doc: i64) -> Option<u8> {
+        match self.list {
+            List::Sparse(p) => {
+                self.at = seek(&p.docs, self.at, doc);
+                (self.at < p.docs.len() && p.docs[self.at] == doc).then(|| p.impacts[self.at])
+            }
+            List::Dense(d) => {
+                let off = u64::try_from(doc.checked_sub(d.base)?).ok()?;
+                let (w, b) = (usize::try_from(off / 64).ok()?, off % 64);
+                let bits = *d.words.get(w)?;
+                if bits & (1u64 << b) == 0 {
+                    return None;
+                }
+                let i = d.rank[w] as usize + (bits & ((1u64 << b) - 1)).count_ones() as usize;
+                d.impacts.get(i).copied()
+            }
+        }
+    }
+}
+
+/// The number of issues in an encoded list, read from its head.
+pub fn doc_freq(b: &[u8]) -> u64 {
+    get_varint(b, &mut 1).unwrap_or(0)
+}
+
+/// Decode a list; a damaged list decodes short, never past its end.
+pub fn decode(b: &[u8]) -> List {
+    let mut at = 1;
+    let n = get_varint(b, &mut at).unwrap_or(0) as usize;
+    match b.first() {
+        Some(&DENSE) => decode_dense(b, at, n).unwrap_or(List::Sparse(Postings::default())),
+        _ => {
+            let mut p = Postings {
+                docs: Vec::with_capacity(n.min(b.len())),
+                impacts: Vec::with_capacity(n.min(b.len())),
+            };
+            let mut doc = 0u64;
+            for _ in 0..n {
+                let Some(gap) = get_varint(b, &mut at) else {
+                    break;
+                };
+                let Some(&imp) = b.get(at) else { break };
+                at += 1;
+                doc = doc.wrapping_add(gap);
+                p.docs.push(doc as i64);
+                p.impacts.push(imp);
+            }
+            List::Sparse(p)
+        }
+    }
+}
+
+fn decode_dense(b: &[u8], mut at: usize, n: usize) -> Option<List> {
+    let base = get_varint(b, &mut at)? as i64;
+    let nwords = get_varint(b, &mut at)? as usize;
+    let bitmap = b.get(at..at.checked_add(nwords.checked_mul(8)?)?)?;
+    let words: Vec<u64> = bitmap
+        .chunks_exact(8)
+        .map(|c| u64::from_le_bytes(c.try_into().unwrap()))
+        .collect();
+    let mut rank = Vec::with_capacity(words.len());
+    let mut seen = 0u32;
+    for w in &words {
+        rank.push(seen);
+        seen += w.count_ones();
+    }
+    let impacts = b.get(at + nwords * 8..)?;
+    let n = n.min(impacts.len()).min(seen as usize);
+    Some(List::Dense(Dense {
+        base,
+        words,
+        rank,
+        impacts: impacts[..n].to_vec(),
+    }))
+}
+
+/// A list being built: issues arrive in ascending order.
+#[derive(Default)]
+pub struct ListBuilder {
+    count: u64,
+    first: u64,
+    last: u64,
+    body: Vec<u8>,
+}
+
+impl ListBuilder {
+    pub fn push(&mut self, doc: u64, imp: u8) {
+        if self.count == 0 {
+            self.first = doc;
+        }
+        put_varint(&mut self.body, doc - self.last);
+        self.body.push(imp);
+        self.last = doc;
+        self.count += 1;
+    }
+
+    fn postings(&self) -> Postings {
+        let mut sparse = vec![SPARSE];
+        put_varint(&mut sparse, self.count);
+        sparse.extend_from_slice(&self.body);
+        match decode(&sparse) {
+            List::Sparse(p) => p,
+            List::Dense(_) => unreachable!("a sparse list decodes sparse"),
+        }
+    }
+
+    /// The stored list, in its smaller form.
+    pub fn finish(&self) -> Vec<u8> {
+        let words = ((self.last - self.first) / 64 + 1) as usize;
+        let mut out = Vec::new();
+        if words * 8 + self.count as usize >= self.body.len() {
+            out.reserve(self.body.len() + 10);
+            out.push(SPARSE);
+            put_varint(&mut out, self.count);
+            out.extend_from_slice(&self.body);
+            return out;
+        }
+        let p = self.postings();
+        let mut bitmap = vec![0u64; words];
+        for &d in &p.docs {
+            let off = (d as u64 - self.first) as usize;
+            bitmap[off / 64] |= 1 << (off % 64);
+        }
+        out.reserve(words * 8 + p.impacts.len() + 30);
+        out.push(DENSE);
+        put_varint(&mut out, self.count);
+        put_varint(&mut out, self.first);
+        put_varint(&mut out, words as u64);
+        for w in bitmap {
+            out.extend_from_slice(&w.to_le_bytes());
+        }
+        out.extend_from_slice(&p.impacts);
+        out
+    }
+
+    /// The champion list of a long list (None for a short one).
+    pub fn champions(&self) -> Option<Vec<u8>> {
+        if self.count <= CHAMPIONS as u64 {
+            return None;
+        }
+        let list = self.postings();
+        // The impact the CHAMPIONS-th best issue has.
+        let mut histogram = [0usize; 256];
+        for &q in &list.impacts {
+            histogram[q as usize] += 1;
+        }
+        let mut above = 0;
+        let mut threshold = 0u8;
+        for q in (0..=255u8).rev() {
+            if above + histogram[q as usize] >= CHAMPIONS {
+                threshold = q;
+                break;
+            }
+            above += histogram[q as usize];
+        }
+        let mut at_threshold = CHAMPIONS - above;
+        let mut best: Vec<(u8, i64)> = Vec::with_capacity(CHAMPIONS);
+        for (&doc, &q) in list.docs.iter().zip(&list.impacts) {
+            if q > threshold {
+                best.push((q, doc));
+            } else if q == threshold && at_threshold > 0 {
+                best.push((q, doc)); // the smallest issue_pks of the tie
+                at_threshold -= 1;
+            }
+        }
+        best.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        let mut out = Vec::with_capacity(best.len() * 5 + 10);
+        put_varint(&mut out, self.count);
+        put_varint(&mut out, best.len() as u64);
+        for (q, doc) in best {
+            out.push(q);
+            put_varint(&mut out, doc as u64);
+        }
+        Some(out)
+    }
+}
+
+/// A term's best issues, best first (impact descending, then issue_pk),
+/// and how many issues hold the term in all.
+pub struct Champions {
+    pub doc_freq: u64,
+    pub best: Vec<(u8, i64)>,
+}
+
+pub fn decode_champions(b: &[u8]) -> Champions {
+    let mut at = 0;
+    let doc_freq = get_varint(b, &mut at).unwrap_or(0);
+    let n = get_varint(b, &mut at).unwrap_or(0) as usize;
+    let mut best = Vec::with_capacity(n.min(CHAMPIONS));
+    for _ in 0..n {
+        let Some(&q) = b.get(at) else { break };
+        at += 1;
+        let Some(doc) = get_varint(b, &mut at) else {
+            break;
+        };
+        best.push((q, doc as i64));
+    }
+    Champions { doc_freq, best }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn build(docs: &[(u64, u8)]) -> Vec<u8> {
+        let mut b = ListBuilder::default();
+        for &(d, q) in docs {
+            b.push(d, q);
+        }
+        b.finish()
+    }
+
+    #[test]
+    fn sparse_lists_round_trip() {
+        let docs = [(1u64, 0u8), (2, 50), (130, 100), (70_000, 150), (1 << 40, 200)];
+        let bytes = build(&docs);
+        assert_eq!(bytes[0], SPARSE);
+        assert_eq!(doc_freq(&bytes), 5);
+        let p = decode(&bytes).postings();
+        assert_eq!(p.docs, vec![1, 2, 130, 70_000, 1 << 40]);
+        assert_eq!(p.impacts, vec![0, 50, 100, 150, 200]);
+    }
+
+    #[test]
+    fn dense_lists_round_trip_and_answer_lookups() {
+        // Every issue but multiples of 7, from 1000 to 5000.
+        let docs: Vec<(u64, u8)> = (1000..5000u64).filter(|d| d % 7 != 0).map(|d| (d, (d % 250) as u8 + 1)).collect();
+        let bytes = build(&docs);
+        assert_eq!(bytes[0], DENSE);
+        assert!(bytes.len() < docs.len() * 2);
+        assert_eq!(doc_freq(&bytes), docs.len() as u64);
+        let list = decode(&bytes);
+        assert_eq!(list.len(), docs.len());
+        let p = list.postings();
+        assert_eq!(p.docs, docs.iter().map(|d| d.0 as i64).collect::<Vec<_>>());
+        assert_eq!(p.impacts, docs.iter().map(|d| d.1).collect::<Vec<_>>());
+        let mut c = list.cursor();
+        for d in 990..5010i64 {
+            let want = (d >= 1000 && d < 5000 && d % 7 != 0).then(|| (d % 250) as u8 + 1);
+            assert_eq!(c.find(d), want, "issue {d}");
+        }
+    }
+
+    #[test]
+    fn sparse_cursor_finds_in_order() {
+        let list = decode(&build(&[(3, 1), (9, 2), (4000, 3)]));
+        let mut c = list.cursor();
+        assert_eq!(c.find(1), None);
+        assert_eq!(c.find(3), Some(1));
+        assert_eq!(c.find(5), None);
+        assert_eq!(c.find(4000), Some(3));
+        assert_eq!(c.find(5000), None);
+    }
+
+    #[test]
+    fn damaged_lists_decode_short() {
+        let bytes = build(&[(5, 1), (9, 2)]);
+        assert_eq!(decode(&bytes[..bytes.len() - 1]).postings().docs, vec![5]);
+        assert!(decode(&[]).is_empty());
+        assert!(decode(&[0xFF; 12]).is_empty());
+        assert!(decode(&[DENSE, 0x05, 0x01, 0x7F]).is_empty());
+        let dense = build(&(0..1000u64).map(|d| (d, 1)).collect::<Vec<_>>());
+        assert!(decode(&dense[..dense.len() - 10]).len() < 1000);
+    }
+
+    #[test]
+    fn champions_are_the_best_with_ties_to_the_first_stored() {
+        let mut b = ListBuilder::default();
+        let n = CHAMPIONS as u64 * 3;
+        for d in 1..=n {
+            // Impacts cycle 1..=100; many issues tie at each.
+            b.push(d, (d % 100 + 1) as u8);
+        }
+        let c = decode_champions(&b.champions().unwrap());
+        assert_eq!(c.doc_freq, n);
+        assert_eq!(c.best.len(), CHAMPIONS);
+        let mut all: Vec<(u8, i64)> = (1..=n).map(|d| ((d % 100 + 1) as u8, d as i64)).collect();
+        all.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        assert_eq!(c.best, all[..CHAMPIONS].to_vec());
+        let mut short = ListBuilder::default();
+        short.push(1, 1);
+        assert!(short.champions().is_none());
+    }
+}
