@@ -130,12 +130,6 @@ const PENDING: &str = concat!(
    AND (NOT $9 OR i.search_version < pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot()))"
 );
 
-/// Which of these issues ($8) exist and match the query and its filters.
-const MATCHING: &str = concat!(
-    "SELECT i.issue_pk FROM ims.issues i WHERE i.issue_pk = ANY ($8) AND ",
-    matches_sql!()
-);
-
 /// Which of the lists' best issues still exist (a deleted issue stays in
 /// the lists until the next build).
 const EXISTING: &str = "SELECT issue_pk FROM ims.issues WHERE issue_pk = ANY ($1)";
@@ -145,10 +139,14 @@ const EXISTING_AND_MATCHING: &str = "\
 SELECT issue_pk FROM ims.issues WHERE issue_pk = ANY ($1) AND search_vector @@ $2::pg_catalog.tsquery";
 
 const DETAILS: &str = "\
-SELECT i.issue_pk, i.issue_id, i.title, i.product, i.status, i.description,
-       (SELECT string_agg(c.content, E'\\n' ORDER BY c.comment_pk) FROM ims.issue_comments c WHERE c.issue_pk = i.issue_pk),
-       (SELECT string_agg(a.extracted_text, E'\\n' ORDER BY a.attachment_id) FROM ims.attachments a WHERE a.issue_pk = i.issue_pk)
+SELECT i.issue_pk, i.issue_id, i.title, i.product, i.status, i.description
   FROM ims.issues i WHERE i.issue_pk = ANY ($1)";
+
+const CHILD_TEXT: &str = "\
+SELECT k.issue_pk,
+       (SELECT string_agg(c.content, E'\\n' ORDER BY c.comment_pk) FROM ims.issue_comments c WHERE c.issue_pk = k.issue_pk),
+       (SELECT string_agg(a.extracted_text, E'\\n' ORDER BY a.attachment_id) FROM ims.attachments a WHERE a.issue_pk = k.issue_pk)
+  FROM unnest($1::bigint[]) AS k(issue_pk)";
 
 /// The posting lists a query needs (terms, single-word exclusions, filter
 /// values) and the index's statistics; no statistics when the index has
@@ -157,7 +155,13 @@ fn load_index(keys: &[String]) -> (Option<Meta>, HashMap<String, List>) {
     let Some(meta) = current_meta() else {
         return (None, HashMap::new());
     };
-    let lists = Spi::connect(|c| {
+    let rows = read_rows(keys);
+    (Some(meta), rows.into_iter().map(|(k, b)| (k, decode(&b))).collect())
+}
+
+/// These rows of the search index, by key (missing keys are absent).
+fn read_rows(keys: &[String]) -> HashMap<String, Vec<u8>> {
+    Spi::connect(|c| {
         c.select(
             "SELECT term, postings FROM ims.mv_search_postings WHERE term = ANY ($1)",
             None,
@@ -167,11 +171,10 @@ fn load_index(keys: &[String]) -> (Option<Meta>, HashMap<String, List>) {
         .filter_map(|r| {
             let term = r.get::<String>(1).spi_ok("reading the search index")?;
             let bytes = r.get::<&[u8]>(2).spi_ok("reading the search index")?;
-            Some((term, decode(bytes)))
+            Some((term, bytes.to_vec()))
         })
         .collect()
-    });
-    (Some(meta), lists)
+    })
 }
 
 /// Corpus statistics counted live, while the index has never been built
@@ -264,7 +267,7 @@ pub fn search_issues(
     let terms = parsed.scoring_terms();
     let filters = filter_args(&parsed, product);
     let (ranked, ids) = match single_term(&parsed) {
-        Some(term) => best_champions(term, &tsquery, &filters, k),
+        Some(term) => best_champions(term, &parsed, &tsquery, &filters, k),
         None => None,
     }
     .unwrap_or_else(|| ranked_from_lists(&parsed, &terms, &tsquery, &filters, k));
@@ -286,17 +289,18 @@ fn single_term(q: &ParsedQuery) -> Option<&str> {
 /// champion list or too few of its champions match the filters.
 fn best_champions(
     term: &str,
+    parsed: &ParsedQuery,
     tsquery: &str,
     filters: &Filters,
     k: usize,
 ) -> Option<(Vec<Scored>, HashMap<i64, String>)> {
     let meta = current_meta()?;
-    let bytes = read_one::<Vec<u8>>(
-        "SELECT postings FROM ims.mv_search_postings WHERE term = $1",
-        &[champions_key(term).into()],
-        "reading the search index",
-    )?;
-    let champions = decode_champions(&bytes);
+    let top = champions_key(term);
+    let mut keys = list_keys(parsed, &[], filters);
+    keys.push(top.clone());
+    let mut rows = read_rows(&keys);
+    let champions = decode_champions(&rows.remove(&top)?);
+    let lists: HashMap<String, List> = rows.into_iter().map(|(k, b)| (k, decode(&b))).collect();
     let idf = idf(meta.docs.max(1) as f32, champions.doc_freq.max(1) as f32);
     let terms = [term.to_string()];
     let (pending, mut ranked, ids) = score_pending(
@@ -307,10 +311,23 @@ fn best_champions(
         filters,
         meta.xmin,
     );
+    // Filters and one-word exclusions from the lists; longer exclusions
+    // need the stored vectors.
+    let has = |key: &str, pk: i64| lists.get(key).is_some_and(|l| l.cursor().find(pk).is_some());
+    let passes = |pk: i64| {
+        filters.by_field().iter().all(|(field, yes, no)| {
+            (yes.is_empty() || yes.iter().any(|v| has(&attribute_key(field, v), pk)))
+                && !no.iter().any(|v| has(&attribute_key(field, v), pk))
+        }) && !parsed
+            .excluded
+            .iter()
+            .any(|p| p.len() == 1 && has(&p[0].term, pk))
+    };
+    let check = parsed.excluded.iter().any(|p| p.len() > 1).then_some(tsquery);
     let listed: Vec<(u8, i64)> = champions
         .best
         .into_iter()
-        .filter(|(_, pk)| pending.binary_search(pk).is_err())
+        .filter(|&(_, pk)| pending.binary_search(&pk).is_err() && passes(pk))
         .collect();
     let mut found = 0;
     let mut done = 0;
@@ -318,8 +335,8 @@ fn best_champions(
     while found < k && done < listed.len() {
         let batch = &listed[done..(done + want).min(listed.len())];
         let pks: Vec<i64> = batch.iter().map(|c| c.1).collect();
-        let ok = matching(&pks, tsquery, filters);
-        for &(q, pk) in batch.iter().filter(|c| ok.contains(&c.1)).take(k - found) {
+        let alive = existing(&pks, check);
+        for &(q, pk) in batch.iter().filter(|c| alive.contains(&c.1)).take(k - found) {
             ranked.push(Scored {
                 rank: term_score(q, idf).max(f32::MIN_POSITIVE),
                 issue_pk: pk,
@@ -330,16 +347,6 @@ fn best_champions(
         want *= 4;
     }
     (found >= k).then_some((ranked, ids))
-}
-
-/// Which of these issues exist and match the query and its filters.
-fn matching(pks: &[i64], tsquery: &str, f: &Filters) -> HashSet<i64> {
-    Spi::connect(|c| {
-        c.select(MATCHING, None, &args_with(tsquery, f, [pks.to_vec().into()]))
-            .spi_ok("checking results")
-            .filter_map(|r| r.get::<i64>(1).spi_ok("checking results"))
-            .collect()
-    })
 }
 
 /// The arguments of `matches_sql!` followed by `more`.
@@ -412,36 +419,53 @@ fn with_details(
 
     let pks: Vec<i64> = ranked.iter().map(|s| s.issue_pk).collect();
     let marks: HashSet<String> = terms.into_iter().collect();
-    let mut details: HashMap<
-        i64,
-        (
-            Option<String>,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-        ),
-    > = Spi::connect(|c| {
-        c.select(DETAILS, None, &[pks.into()])
-            .spi_ok("reading results")
-            .map(|r| {
-                let text = |i: usize| r.get::<String>(i).spi_ok("reading results");
-                let pk = r.get::<i64>(1).spi_ok("reading results").unwrap_or_default();
-                if let Some(id) = text(2) {
-                    ids.insert(pk, id);
-                }
-                let snippet = make_snippet(
-                    [
-                        text(6).as_deref(),
-                        text(7).as_deref(),
-                        text(8).as_deref(),
-                        text(3).as_deref(),
-                    ],
-                    &marks,
-                );
-                (pk, (text(3), text(4), text(5), snippet))
-            })
-            .collect()
+    // Snippets prefer the description: read comments and attachments only
+    // for issues whose description lacks some of the words.
+    struct Row {
+        title: Option<String>,
+        product: Option<String>,
+        status: Option<String>,
+        description: Option<String>,
+        snippet: Option<String>,
+    }
+    let mut rows: HashMap<i64, Row> = HashMap::with_capacity(pks.len());
+    let mut incomplete: Vec<i64> = Vec::new();
+    Spi::connect(|c| {
+        for r in c.select(DETAILS, None, &[pks.into()]).spi_ok("reading results") {
+            let text = |i: usize| r.get::<String>(i).spi_ok("reading results");
+            let pk = r.get::<i64>(1).spi_ok("reading results").unwrap_or_default();
+            if let Some(id) = text(2) {
+                ids.insert(pk, id);
+            }
+            let description = text(6);
+            let (snippet, complete) = make_snippet([description.as_deref(), None, None, None], &marks);
+            if !complete {
+                incomplete.push(pk);
+            }
+            rows.insert(pk, Row { title: text(3), product: text(4), status: text(5), description, snippet });
+        }
+        if incomplete.is_empty() {
+            return;
+        }
+        for r in c.select(CHILD_TEXT, None, &[incomplete.into()]).spi_ok("reading results") {
+            let text = |i: usize| r.get::<String>(i).spi_ok("reading results");
+            let pk = r.get::<i64>(1).spi_ok("reading results").unwrap_or_default();
+            if let Some(row) = rows.get_mut(&pk) {
+                let (comments, attachments) = (text(2), text(3));
+                let fields = [
+                    row.description.as_deref(),
+                    comments.as_deref(),
+                    attachments.as_deref(),
+                    row.title.as_deref(),
+                ];
+                row.snippet = make_snippet(fields, &marks).0;
+            }
+        }
     });
+    let mut details: HashMap<i64, (Option<String>, Option<String>, Option<String>, Option<String>)> = rows
+        .into_iter()
+        .map(|(pk, r)| (pk, (r.title, r.product, r.status, r.snippet)))
+        .collect();
     let out: Vec<_> = ranked
         .into_iter()
         .filter_map(|s| {
@@ -701,9 +725,10 @@ fn existing(pks: &[i64], check: Option<&str>) -> HashSet<i64> {
     })
 }
 
-/// A short passage around the best match, matched words in <b></b>. Fields
-/// in order of preference: description, comments, attachments, title.
-pub fn make_snippet(fields: [Option<&str>; 4], terms: &HashSet<String>) -> Option<String> {
+/// A short passage around the best match, matched words in <b></b>, and
+/// whether it holds every term. Fields in order of preference:
+/// description, comments, attachments, title.
+pub fn make_snippet(fields: [Option<&str>; 4], terms: &HashSet<String>) -> (Option<String>, bool) {
     let indexed = [
         INDEXED_BYTES[1],
         INDEXED_BYTES[2],
@@ -738,7 +763,14 @@ pub fn make_snippet(fields: [Option<&str>; 4], terms: &HashSet<String>) -> Optio
             }
         }
     }
-    let (_, text, from, to) = best?;
+    let Some((found, text, from, to)) = best else {
+        return (None, false);
+    };
+    (Some(render_snippet(text, from, to, terms)), found == terms.len())
+}
+
+/// `text[from..to]` (widened to char boundaries) with matched words marked.
+fn render_snippet(text: &str, from: usize, to: usize, terms: &HashSet<String>) -> String {
     let from = (0..=from)
         .rev()
         .find(|&i| text.is_char_boundary(i))
@@ -774,5 +806,5 @@ pub fn make_snippet(fields: [Option<&str>; 4], terms: &HashSet<String>) -> Optio
     if to < text.len() {
         out.push('…');
     }
-    Some(out.split_whitespace().collect::<Vec<_>>().join(" "))
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
 }
