@@ -192,11 +192,65 @@ fn stem_word(word: &str) -> Option<String> {
     Some(stemmer().stem(&lower).into_owned())
 }
 
+/// Tokens a run gives in index mode (its positions).
+fn run_width(run: &Run) -> u32 {
+    match run.class {
+        Class::Cjk => (run.text.chars().count() as u32).saturating_sub(1).max(1),
+        _ => (run.text.split(['-', '_', '.']).filter(|p| !p.is_empty()).count() as u32).max(1),
+    }
+}
+
+/// The runs from `i` that form one word of Hangul (or other CJK) and
+/// digits written together, such as `서버1` or `2차`: how many (0 if the
+/// run at `i` starts no such word).
+fn joined_word(runs: &[Run], i: usize) -> usize {
+    let joinable = |r: &Run| r.class == Class::Cjk || r.text.chars().all(|c| c.is_ascii_digit());
+    let mut n = 0;
+    while i + n < runs.len()
+        && joinable(&runs[i + n])
+        && (n == 0 || runs[i + n - 1].end == runs[i + n].start)
+    {
+        n += 1;
+    }
+    let group = &runs[i..i + n];
+    let mixed = group.iter().any(|r| r.class == Class::Cjk) && group.iter().any(|r| r.class != Class::Cjk);
+    if n > 1 && mixed {
+        n
+    } else {
+        0
+    }
+}
+
 /// Tokenize `text`. Positions start at `first_pos`.
 pub fn tokenize_from(text: &str, mode: Mode, first_pos: u32) -> Vec<Token> {
     let mut out = Vec::new();
     let mut pos = first_pos;
-    for run in runs(text) {
+    let runs = runs(text);
+    // A word of Hangul and digits (`서버1`) is also kept whole, like a code:
+    // in index mode besides its parts, in query mode instead of them.
+    let mut skip_to = 0;
+    for (i, run) in runs.iter().enumerate() {
+        if i < skip_to {
+            continue;
+        }
+        let joined = joined_word(&runs, i);
+        if joined > 0 {
+            let group = &runs[i..i + joined];
+            let whole: String = group.iter().map(|r| r.text.as_str()).collect();
+            if whole.len() <= MAX_TOKEN_BYTES {
+                out.push(Token {
+                    term: whole,
+                    pos,
+                    start: group[0].start,
+                    end: group[joined - 1].end,
+                });
+            }
+            if mode == Mode::Query {
+                pos += group.iter().map(run_width).sum::<u32>();
+                skip_to = i + joined;
+                continue;
+            }
+        }
         let (start, end) = (run.start, run.end);
         let mut emit = |term: String, at: u32| {
             if !term.is_empty() && term.len() <= MAX_TOKEN_BYTES {
@@ -317,6 +371,20 @@ mod tests {
         assert_eq!(terms("JOBS", Mode::Index), ["job", "jobs"]);
         assert_eq!(terms("JOBS", Mode::Query), ["jobs"]);
         assert_eq!(terms("jobs", Mode::Query), ["job"]);
+    }
+
+    #[test]
+    fn hangul_and_digits_written_together_are_also_whole() {
+        assert_eq!(terms("서버1 장애", Mode::Index), ["서버1", "서버", "1", "장애"]);
+        assert_eq!(terms("서버1 장애", Mode::Query), ["서버1", "장애"]);
+        assert_eq!(terms("2차 타임아웃3", Mode::Query), ["2차", "타임아웃3"]);
+        let q = tokenize("타임아웃3 오류", Mode::Query);
+        let d = tokenize("타임아웃3 오류", Mode::Index);
+        // Positions line up, so the phrase "타임아웃3 오류" matches.
+        assert_eq!(q[1].pos, d.iter().find(|t| t.term == "오류").unwrap().pos);
+        // Latin and Hangul still split (OpenFrame에서), digits alone stay.
+        assert_eq!(terms("OpenFrame에서", Mode::Query), ["openfram", "에서"]);
+        assert_eq!(terms("서버 1", Mode::Query), ["서버", "1"]);
     }
 
     #[test]
