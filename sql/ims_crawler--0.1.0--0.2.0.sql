@@ -49,6 +49,30 @@ SET search_path TO pg_catalog, pg_temp
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'search_issues_wrapper';
 
+CREATE FUNCTION ims."search_postings_build"() RETURNS TABLE (
+	"term" TEXT,  /* String */
+	"postings" bytea  /* Vec < u8 > */
+)
+STRICT VOLATILE PARALLEL UNSAFE
+SET search_path TO pg_catalog, pg_temp
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'search_postings_build_wrapper';
+
+CREATE FUNCTION ims."search_index_terms"() RETURNS TABLE (
+	"term" TEXT,  /* String */
+	"doc_freq" bigint  /* i64 */
+)
+STRICT STABLE PARALLEL SAFE
+SET search_path TO pg_catalog, pg_temp
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'search_index_terms_wrapper';
+
+CREATE FUNCTION ims."search_index_pending"() RETURNS bigint /* i64 */
+STRICT STABLE PARALLEL SAFE
+SET search_path TO pg_catalog, pg_temp
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'search_index_pending_wrapper';
+
 -- Trigger functions that now stand aside during a restore, and pair
 -- transition-table rows by hashing
 CREATE OR REPLACE FUNCTION ims.fill_session_reference() RETURNS trigger
@@ -207,7 +231,32 @@ CREATE TRIGGER trg_issues_audit_delete AFTER DELETE ON ims.issues
 ALTER TABLE ims.issues ADD COLUMN search_vector pg_catalog.tsvector;
 COMMENT ON COLUMN ims.issues.search_vector IS
     'Search tokens (Hangul bigrams, stemmed English, codes whole) weighted A title, B description, C comments, D attachment text; kept current by triggers.';
-CREATE INDEX idx_issues_search_vector ON ims.issues USING gin (search_vector); -- ims.search_issues candidates
+-- Searches rank from the posting lists in ims.mv_search_postings (below)
+-- and score the issues written since its last refresh from their vectors:
+-- those carry a transaction id at or after the one the refresh recorded.
+ALTER TABLE ims.issues ADD COLUMN search_version pg_catalog.xid8 NOT NULL DEFAULT '0';
+COMMENT ON COLUMN ims.issues.search_version IS
+    'Transaction that last changed what search reads of this issue (text, product, status, priority); set by a trigger.';
+CREATE INDEX idx_issues_search_version ON ims.issues (search_version); -- issues newer than the posting lists
+
+CREATE FUNCTION ims.stamp_search_version() RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF TG_OP = 'INSERT'
+       OR (NEW.title, NEW.description, NEW.product, NEW.status, NEW.priority, NEW.search_vector)
+          IS DISTINCT FROM (OLD.title, OLD.description, OLD.product, OLD.status, OLD.priority, OLD.search_vector) THEN
+        NEW.search_version := pg_catalog.pg_current_xact_id();
+    END IF;
+    RETURN NEW;
+END
+$$;
+REVOKE ALL ON FUNCTION ims.stamp_search_version() FROM PUBLIC;
+COMMENT ON FUNCTION ims.stamp_search_version() IS
+    'Trigger: stamps an issue with the current transaction id when what search reads of it changes.';
+CREATE TRIGGER trg_issues_search_version BEFORE INSERT OR UPDATE ON ims.issues
+    FOR EACH ROW EXECUTE FUNCTION ims.stamp_search_version();
 
 CREATE FUNCTION ims.to_search_vector(title text, description text DEFAULT NULL,
                                      comments text DEFAULT NULL, attachments text DEFAULT NULL)
@@ -231,17 +280,23 @@ COMMENT ON FUNCTION ims.refresh_search_vectors(bigint[]) IS
 COMMENT ON FUNCTION ims.search_issues(text, text, integer) IS
     'Ranked (BM25) search over titles, descriptions, comments and attachment text: words, "phrases", -exclusions, OR, product:/status:/priority: filters; best first, with a snippet.';
 
--- Corpus statistics for ranking: documents per term, and (term '') the
--- number of documents and their average length.
-CREATE MATERIALIZED VIEW ims.mv_search_stats AS
-SELECT s.word AS term, s.ndoc::bigint AS doc_freq, NULL::float8 AS avg_length
-  FROM pg_catalog.ts_stat('SELECT search_vector FROM ims.issues WHERE search_vector IS NOT NULL') AS s
-UNION ALL
-SELECT '', pg_catalog.count(*), coalesce(pg_catalog.avg(pg_catalog.length(search_vector)), 0)::float8
-  FROM ims.issues WHERE search_vector IS NOT NULL;
-CREATE UNIQUE INDEX uq_mv_search_stats ON ims.mv_search_stats (term);
-COMMENT ON MATERIALIZED VIEW ims.mv_search_stats IS
-    'Search corpus statistics (document frequency per term; term '''' holds the document count and average length), refreshed by ims.refresh_materialized_views().';
+-- The posting lists: one row per term (and per product, status and
+-- priority value) with every issue holding it and its BM25 impact; row ''
+-- holds the corpus statistics. Built in Rust (src/search_postings.rs) by
+-- ims.refresh_materialized_views(); stored uncompressed, since the lists
+-- are already packed and searches read them whole.
+CREATE MATERIALIZED VIEW ims.mv_search_postings AS
+SELECT term, postings FROM ims.search_postings_build();
+ALTER MATERIALIZED VIEW ims.mv_search_postings ALTER COLUMN postings SET STORAGE EXTERNAL;
+CREATE UNIQUE INDEX uq_mv_search_postings ON ims.mv_search_postings (term);
+COMMENT ON MATERIALIZED VIEW ims.mv_search_postings IS
+    'Search posting lists (per term: the issues holding it with their BM25 impacts; row '''' holds the corpus statistics), refreshed by ims.refresh_materialized_views().';
+COMMENT ON FUNCTION ims.search_postings_build() IS
+    'The rows of ims.mv_search_postings, built from every issue''s search vector.';
+COMMENT ON FUNCTION ims.search_index_terms() IS
+    'Terms of the search index and the number of issues holding each, as of its last refresh.';
+COMMENT ON FUNCTION ims.search_index_pending() IS
+    'Issues written since the search index was last refreshed (searches score them one by one).';
 
 -- Keep vectors current whatever writes the rows. The trigger functions run
 -- as the owner: a user's delete can cascade into attachments (SET NULL),
@@ -354,8 +409,15 @@ WITH runs AS (
                     'never refreshed'),
            CASE WHEN r.last_run > now() - interval '2 days' THEN 'ok' ELSE 'warning' END,
            'SELECT ims.refresh_materialized_views() should run daily'
-      FROM (VALUES ('ims.mv_weekly_issue_trends'), ('ims.mv_product_stats'), ('ims.mv_search_stats')) AS mv(name)
+      FROM (VALUES ('ims.mv_weekly_issue_trends'), ('ims.mv_product_stats'), ('ims.mv_search_postings')) AS mv(name)
       LEFT JOIN runs r ON r.task = 'refresh ' || mv.name
+    UNION ALL
+    SELECT 'issues waiting for the search index',
+           s.pending::text,
+           CASE WHEN s.pending <= greatest(10000, (SELECT c.reltuples FROM pg_class c WHERE c.oid = 'ims.issues'::regclass) / 10)
+                THEN 'ok' ELSE 'warning' END,
+           'SELECT ims.refresh_materialized_views() rebuilds the search index; searches score waiting issues one by one'
+      FROM (SELECT ims.search_index_pending() AS pending) s
     UNION ALL
     SELECT 'monthly partitions ahead',
            count(*)::text,
@@ -480,20 +542,25 @@ REVOKE ALL ON FUNCTION ims.search_vector_text(text, text, text, text), ims.searc
                        ims.refresh_search_vectors(bigint[]), ims.search_issues(text, text, integer),
                        ims.to_search_vector(text, text, text, text), ims.to_search_query(text),
                        ims.restoring(), ims.maintenance_jobs(integer), ims.schedule_maintenance(integer),
-                       ims.unschedule_maintenance() FROM PUBLIC;
+                       ims.unschedule_maintenance(), ims.search_postings_build(),
+                       ims.search_index_terms(), ims.search_index_pending() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ims.search_issues(text, text, integer) TO ims_admin, ims_user, ims_readonly;
 GRANT EXECUTE ON FUNCTION ims.to_search_vector(text, text, text, text), ims.to_search_query(text),
                           ims.search_vector_text(text, text, text, text), ims.search_query_text(text)
    TO ims_admin, ims_user, ims_readonly, ims_app;
 GRANT EXECUTE ON FUNCTION ims.refresh_search_vectors(bigint[]) TO ims_admin;
+GRANT EXECUTE ON FUNCTION ims.search_index_terms(), ims.search_index_pending() TO ims_admin, ims_readonly;
 GRANT EXECUTE ON FUNCTION ims.restoring() TO ims_admin, ims_user, ims_readonly, ims_app;
 GRANT EXECUTE ON FUNCTION ims.maintenance_jobs(integer), ims.schedule_maintenance(integer),
                           ims.unschedule_maintenance() TO ims_admin;
 
 
-GRANT ALL ON ims.mv_search_stats, ims.health, ims.health_tables TO ims_admin;
-GRANT SELECT ON ims.mv_search_stats, ims.health, ims.health_tables TO ims_readonly;
+GRANT ALL ON ims.mv_search_postings, ims.health, ims.health_tables TO ims_admin;
+GRANT SELECT ON ims.mv_search_postings, ims.health, ims.health_tables TO ims_readonly;
 
--- Index what 0.1.0 stored.
+-- Index what 0.1.0 stored. The issues keep search_version 0 (the column's
+-- default): the posting lists built next hold them all.
+ALTER TABLE ims.issues DISABLE TRIGGER trg_issues_search_version;
 SELECT ims.refresh_search_vectors(ARRAY(SELECT issue_pk FROM ims.issues));
-REFRESH MATERIALIZED VIEW ims.mv_search_stats;
+ALTER TABLE ims.issues ENABLE TRIGGER trg_issues_search_version;
+REFRESH MATERIALIZED VIEW ims.mv_search_postings;
