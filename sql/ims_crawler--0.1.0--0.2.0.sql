@@ -73,6 +73,12 @@ SET search_path TO pg_catalog, pg_temp
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'search_index_pending_wrapper';
 
+CREATE FUNCTION ims."refresh_search_index"() RETURNS void
+STRICT VOLATILE SECURITY DEFINER PARALLEL UNSAFE
+SET search_path TO pg_catalog, pg_temp
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'refresh_search_index_wrapper';
+
 -- Trigger functions that now stand aside during a restore, and pair
 -- transition-table rows by hashing
 CREATE OR REPLACE FUNCTION ims.fill_session_reference() RETURNS trigger
@@ -295,6 +301,8 @@ COMMENT ON FUNCTION ims.search_postings_build() IS
     'The rows of ims.mv_search_postings, built from every issue''s search vector.';
 COMMENT ON FUNCTION ims.search_index_terms() IS
     'Terms of the search index and the number of issues holding each, as of its last refresh.';
+COMMENT ON FUNCTION ims.refresh_search_index() IS
+    'Rebuild the search index (ims.mv_search_postings) concurrently; schedule_maintenance runs it hourly.';
 COMMENT ON FUNCTION ims.search_index_pending() IS
     'Issues written since the search index was last refreshed (searches score them one by one).';
 
@@ -416,7 +424,7 @@ WITH runs AS (
            s.pending::text,
            CASE WHEN s.pending <= greatest(10000, (SELECT c.reltuples FROM pg_class c WHERE c.oid = 'ims.issues'::regclass) / 10)
                 THEN 'ok' ELSE 'warning' END,
-           'SELECT ims.refresh_materialized_views() rebuilds the search index; searches score waiting issues one by one'
+           'SELECT ims.refresh_search_index() rebuilds the search index (hourly with schedule_maintenance); searches score waiting issues one by one'
       FROM (SELECT ims.search_index_pending() AS pending) s
     UNION ALL
     SELECT 'monthly partitions ahead',
@@ -480,6 +488,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
     VALUES ('ims_aggregate_daily', '0 2 * * *', 'SELECT ims.aggregate_daily_stats()'),
            ('ims_refresh_views', '0 3 * * *', 'SELECT ims.refresh_materialized_views()'),
+           ('ims_refresh_search_index', '30 * * * *', 'SELECT ims.refresh_search_index()'),
            ('ims_aggregate_monthly', '30 3 1 * *',
             'SELECT ims.aggregate_monthly_stats(extract(year FROM now() - interval ''1 month'')::int, '
             || 'extract(month FROM now() - interval ''1 month'')::int)'),
@@ -543,7 +552,8 @@ REVOKE ALL ON FUNCTION ims.search_vector_text(text, text, text, text), ims.searc
                        ims.to_search_vector(text, text, text, text), ims.to_search_query(text),
                        ims.restoring(), ims.maintenance_jobs(integer), ims.schedule_maintenance(integer),
                        ims.unschedule_maintenance(), ims.search_postings_build(),
-                       ims.search_index_terms(), ims.search_index_pending() FROM PUBLIC;
+                       ims.search_index_terms(), ims.search_index_pending(),
+                       ims.refresh_search_index() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ims.search_issues(text, text, integer) TO ims_admin, ims_user, ims_readonly;
 GRANT EXECUTE ON FUNCTION ims.to_search_vector(text, text, text, text), ims.to_search_query(text),
                           ims.search_vector_text(text, text, text, text), ims.search_query_text(text)
@@ -555,6 +565,7 @@ GRANT EXECUTE ON FUNCTION ims.maintenance_jobs(integer), ims.schedule_maintenanc
                           ims.unschedule_maintenance() TO ims_admin;
 
 
+GRANT EXECUTE ON FUNCTION ims.refresh_search_index() TO ims_admin;
 GRANT ALL ON ims.mv_search_postings, ims.health, ims.health_tables TO ims_admin;
 GRANT SELECT ON ims.mv_search_postings, ims.health, ims.health_tables TO ims_readonly;
 

@@ -51,7 +51,7 @@ WITH runs AS (
            s.pending::text,
            CASE WHEN s.pending <= greatest(10000, (SELECT c.reltuples FROM pg_class c WHERE c.oid = 'ims.issues'::regclass) / 10)
                 THEN 'ok' ELSE 'warning' END,
-           'SELECT ims.refresh_materialized_views() rebuilds the search index; searches score waiting issues one by one'
+           'SELECT ims.refresh_search_index() rebuilds the search index (hourly with schedule_maintenance); searches score waiting issues one by one'
       FROM (SELECT ims.search_index_pending() AS pending) s
     UNION ALL
     SELECT 'monthly partitions ahead',
@@ -115,6 +115,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
     VALUES ('ims_aggregate_daily', '0 2 * * *', 'SELECT ims.aggregate_daily_stats()'),
            ('ims_refresh_views', '0 3 * * *', 'SELECT ims.refresh_materialized_views()'),
+           ('ims_refresh_search_index', '30 * * * *', 'SELECT ims.refresh_search_index()'),
            ('ims_aggregate_monthly', '30 3 1 * *',
             'SELECT ims.aggregate_monthly_stats(extract(year FROM now() - interval ''1 month'')::int, '
             || 'extract(month FROM now() - interval ''1 month'')::int)'),

@@ -67,6 +67,8 @@ COMMENT ON FUNCTION ims.search_postings_build() IS
     'The rows of ims.mv_search_postings, built from every issue''s search vector.';
 COMMENT ON FUNCTION ims.search_index_terms() IS
     'Terms of the search index and the number of issues holding each, as of its last refresh.';
+COMMENT ON FUNCTION ims.refresh_search_index() IS
+    'Rebuild the search index (ims.mv_search_postings) concurrently; schedule_maintenance runs it hourly.';
 COMMENT ON FUNCTION ims.search_index_pending() IS
     'Issues written since the search index was last refreshed (searches score them one by one).';
 

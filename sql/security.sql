@@ -100,7 +100,7 @@ CREATE POLICY user_own_update ON ims.users FOR UPDATE TO ims_user
 GRANT EXECUTE ON FUNCTION ims.current_user_id() TO ims_admin, ims_user, ims_readonly, ims_app;
 GRANT EXECUTE ON FUNCTION ims.set_current_user(bigint) TO ims_admin, ims_app;
 GRANT EXECUTE ON FUNCTION ims.ensure_partitions(integer) TO ims_admin;
-GRANT EXECUTE ON FUNCTION ims.refresh_materialized_views() TO ims_admin;
+GRANT EXECUTE ON FUNCTION ims.refresh_materialized_views(), ims.refresh_search_index() TO ims_admin;
 GRANT EXECUTE ON FUNCTION ims.secure_partitions() TO ims_admin;
 GRANT EXECUTE ON FUNCTION ims.upsert_issue(jsonb, bigint), ims.upsert_issues(jsonb, bigint) TO ims_admin, ims_user;
 GRANT EXECUTE ON FUNCTION ims.start_session(text, text, jsonb, bigint),

@@ -76,6 +76,7 @@ extension_sql_file!(
         search_postings::search_postings_build,
         search_postings::search_index_terms,
         search_postings::search_index_pending,
+        views::refresh_search_index,
     ]
 );
 extension_sql_file!(

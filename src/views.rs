@@ -20,23 +20,36 @@ pub const MATERIALIZED_VIEWS: [&str; 3] = [
 pub fn refresh_materialized_views() {
     crate::db::require_writable("ims.refresh_materialized_views");
     for mv in MATERIALIZED_VIEWS {
-        // None: the view does not exist (a library newer than the
-        // database's extension version, before ALTER EXTENSION UPDATE).
-        let Some(populated) = read_one::<bool>(
-            "SELECT relispopulated FROM pg_catalog.pg_class WHERE oid = pg_catalog.to_regclass($1)",
-            &[mv.into()],
-            "checking a materialized view",
-        ) else {
-            continue;
-        };
-        let how = if populated { "CONCURRENTLY " } else { "" };
-        ereport!(
-            NOTICE,
-            PgSqlErrorCode::ERRCODE_SUCCESSFUL_COMPLETION,
-            format!("refreshing {mv}")
-        );
-        Spi::run(&format!("REFRESH MATERIALIZED VIEW {how}{mv}"))
-            .spi_ok("refreshing a materialized view");
-        crate::maintenance::record_run(&format!("refresh {mv}"), None);
+        refresh(mv);
     }
+}
+
+/// Rebuild only the search index (`ims.mv_search_postings`), as the hourly
+/// maintenance job does: issues written since the last rebuild are scored
+/// one by one until then.
+#[pg_extern(volatile, parallel_unsafe, security_definer)]
+#[search_path(pg_catalog, pg_temp)]
+pub fn refresh_search_index() {
+    crate::db::require_writable("ims.refresh_search_index");
+    refresh("ims.mv_search_postings");
+}
+
+fn refresh(mv: &str) {
+    // None: the view does not exist (a library newer than the database's
+    // extension version, before ALTER EXTENSION UPDATE).
+    let Some(populated) = read_one::<bool>(
+        "SELECT relispopulated FROM pg_catalog.pg_class WHERE oid = pg_catalog.to_regclass($1)",
+        &[mv.into()],
+        "checking a materialized view",
+    ) else {
+        return;
+    };
+    let how = if populated { "CONCURRENTLY " } else { "" };
+    ereport!(
+        NOTICE,
+        PgSqlErrorCode::ERRCODE_SUCCESSFUL_COMPLETION,
+        format!("refreshing {mv}")
+    );
+    Spi::run(&format!("REFRESH MATERIALIZED VIEW {how}{mv}")).spi_ok("refreshing a materialized view");
+    crate::maintenance::record_run(&format!("refresh {mv}"), None);
 }

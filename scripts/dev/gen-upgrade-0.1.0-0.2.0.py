@@ -61,6 +61,8 @@ out = f'''-- ims_crawler 0.1.0 -> 0.2.0: search (tokenizer, search vectors, BM25
 
 {rust_fn("search_index_pending")}
 
+{rust_fn("refresh_search_index")}
+
 -- Trigger functions that now stand aside during a restore, and pair
 -- transition-table rows by hashing
 {sql_fn("sql/triggers.sql", "fill_session_reference")}
@@ -89,8 +91,10 @@ REVOKE ALL ON FUNCTION ims.search_vector_text(text, text, text, text), ims.searc
                        ims.to_search_vector(text, text, text, text), ims.to_search_query(text),
                        ims.restoring(), ims.maintenance_jobs(integer), ims.schedule_maintenance(integer),
                        ims.unschedule_maintenance(), ims.search_postings_build(),
-                       ims.search_index_terms(), ims.search_index_pending() FROM PUBLIC;
+                       ims.search_index_terms(), ims.search_index_pending(),
+                       ims.refresh_search_index() FROM PUBLIC;
 {section("sql/security.sql", "GRANT EXECUTE ON FUNCTION ims.search_issues(text, text, integer)", "-- pg_dump keeps")}
+GRANT EXECUTE ON FUNCTION ims.refresh_search_index() TO ims_admin;
 GRANT ALL ON ims.mv_search_postings, ims.health, ims.health_tables TO ims_admin;
 GRANT SELECT ON ims.mv_search_postings, ims.health, ims.health_tables TO ims_readonly;
 

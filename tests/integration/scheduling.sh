@@ -25,7 +25,7 @@ SELECT jobname || ' ' || count(*) || ' ' || min(database) || ' ' || min(schedule
   FROM cron.job WHERE jobname LIKE 'ims\_%' GROUP BY jobname ORDER BY jobname;
 SQL
 cat /tmp/ims_cron_check.txt
-[ "$(wc -l </tmp/ims_cron_check.txt)" -eq 5 ] || { echo "FAIL: expected 5 jobs"; exit 1; }
+[ "$(wc -l </tmp/ims_cron_check.txt)" -eq 6 ] || { echo "FAIL: expected 6 jobs"; exit 1; }
 if grep -v ' 1 ims_cron ' /tmp/ims_cron_check.txt; then echo "FAIL: a job is duplicated or in the wrong database"; exit 1; fi
 grep -q "delete_old_sessions(NULL, 90)" <(q -d ims_cron -At -c "SELECT command FROM cron.job WHERE jobname = 'ims_retention'") \
   || { echo "FAIL: re-scheduling did not replace the retention job"; exit 1; }
@@ -45,4 +45,4 @@ n=$(q -d ims_cron -At -c "SELECT ims.unschedule_maintenance()")
 left=$(q -d ims_cron -At -c "SELECT count(*) FROM cron.job WHERE jobname LIKE 'ims\_%'")
 [ "$n" = 5 ] && [ "$left" = 0 ] || { echo "FAIL: unschedule removed $n, left $left"; exit 1; }
 q -d postgres -c "DROP DATABASE ims_cron WITH (FORCE)"
-echo "scheduling: 5 jobs registered once each, all ran, all removed"
+echo "scheduling: 6 jobs registered once each, all ran, all removed"
