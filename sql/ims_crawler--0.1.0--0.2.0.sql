@@ -422,7 +422,7 @@ WITH runs AS (
     UNION ALL
     SELECT 'issues waiting for the search index',
            s.pending::text,
-           CASE WHEN s.pending <= greatest(10000, (SELECT c.reltuples FROM pg_class c WHERE c.oid = 'ims.issues'::regclass) / 10)
+           CASE WHEN s.pending <= 5000
                 THEN 'ok' ELSE 'warning' END,
            'SELECT ims.refresh_search_index() rebuilds the search index (hourly with schedule_maintenance); searches score waiting issues one by one'
       FROM (SELECT ims.search_index_pending() AS pending) s

@@ -24,6 +24,7 @@ pub mod search_index;
 pub mod search_postings;
 pub mod search_query;
 pub mod sessions;
+pub mod snippet;
 pub mod stats;
 pub mod tokenize;
 pub mod upsert;

@@ -1,38 +1,40 @@
 //! `ims.search_issues`: ranked search over titles, descriptions, comments
 //! and attachment text.
 //!
-//! Candidates come from the GIN index on `issues.search_vector` (the
-//! query's words as a tsquery, so phrases, OR and exclusions are exact).
-//! Each candidate is scored with BM25 over its field-weighted term
-//! frequencies, read straight from the stored tsvector; inverse document
-//! frequencies and the average document length come from
-//! `ims.mv_search_stats` (refreshed by `ims.refresh_materialized_views()`),
-//! or are counted live while that view is empty. It writes nothing, so it
-//! runs on a read-only hot standby. It is SECURITY DEFINER only to read that
-//! view (materialized views are not granted to ims_user); it reads nothing
-//! but the shared issue corpus.
+//! Issues are ranked with BM25 from the posting lists of
+//! `ims.mv_search_postings` (see `search_postings`, `posting_lists`):
+//! - a one-word query reads the word's champion list (its best issues in
+//!   rank order) and stops at the first `k` that pass the filters;
+//! - any other query walks the shortest list it requires and looks the
+//!   issue up in the others (dense lists answer in O(1)), then checks the
+//!   best candidates still exist (and, for phrases, match the stored vector);
+//! - issues written since the lists were built ("pending") are scored from
+//!   their stored vectors, with the same one-byte impacts, and skipped in
+//!   the lists; until the first build every issue is pending.
+//!
+//! It writes nothing, so it runs on a read-only hot standby. It is
+//! SECURITY DEFINER only to read the search index (materialized views are
+//! not granted to ims_user); it reads nothing but the shared issue corpus.
 
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashMap, HashSet};
 
 use pgrx::prelude::*;
 
-use crate::db::{read_one, read_two};
-use crate::errors::{invalid_parameter, null_argument, raise, SpiOk};
-use crate::doc_sets;
-use crate::ranking::{idf, impact, score_table, term_score, FIELD_WEIGHTS};
-use crate::search_index::{prefix, read_doc_terms, INDEXED_BYTES};
-use crate::posting_lists::{decode, decode_champions, Cursor, List, Postings};
-use crate::search_postings::{attribute_key, champions_key, current_meta, Meta};
 use pgrx::datum::DatumWithOid;
+
+use crate::db::{read_one, read_two};
+use crate::doc_sets;
+use crate::errors::{invalid_parameter, null_argument, raise, SpiOk};
+use crate::posting_lists::{decode, decode_champions, Cursor, List, Postings};
+use crate::ranking::{idf, impact, score_table, term_score, FIELD_WEIGHTS};
+use crate::search_index::read_doc_terms;
+use crate::search_postings::{attribute_key, champions_key, current_meta, Meta};
 use crate::search_query::{parse, Field, ParsedQuery};
-use crate::tokenize::{tokenize, Mode};
+use crate::snippet::make_snippet;
 
 /// The most rows one search returns.
 pub const MAX_RESULTS: i32 = 1000;
-/// Snippet size around the best match, in bytes of source text.
-const SNIPPET_BEFORE: usize = 80;
-const SNIPPET_AFTER: usize = 160;
 
 /// Text form of the tsquery for a search query's words (filters such as
 /// `product:X` are not part of it). `ims.to_search_query` casts it.
@@ -124,10 +126,13 @@ const PENDING: &str = concat!(
     matches_sql!(),
     " THEN i.search_vector END
   FROM ims.issues i
- WHERE i.search_version >= $8::text::pg_catalog.xid8
-   -- A stamp from beyond this cluster's transaction ids came with a
-   -- restore; the lists, built after it, hold that issue.
-   AND (NOT $9 OR i.search_version < pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot()))"
+ WHERE (i.search_version >= $8::text::pg_catalog.xid8
+        -- A stamp from beyond this cluster's transaction ids came with a
+        -- restore; the lists, built after it, hold that issue.
+        AND (NOT $9 OR i.search_version < pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot())
+             -- this transaction's own writes (its id may be past xmax)
+             OR i.search_version = pg_catalog.pg_current_xact_id_if_assigned()))
+    OR i.issue_pk < 0  -- the lists hold issue_pk >= 0 only"
 );
 
 /// Which of the lists' best issues still exist (a deleted issue stays in
@@ -139,13 +144,13 @@ const EXISTING_AND_MATCHING: &str = "\
 SELECT issue_pk FROM ims.issues WHERE issue_pk = ANY ($1) AND search_vector @@ $2::pg_catalog.tsquery";
 
 const DETAILS: &str = "\
-SELECT i.issue_pk, i.issue_id, i.title, i.product, i.status, i.description
+SELECT i.issue_pk, i.issue_id, i.title, i.product, i.status, left(i.description, $2)
   FROM ims.issues i WHERE i.issue_pk = ANY ($1)";
 
 const CHILD_TEXT: &str = "\
 SELECT k.issue_pk,
-       (SELECT string_agg(c.content, E'\\n' ORDER BY c.comment_pk) FROM ims.issue_comments c WHERE c.issue_pk = k.issue_pk),
-       (SELECT string_agg(a.extracted_text, E'\\n' ORDER BY a.attachment_id) FROM ims.attachments a WHERE a.issue_pk = k.issue_pk)
+       left((SELECT string_agg(c.content, E'\\n' ORDER BY c.comment_pk) FROM ims.issue_comments c WHERE c.issue_pk = k.issue_pk), $2),
+       left((SELECT string_agg(a.extracted_text, E'\\n' ORDER BY a.attachment_id) FROM ims.attachments a WHERE a.issue_pk = k.issue_pk), $2)
   FROM unnest($1::bigint[]) AS k(issue_pk)";
 
 /// The posting lists a query needs (terms, single-word exclusions, filter
@@ -430,8 +435,10 @@ fn with_details(
     }
     let mut rows: HashMap<i64, Row> = HashMap::with_capacity(pks.len());
     let mut incomplete: Vec<i64> = Vec::new();
+    // In characters, at least SCANNED_BYTES bytes.
+    let scanned = crate::snippet::SCANNED_BYTES as i32;
     Spi::connect(|c| {
-        for r in c.select(DETAILS, None, &[pks.into()]).spi_ok("reading results") {
+        for r in c.select(DETAILS, None, &[pks.into(), scanned.into()]).spi_ok("reading results") {
             let text = |i: usize| r.get::<String>(i).spi_ok("reading results");
             let pk = r.get::<i64>(1).spi_ok("reading results").unwrap_or_default();
             if let Some(id) = text(2) {
@@ -447,7 +454,7 @@ fn with_details(
         if incomplete.is_empty() {
             return;
         }
-        for r in c.select(CHILD_TEXT, None, &[incomplete.into()]).spi_ok("reading results") {
+        for r in c.select(CHILD_TEXT, None, &[incomplete.into(), scanned.into()]).spi_ok("reading results") {
             let text = |i: usize| r.get::<String>(i).spi_ok("reading results");
             let pk = r.get::<i64>(1).spi_ok("reading results").unwrap_or_default();
             if let Some(row) = rows.get_mut(&pk) {
@@ -723,88 +730,4 @@ fn existing(pks: &[i64], check: Option<&str>) -> HashSet<i64> {
             .filter_map(|r| r.get::<i64>(1).spi_ok("checking results"))
             .collect()
     })
-}
-
-/// A short passage around the best match, matched words in <b></b>, and
-/// whether it holds every term. Fields in order of preference:
-/// description, comments, attachments, title.
-pub fn make_snippet(fields: [Option<&str>; 4], terms: &HashSet<String>) -> (Option<String>, bool) {
-    let indexed = [
-        INDEXED_BYTES[1],
-        INDEXED_BYTES[2],
-        INDEXED_BYTES[3],
-        INDEXED_BYTES[0],
-    ];
-    let mut best: Option<(usize, &str, usize, usize)> = None; // (score, text, from, to)
-    for (i, field) in fields.iter().enumerate() {
-        // A window with every term cannot be beaten: skip the other fields.
-        if best.is_some_and(|b| b.0 == terms.len()) {
-            break;
-        }
-        let Some(text) = field else { continue };
-        let text = prefix(text, indexed[i]);
-        let hits: Vec<(usize, usize, &String)> = tokenize(text, Mode::Index)
-            .into_iter()
-            .filter_map(|t| terms.get(&t.term).map(|term| (t.start, t.end, term)))
-            .collect();
-        for (j, &(start, _, _)) in hits.iter().enumerate() {
-            let from = start.saturating_sub(SNIPPET_BEFORE);
-            let to = (start + SNIPPET_AFTER).min(text.len());
-            let distinct: HashSet<&String> = hits[j..]
-                .iter()
-                .take_while(|h| h.1 <= to)
-                .map(|h| h.2)
-                .collect();
-            if best.is_none_or(|b| distinct.len() > b.0) {
-                best = Some((distinct.len(), text, from, to));
-                if distinct.len() == terms.len() {
-                    break;
-                }
-            }
-        }
-    }
-    let Some((found, text, from, to)) = best else {
-        return (None, false);
-    };
-    (Some(render_snippet(text, from, to, terms)), found == terms.len())
-}
-
-/// `text[from..to]` (widened to char boundaries) with matched words marked.
-fn render_snippet(text: &str, from: usize, to: usize, terms: &HashSet<String>) -> String {
-    let from = (0..=from)
-        .rev()
-        .find(|&i| text.is_char_boundary(i))
-        .unwrap_or(0);
-    let to = (to..=text.len())
-        .find(|&i| text.is_char_boundary(i))
-        .unwrap_or(text.len());
-    let window = &text[from..to];
-    // Mark matched tokens; overlapping spans (a code and its parts) merge.
-    let mut spans: Vec<(usize, usize)> = tokenize(window, Mode::Index)
-        .into_iter()
-        .filter(|t| terms.contains(&t.term))
-        .map(|t| (t.start, t.end))
-        .collect();
-    spans.sort();
-    spans.dedup();
-    let mut out = String::new();
-    if from > 0 {
-        out.push('…');
-    }
-    let mut at = 0;
-    for (s, e) in spans {
-        if s < at {
-            continue;
-        }
-        out.push_str(&window[at..s]);
-        out.push_str("<b>");
-        out.push_str(&window[s..e]);
-        out.push_str("</b>");
-        at = e;
-    }
-    out.push_str(&window[at..]);
-    if to < text.len() {
-        out.push('…');
-    }
-    out.split_whitespace().collect::<Vec<_>>().join(" ")
 }

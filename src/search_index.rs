@@ -1,6 +1,8 @@
 //! The indexed form of an issue: `ims.issues.search_vector`, a tsvector of
 //! this extension's tokens with field weights (A title, B description,
-//! C comments, D attachments' extracted text), under a GIN index.
+//! C comments, D attachments' extracted text), with positions for
+//! phrases. The posting lists are built from it (`search_postings`), and
+//! searches score issues written since then straight from it.
 //!
 //! It is kept current by statement-level triggers on issues, comments and
 //! attachments, which call `ims.refresh_search_vectors`. Inside an upsert

@@ -136,6 +136,8 @@ pub fn search_postings_build(
             }
             for row in rows {
                 let pk = row.get::<i64>(1).spi_ok("reading issues").unwrap_or(0);
+                // Searches score issues with a negative issue_pk (only ever
+                // set by hand) from their vectors.
                 let Ok(doc) = u64::try_from(pk) else { continue };
                 if let Some(vector) = row.get::<pgrx::AnyElement>(2).spi_ok("reading issues") {
                     // SAFETY: column 2 is issues.search_vector, a non-null tsvector.
@@ -219,8 +221,11 @@ pub fn current_meta() -> Option<Meta> {
 pub fn search_index_pending() -> i64 {
     let xmin = current_meta().map_or(0, |m| m.xmin);
     crate::db::read_one::<i64>(
-        "SELECT count(*) FROM ims.issues WHERE search_version >= $1::text::xid8
-            AND (NOT $2 OR search_version < pg_snapshot_xmax(pg_current_snapshot()))",
+        "SELECT count(*) FROM ims.issues
+          WHERE (search_version >= $1::text::xid8
+                 AND (NOT $2 OR search_version < pg_snapshot_xmax(pg_current_snapshot())
+                      OR search_version = pg_current_xact_id_if_assigned()))
+             OR issue_pk < 0",
         &[xmin.to_string().into(), (xmin > 0).into()],
         "counting pending issues",
     )

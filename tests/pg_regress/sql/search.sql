@@ -208,6 +208,16 @@ SELECT ims.search_index_pending() AS pending;
 DELETE FROM ims.issues WHERE issue_id = 'R-90';
 SELECT count(*) AS deleted_issue FROM ims.search_issues('quokka');
 UPDATE ims.issues SET product = 'Tmax' WHERE issue_id = 'R-12';
+-- A transaction finds its own writes.
+BEGIN;
+SELECT action FROM ims.upsert_issue('{"issue_id": "R-91", "title": "numbat in the same transaction"}');
+SELECT issue_id FROM ims.search_issues('numbat');
+ROLLBACK;
+-- An issue_pk set by hand, even a negative one, is found after a rebuild.
+INSERT INTO ims.issues (issue_pk, issue_id, title) VALUES (-5, 'R-NEG', 'wombat burrow');
+SELECT ims.refresh_search_index();
+SELECT issue_id, ims.search_index_pending() AS pending FROM ims.search_issues('wombat');
+DELETE FROM ims.issues WHERE issue_pk = -5;
 SELECT term, doc_freq FROM ims.search_index_terms() WHERE term IN ('gateway', 'product:tmax', 'quokka', '연결') ORDER BY 1;
 
 -- A word in more issues than its champion list holds (2,048): one-word
