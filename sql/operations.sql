@@ -49,7 +49,7 @@ WITH runs AS (
     UNION ALL
     SELECT 'issues waiting for the search index',
            s.pending::text,
-           CASE WHEN s.pending <= 5000
+           CASE WHEN s.pending <= 2000
                 THEN 'ok' ELSE 'warning' END,
            'SELECT ims.refresh_search_index() rebuilds the search index (hourly with schedule_maintenance); searches score waiting issues one by one'
       FROM (SELECT ims.search_index_pending() AS pending) s
