@@ -43,6 +43,6 @@ SQL
 q -d ims_cron -At -c "SELECT count(*) FROM ims.analytics_daily" | grep -qx 1 || { echo "FAIL: the daily job did not aggregate"; exit 1; }
 n=$(q -d ims_cron -At -c "SELECT ims.unschedule_maintenance()")
 left=$(q -d ims_cron -At -c "SELECT count(*) FROM cron.job WHERE jobname LIKE 'ims\_%'")
-[ "$n" = 5 ] && [ "$left" = 0 ] || { echo "FAIL: unschedule removed $n, left $left"; exit 1; }
+[ "$n" = 6 ] && [ "$left" = 0 ] || { echo "FAIL: unschedule removed $n, left $left"; exit 1; }
 q -d postgres -c "DROP DATABASE ims_cron WITH (FORCE)"
 echo "scheduling: 6 jobs registered once each, all ran, all removed"
