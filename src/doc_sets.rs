@@ -55,7 +55,10 @@ mod tests {
         assert_eq!(intersect(&a, &b), vec![3, 9, 300]);
         assert_eq!(intersect(&b, &a), vec![3, 9, 300]);
         assert_eq!(intersect(&a, &[]), Vec::<i64>::new());
-        assert_eq!(union(vec![a.clone(), b.clone()]), vec![1, 2, 3, 4, 5, 7, 9, 10, 200, 300, 301]);
+        assert_eq!(
+            union(vec![a.clone(), b.clone()]),
+            vec![1, 2, 3, 4, 5, 7, 9, 10, 200, 300, 301]
+        );
     }
 
     #[test]
@@ -64,7 +67,11 @@ mod tests {
         for from in [0, 1, 17, 500] {
             for target in [0, 1, 3, 299, 300, 1500, 2997, 5000] {
                 let want = from.max(list.partition_point(|&v| v < target));
-                assert_eq!(seek(&list, from, target), want, "from {from} target {target}");
+                assert_eq!(
+                    seek(&list, from, target),
+                    want,
+                    "from {from} target {target}"
+                );
             }
         }
     }

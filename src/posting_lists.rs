@@ -333,7 +333,13 @@ mod tests {
 
     #[test]
     fn sparse_lists_round_trip() {
-        let docs = [(1u64, 0u8), (2, 50), (130, 100), (70_000, 150), (1 << 40, 200)];
+        let docs = [
+            (1u64, 0u8),
+            (2, 50),
+            (130, 100),
+            (70_000, 150),
+            (1 << 40, 200),
+        ];
         let bytes = build(&docs);
         assert_eq!(bytes[0], SPARSE);
         assert_eq!(doc_freq(&bytes), 5);
@@ -345,7 +351,10 @@ mod tests {
     #[test]
     fn dense_lists_round_trip_and_answer_lookups() {
         // Every issue but multiples of 7, from 1000 to 5000.
-        let docs: Vec<(u64, u8)> = (1000..5000u64).filter(|d| d % 7 != 0).map(|d| (d, (d % 250) as u8 + 1)).collect();
+        let docs: Vec<(u64, u8)> = (1000..5000u64)
+            .filter(|d| d % 7 != 0)
+            .map(|d| (d, (d % 250) as u8 + 1))
+            .collect();
         let bytes = build(&docs);
         assert_eq!(bytes[0], DENSE);
         assert!(bytes.len() < docs.len() * 2);

@@ -161,7 +161,10 @@ fn load_index(keys: &[String]) -> (Option<Meta>, HashMap<String, List>) {
         return (None, HashMap::new());
     };
     let rows = read_rows(keys);
-    (Some(meta), rows.into_iter().map(|(k, b)| (k, decode(&b))).collect())
+    (
+        Some(meta),
+        rows.into_iter().map(|(k, b)| (k, decode(&b))).collect(),
+    )
 }
 
 /// These rows of the search index, by key (missing keys are absent).
@@ -318,7 +321,11 @@ fn best_champions(
     );
     // Filters and one-word exclusions from the lists; longer exclusions
     // need the stored vectors.
-    let has = |key: &str, pk: i64| lists.get(key).is_some_and(|l| l.cursor().find(pk).is_some());
+    let has = |key: &str, pk: i64| {
+        lists
+            .get(key)
+            .is_some_and(|l| l.cursor().find(pk).is_some())
+    };
     let passes = |pk: i64| {
         filters.by_field().iter().all(|(field, yes, no)| {
             (yes.is_empty() || yes.iter().any(|v| has(&attribute_key(field, v), pk)))
@@ -328,7 +335,11 @@ fn best_champions(
             .iter()
             .any(|p| p.len() == 1 && has(&p[0].term, pk))
     };
-    let check = parsed.excluded.iter().any(|p| p.len() > 1).then_some(tsquery);
+    let check = parsed
+        .excluded
+        .iter()
+        .any(|p| p.len() > 1)
+        .then_some(tsquery);
     let listed: Vec<(u8, i64)> = champions
         .best
         .into_iter()
@@ -341,7 +352,11 @@ fn best_champions(
         let batch = &listed[done..(done + want).min(listed.len())];
         let pks: Vec<i64> = batch.iter().map(|c| c.1).collect();
         let alive = existing(&pks, check);
-        for &(q, pk) in batch.iter().filter(|c| alive.contains(&c.1)).take(k - found) {
+        for &(q, pk) in batch
+            .iter()
+            .filter(|c| alive.contains(&c.1))
+            .take(k - found)
+        {
             ranked.push(Scored {
                 rank: term_score(q, idf).max(f32::MIN_POSITIVE),
                 issue_pk: pk,
@@ -355,7 +370,11 @@ fn best_champions(
 }
 
 /// The arguments of `matches_sql!` followed by `more`.
-fn args_with<const N: usize>(tsquery: &str, f: &Filters, more: [DatumWithOid<'static>; N]) -> Vec<DatumWithOid<'static>> {
+fn args_with<const N: usize>(
+    tsquery: &str,
+    f: &Filters,
+    more: [DatumWithOid<'static>; N],
+) -> Vec<DatumWithOid<'static>> {
     let mut args: Vec<DatumWithOid<'static>> = vec![tsquery.to_string().into()];
     args.extend(f.args());
     args.extend(more);
@@ -381,7 +400,7 @@ fn ranked_from_lists(
                 .map(|t| lists.get(t).map_or(1, |l| l.len().max(1)) as f32)
                 .collect(),
         ),
-        None => live_stats(&terms),
+        None => live_stats(terms),
     };
     let idf: Vec<f32> = doc_freq.iter().map(|&df| idf(docs, df)).collect();
 
@@ -396,7 +415,12 @@ fn ranked_from_lists(
             .flatten()
             .chain(&parsed.excluded)
             .any(|p| p.len() > 1);
-        ranked.extend(best_listed(&candidates, &ranks, k, needs_check.then_some(tsquery)));
+        ranked.extend(best_listed(
+            &candidates,
+            &ranks,
+            k,
+            needs_check.then_some(tsquery),
+        ));
     }
     (ranked, ids)
 }
@@ -438,25 +462,47 @@ fn with_details(
     // In characters, at least SCANNED_BYTES bytes.
     let scanned = crate::snippet::SCANNED_BYTES as i32;
     Spi::connect(|c| {
-        for r in c.select(DETAILS, None, &[pks.into(), scanned.into()]).spi_ok("reading results") {
+        for r in c
+            .select(DETAILS, None, &[pks.into(), scanned.into()])
+            .spi_ok("reading results")
+        {
             let text = |i: usize| r.get::<String>(i).spi_ok("reading results");
-            let pk = r.get::<i64>(1).spi_ok("reading results").unwrap_or_default();
+            let pk = r
+                .get::<i64>(1)
+                .spi_ok("reading results")
+                .unwrap_or_default();
             if let Some(id) = text(2) {
                 ids.insert(pk, id);
             }
             let description = text(6);
-            let (snippet, complete) = make_snippet([description.as_deref(), None, None, None], &marks);
+            let (snippet, complete) =
+                make_snippet([description.as_deref(), None, None, None], &marks);
             if !complete {
                 incomplete.push(pk);
             }
-            rows.insert(pk, Row { title: text(3), product: text(4), status: text(5), description, snippet });
+            rows.insert(
+                pk,
+                Row {
+                    title: text(3),
+                    product: text(4),
+                    status: text(5),
+                    description,
+                    snippet,
+                },
+            );
         }
         if incomplete.is_empty() {
             return;
         }
-        for r in c.select(CHILD_TEXT, None, &[incomplete.into(), scanned.into()]).spi_ok("reading results") {
+        for r in c
+            .select(CHILD_TEXT, None, &[incomplete.into(), scanned.into()])
+            .spi_ok("reading results")
+        {
             let text = |i: usize| r.get::<String>(i).spi_ok("reading results");
-            let pk = r.get::<i64>(1).spi_ok("reading results").unwrap_or_default();
+            let pk = r
+                .get::<i64>(1)
+                .spi_ok("reading results")
+                .unwrap_or_default();
             if let Some(row) = rows.get_mut(&pk) {
                 let (comments, attachments) = (text(2), text(3));
                 let fields = [
@@ -469,7 +515,15 @@ fn with_details(
             }
         }
     });
-    let mut details: HashMap<i64, (Option<String>, Option<String>, Option<String>, Option<String>)> = rows
+    let mut details: HashMap<
+        i64,
+        (
+            Option<String>,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        ),
+    > = rows
         .into_iter()
         .map(|(pk, r)| (pk, (r.title, r.product, r.status, r.snippet)))
         .collect();
@@ -488,7 +542,12 @@ fn with_details(
 /// exclusions and its filter values.
 fn list_keys(q: &ParsedQuery, terms: &[String], f: &Filters) -> Vec<String> {
     let mut keys: Vec<String> = terms.to_vec();
-    keys.extend(q.excluded.iter().filter(|p| p.len() == 1).map(|p| p[0].term.clone()));
+    keys.extend(
+        q.excluded
+            .iter()
+            .filter(|p| p.len() == 1)
+            .map(|p| p[0].term.clone()),
+    );
     for (field, yes, no) in f.by_field() {
         keys.extend(yes.iter().chain(no).map(|v| attribute_key(field, v)));
     }
@@ -527,7 +586,10 @@ fn score_pending(
                 .spi_ok("reading a pending issue")
                 .unwrap_or_default();
             pending.push(pk);
-            let Some(vector) = row.get::<pgrx::AnyElement>(3).spi_ok("reading a pending issue") else {
+            let Some(vector) = row
+                .get::<pgrx::AnyElement>(3)
+                .spi_ok("reading a pending issue")
+            else {
                 continue;
             };
             // SAFETY: column 3 is issues.search_vector, a non-null tsvector.
@@ -574,7 +636,8 @@ fn score_listed(
         let mut sets: Vec<Vec<i64>> = p.iter().map(|t| list(&t.term).postings().docs).collect();
         sets.sort_by_key(|s| s.len());
         let first = sets.swap_remove(0);
-        sets.iter().fold(first, |acc, s| doc_sets::intersect(&acc, s))
+        sets.iter()
+            .fold(first, |acc, s| doc_sets::intersect(&acc, s))
     };
     let mut owned: Vec<List> = q
         .clauses
@@ -584,7 +647,10 @@ fn score_listed(
         .collect();
     for (field, yes, _) in f.by_field() {
         if yes.len() > 1 {
-            let sets = yes.iter().map(|v| list(&attribute_key(field, v)).postings().docs).collect();
+            let sets = yes
+                .iter()
+                .map(|v| list(&attribute_key(field, v)).postings().docs)
+                .collect();
             owned.push(as_list(doc_sets::union(sets)));
         }
     }
@@ -704,7 +770,10 @@ fn top_after(candidates: &[i64], ranks: &[f32], n: usize, after: Option<Scored>)
             continue; // returned by an earlier batch
         }
         if heap.len() == n {
-            if heap.peek().is_some_and(|w| Scored::order(&s, &w.0) != Ordering::Less) {
+            if heap
+                .peek()
+                .is_some_and(|w| Scored::order(&s, &w.0) != Ordering::Less)
+            {
                 continue;
             }
             heap.pop();

@@ -178,8 +178,7 @@ pub fn search_postings_build(
 /// refresh).
 #[pg_extern(stable, parallel_safe)]
 #[search_path(pg_catalog, pg_temp)]
-pub fn search_index_terms(
-) -> TableIterator<'static, (name!(term, String), name!(doc_freq, i64))> {
+pub fn search_index_terms() -> TableIterator<'static, (name!(term, String), name!(doc_freq, i64))> {
     let rows: Vec<(String, i64)> = Spi::connect(|c| {
         c.select(
             "SELECT term, substring(postings FROM 1 FOR 10) FROM ims.mv_search_postings

@@ -13,15 +13,25 @@ const SNIPPET_AFTER: usize = 160;
 /// thread costs a result no more than this.
 pub const SCANNED_BYTES: usize = 16 * 1024;
 
+/// The best passage found so far.
+struct Window<'a> {
+    /// Distinct terms in it.
+    found: usize,
+    text: &'a str,
+    from: usize,
+    to: usize,
+    /// Every matched span of `text`.
+    spans: Vec<(usize, usize)>,
+}
+
 /// A short passage around the best match, matched words in <b></b>, and
 /// whether it holds every term. Fields in order of preference:
 /// description, comments, attachments, title.
 pub fn make_snippet(fields: [Option<&str>; 4], terms: &HashSet<String>) -> (Option<String>, bool) {
-    // (distinct terms, text, from, to, matched spans of the text)
-    let mut best: Option<(usize, &str, usize, usize, Vec<(usize, usize)>)> = None;
+    let mut best: Option<Window> = None;
     for field in fields {
         // A window with every term cannot be beaten: skip the other fields.
-        if best.as_ref().is_some_and(|b| b.0 == terms.len()) {
+        if best.as_ref().is_some_and(|b| b.found == terms.len()) {
             break;
         }
         let Some(text) = field else { continue };
@@ -39,7 +49,7 @@ pub fn make_snippet(fields: [Option<&str>; 4], terms: &HashSet<String>) -> (Opti
                 .take_while(|h| h.1 <= to)
                 .map(|h| h.2)
                 .collect();
-            let beats_earlier = best.as_ref().is_none_or(|b| distinct.len() > b.0);
+            let beats_earlier = best.as_ref().is_none_or(|b| distinct.len() > b.found);
             if beats_earlier && field_best.is_none_or(|b| distinct.len() > b.0) {
                 field_best = Some((distinct.len(), from, to));
                 if distinct.len() == terms.len() {
@@ -49,13 +59,22 @@ pub fn make_snippet(fields: [Option<&str>; 4], terms: &HashSet<String>) -> (Opti
         }
         if let Some((found, from, to)) = field_best {
             let spans = hits.iter().map(|h| (h.0, h.1)).collect();
-            best = Some((found, text, from, to, spans));
+            best = Some(Window {
+                found,
+                text,
+                from,
+                to,
+                spans,
+            });
         }
     }
-    let Some((found, text, from, to, spans)) = best else {
+    let Some(w) = best else {
         return (None, false);
     };
-    (Some(render_snippet(text, from, to, spans)), found == terms.len())
+    (
+        Some(render_snippet(w.text, w.from, w.to, w.spans)),
+        w.found == terms.len(),
+    )
 }
 
 /// `text[from..to]` (widened to char boundaries) with the matched spans

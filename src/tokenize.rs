@@ -196,7 +196,12 @@ fn stem_word(word: &str) -> Option<String> {
 fn run_width(run: &Run) -> u32 {
     match run.class {
         Class::Cjk => (run.text.chars().count() as u32).saturating_sub(1).max(1),
-        _ => (run.text.split(['-', '_', '.']).filter(|p| !p.is_empty()).count() as u32).max(1),
+        _ => (run
+            .text
+            .split(['-', '_', '.'])
+            .filter(|p| !p.is_empty())
+            .count() as u32)
+            .max(1),
     }
 }
 
@@ -213,7 +218,8 @@ fn joined_word(runs: &[Run], i: usize) -> usize {
         n += 1;
     }
     let group = &runs[i..i + n];
-    let mixed = group.iter().any(|r| r.class == Class::Cjk) && group.iter().any(|r| r.class != Class::Cjk);
+    let mixed =
+        group.iter().any(|r| r.class == Class::Cjk) && group.iter().any(|r| r.class != Class::Cjk);
     if n > 1 && mixed {
         n
     } else {
@@ -375,7 +381,10 @@ mod tests {
 
     #[test]
     fn hangul_and_digits_written_together_are_also_whole() {
-        assert_eq!(terms("서버1 장애", Mode::Index), ["서버1", "서버", "1", "장애"]);
+        assert_eq!(
+            terms("서버1 장애", Mode::Index),
+            ["서버1", "서버", "1", "장애"]
+        );
         assert_eq!(terms("서버1 장애", Mode::Query), ["서버1", "장애"]);
         assert_eq!(terms("2차 타임아웃3", Mode::Query), ["2차", "타임아웃3"]);
         let q = tokenize("타임아웃3 오류", Mode::Query);

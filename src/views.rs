@@ -50,6 +50,7 @@ fn refresh(mv: &str) {
         PgSqlErrorCode::ERRCODE_SUCCESSFUL_COMPLETION,
         format!("refreshing {mv}")
     );
-    Spi::run(&format!("REFRESH MATERIALIZED VIEW {how}{mv}")).spi_ok("refreshing a materialized view");
+    Spi::run(&format!("REFRESH MATERIALIZED VIEW {how}{mv}"))
+        .spi_ok("refreshing a materialized view");
     crate::maintenance::record_run(&format!("refresh {mv}"), None);
 }
