@@ -28,6 +28,99 @@ struct Window<'a> {
 /// whether it holds every term. Fields in order of preference:
 /// description, comments, attachments, title.
 pub fn make_snippet(fields: [Option<&str>; 4], terms: &HashSet<String>) -> (Option<String>, bool) {
+    let probes = probes(terms);
+    match best_window(fields, terms, Some(&probes)) {
+        Some(w) => render(w, terms),
+        // The issue matched, so a field holds a term: look word by word.
+        None => best_window(fields, terms, None).map_or((None, false), |w| render(w, terms)),
+    }
+}
+
+fn render(w: Window, terms: &HashSet<String>) -> (Option<String>, bool) {
+    let complete = w.found == terms.len();
+    (
+        Some(render_snippet(w.text, w.from, w.to, w.spans)),
+        complete,
+    )
+}
+
+/// For each term, a string that text producing it must contain (in ASCII
+/// lower case): the term itself, or for an English stem the part stemming
+/// never changes (`connect` comes from `connection`: `conn`).
+fn probes(terms: &HashSet<String>) -> Vec<String> {
+    terms
+        .iter()
+        .map(|t| {
+            let stem = t.bytes().all(|b| b.is_ascii_lowercase());
+            let keep = match t.len() {
+                _ if !stem => t.len(),
+                n if n >= 6 => n - 3,
+                n if n >= 4 => 2,
+                _ => 1, // dying -> die
+            };
+            t[..keep].to_string()
+        })
+        .collect()
+}
+
+/// The matched tokens of `text`: with `probes`, only the words where a
+/// probe occurs are tokenized (in text NFKC leaves as it is: ASCII and
+/// Hangul syllables); without, every word.
+fn find_hits<'t>(
+    text: &str,
+    terms: &'t HashSet<String>,
+    probes: Option<&[String]>,
+) -> Vec<(usize, usize, &'t String)> {
+    let matched = |from: usize, piece: &str| -> Vec<(usize, usize, &'t String)> {
+        tokenize(piece, Mode::Index)
+            .into_iter()
+            .filter_map(|t| {
+                terms
+                    .get(&t.term)
+                    .map(|term| (from + t.start, from + t.end, term))
+            })
+            .collect()
+    };
+    let as_is = |c: char| c.is_ascii() || ('\u{AC00}'..='\u{D7A3}').contains(&c);
+    let Some(probes) = probes.filter(|_| text.chars().all(as_is)) else {
+        return matched(0, text);
+    };
+    let lower = text.to_ascii_lowercase(); // same byte offsets
+    let mut words: Vec<(usize, usize)> = probes
+        .iter()
+        .flat_map(|p| {
+            lower
+                .match_indices(p.as_str())
+                .map(|(at, p)| (at, at + p.len()))
+        })
+        .map(|(s, e)| {
+            let start = text[..s].rfind(char::is_whitespace).map_or(0, |i| i + 1);
+            let end = text[e..]
+                .find(char::is_whitespace)
+                .map_or(text.len(), |i| e + i);
+            (start, end)
+        })
+        .collect();
+    words.sort_unstable();
+    words.dedup();
+    let mut hits = Vec::new();
+    let mut done = 0;
+    for (start, end) in words {
+        let start = start.max(done);
+        if start < end {
+            hits.extend(matched(start, &text[start..end]));
+            done = end;
+        }
+    }
+    hits
+}
+
+/// The best window over the fields, in order of preference.
+fn best_window<'a>(
+    fields: [Option<&'a str>; 4],
+    terms: &HashSet<String>,
+    probes: Option<&[String]>,
+) -> Option<Window<'a>> {
     let mut best: Option<Window> = None;
     for field in fields {
         // A window with every term cannot be beaten: skip the other fields.
@@ -36,10 +129,7 @@ pub fn make_snippet(fields: [Option<&str>; 4], terms: &HashSet<String>) -> (Opti
         }
         let Some(text) = field else { continue };
         let text = prefix(text, SCANNED_BYTES);
-        let hits: Vec<(usize, usize, &String)> = tokenize(text, Mode::Index)
-            .into_iter()
-            .filter_map(|t| terms.get(&t.term).map(|term| (t.start, t.end, term)))
-            .collect();
+        let hits = find_hits(text, terms, probes);
         let mut field_best: Option<(usize, usize, usize)> = None;
         for (j, &(start, _, _)) in hits.iter().enumerate() {
             let from = start.saturating_sub(SNIPPET_BEFORE);
@@ -68,13 +158,7 @@ pub fn make_snippet(fields: [Option<&str>; 4], terms: &HashSet<String>) -> (Opti
             });
         }
     }
-    let Some(w) = best else {
-        return (None, false);
-    };
-    (
-        Some(render_snippet(w.text, w.from, w.to, w.spans)),
-        w.found == terms.len(),
-    )
+    best
 }
 
 /// `text[from..to]` (widened to char boundaries) with the matched spans
@@ -111,4 +195,80 @@ fn render_snippet(text: &str, from: usize, to: usize, mut spans: Vec<(usize, usi
         out.push('…');
     }
     out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tokenize::{tokenize, Mode};
+
+    /// The terms a query gives, as search_issues marks them.
+    fn terms_of(query: &str) -> HashSet<String> {
+        tokenize(query, Mode::Query)
+            .into_iter()
+            .map(|t| t.term)
+            .collect()
+    }
+
+    #[test]
+    fn probing_finds_what_tokenizing_every_word_finds() {
+        let texts = [
+            "The connection was reset; connections time out after the timeouts (connected, connecting).",
+            "Dying jobs: the job is lying about its queries, querying the query catalog.",
+            "ORA-00942 table or view does not exist, see ora-00942 and OFCOBOL-1234 / v7.0.3 at 0x1F.",
+            "TJES 서버1 연결이 끊김, 연결을 다시 시도합니다. 타임아웃3 발생 후 OpenFrame에서 재기동.",
+            "Full-width ＯＲＡ－００９４２ and café résumé stay on the slow path.",
+            "",
+        ];
+        let queries = [
+            "connection",
+            "timeout",
+            "connect reset",
+            "dying lie",
+            "query",
+            "jobs",
+            "ORA-00942",
+            "00942",
+            "ofcobol",
+            "v7.0.3",
+            "0x1F",
+            "TJES",
+            "서버1",
+            "서버",
+            "연결",
+            "타임아웃",
+            "openframe",
+            "재기동",
+            "café",
+        ];
+        for text in texts {
+            for q in queries {
+                let terms = terms_of(q);
+                let fast = find_hits(text, &terms, Some(&probes(&terms)));
+                let slow = find_hits(text, &terms, None);
+                assert_eq!(fast, slow, "query {q:?} in {text:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn snippets_mark_the_matches() {
+        let terms = terms_of("connection timeout");
+        let (s, complete) = make_snippet(
+            [Some("The connection hit a timeout."), None, None, Some("t")],
+            &terms,
+        );
+        assert_eq!(
+            s.as_deref(),
+            Some("The <b>connection</b> hit a <b>timeout</b>.")
+        );
+        assert!(complete);
+        let (s, complete) = make_snippet([None, Some("only a timeout here"), None, None], &terms);
+        assert_eq!(s.as_deref(), Some("only a <b>timeout</b> here"));
+        assert!(!complete);
+        assert_eq!(
+            make_snippet([Some("nothing"), None, None, None], &terms),
+            (None, false)
+        );
+    }
 }
