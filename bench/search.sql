@@ -132,34 +132,23 @@ END $$;
 -- Issues written since the last rebuild of the lists are scored one by
 -- one: stamp 0.1%, then 1%, of the issues as just written (committed, as a
 -- crawler's writes are) and run the common bucket again.
+CREATE OR REPLACE PROCEDURE bench.time_common(label text) LANGUAGE plpgsql AS $$
+DECLARE
+    r record;
+    t0 timestamptz;
+BEGIN
+    FOR rep IN 1..3 LOOP
+        FOR r IN SELECT * FROM bench.q WHERE bucket = 'common' LOOP
+            t0 := clock_timestamp();
+            PERFORM count(*) FROM ims.search_issues(r.query, NULL, 50);
+            INSERT INTO bench.t VALUES ('ims', label, extract(epoch FROM clock_timestamp() - t0) * 1000);
+        END LOOP;
+    END LOOP;
+END $$;
 UPDATE ims.issues SET search_version = pg_current_xact_id() WHERE issue_pk % 1000 = 0;
-DO $$
-DECLARE
-    r record;
-    t0 timestamptz;
-BEGIN
-    FOR rep IN 1..3 LOOP
-        FOR r IN SELECT * FROM bench.q WHERE bucket = 'common' LOOP
-            t0 := clock_timestamp();
-            PERFORM count(*) FROM ims.search_issues(r.query, NULL, 50);
-            INSERT INTO bench.t VALUES ('ims', 'common, 0.1% pending', extract(epoch FROM clock_timestamp() - t0) * 1000);
-        END LOOP;
-    END LOOP;
-END $$;
+CALL bench.time_common('common, 0.1% pending');
 UPDATE ims.issues SET search_version = pg_current_xact_id() WHERE issue_pk % 100 = 0;
-DO $$
-DECLARE
-    r record;
-    t0 timestamptz;
-BEGIN
-    FOR rep IN 1..3 LOOP
-        FOR r IN SELECT * FROM bench.q WHERE bucket = 'common' LOOP
-            t0 := clock_timestamp();
-            PERFORM count(*) FROM ims.search_issues(r.query, NULL, 50);
-            INSERT INTO bench.t VALUES ('ims', 'common, 1% pending', extract(epoch FROM clock_timestamp() - t0) * 1000);
-        END LOOP;
-    END LOOP;
-END $$;
+CALL bench.time_common('common, 1% pending');
 
 \echo
 \echo '== search at' :n 'issues: latency in ms (20 queries per bucket x 3 runs, warm cache)'

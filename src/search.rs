@@ -279,7 +279,7 @@ pub fn search_issues(
         None => None,
     }
     .unwrap_or_else(|| ranked_from_lists(&parsed, &terms, &tsquery, &filters, k));
-    with_details(ranked, ids, terms, k)
+    TableIterator::new(with_details(ranked, ids, terms, k))
 }
 
 /// The scoring term of a query with one word, if that is all it scores
@@ -425,24 +425,23 @@ fn ranked_from_lists(
     (ranked, ids)
 }
 
+/// A result row: issue_id, title, product, status, rank, snippet.
+type ResultRow = (
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    f32,
+    Option<String>,
+);
+
 /// The best `k` with their titles, products, statuses and snippets.
-#[allow(clippy::type_complexity)]
 fn with_details(
     mut ranked: Vec<Scored>,
     mut ids: HashMap<i64, String>,
     terms: Vec<String>,
     k: usize,
-) -> TableIterator<
-    'static,
-    (
-        name!(issue_id, String),
-        name!(title, Option<String>),
-        name!(product, Option<String>),
-        name!(status, Option<String>),
-        name!(rank, f32),
-        name!(snippet, Option<String>),
-    ),
-> {
+) -> Vec<ResultRow> {
     ranked.sort_by(Scored::order);
     ranked.truncate(k);
 
@@ -515,27 +514,14 @@ fn with_details(
             }
         }
     });
-    let mut details: HashMap<
-        i64,
-        (
-            Option<String>,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-        ),
-    > = rows
-        .into_iter()
-        .map(|(pk, r)| (pk, (r.title, r.product, r.status, r.snippet)))
-        .collect();
-    let out: Vec<_> = ranked
+    ranked
         .into_iter()
         .filter_map(|s| {
             let id = ids.remove(&s.issue_pk)?;
-            let (title, product, status, snippet) = details.remove(&s.issue_pk).unwrap_or_default();
-            Some((id, title, product, status, s.rank, snippet))
+            let r = rows.remove(&s.issue_pk)?;
+            Some((id, r.title, r.product, r.status, s.rank, r.snippet))
         })
-        .collect();
-    TableIterator::new(out)
+        .collect()
 }
 
 /// The posting-list keys a query reads: its terms, its single-word
