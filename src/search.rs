@@ -122,17 +122,10 @@ macro_rules! matches_sql {
 /// them, so the lists' older copies are skipped, and the search vector of
 /// those that match, to score.
 const PENDING: &str = concat!(
-    "SELECT i.issue_pk, i.issue_id, CASE WHEN ",
+    "SELECT i.issue_pk, CASE WHEN ",
     matches_sql!(),
-    " THEN i.search_vector END
-  FROM ims.issues i
- WHERE (i.search_version >= $8::text::pg_catalog.xid8
-        -- A stamp from beyond this cluster's transaction ids came with a
-        -- restore; the lists, built after it, hold that issue.
-        AND (NOT $9 OR i.search_version < pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot())
-             -- this transaction's own writes (its id may be past xmax)
-             OR i.search_version = pg_catalog.pg_current_xact_id_if_assigned()))
-    OR i.issue_pk < 0  -- the lists hold issue_pk >= 0 only"
+    " THEN i.search_vector END FROM ims.issues i WHERE ",
+    crate::pending_sql!("$8", "$9")
 );
 
 /// Which of the lists' best issues still exist (a deleted issue stays in
@@ -274,12 +267,12 @@ pub fn search_issues(
 
     let terms = parsed.scoring_terms();
     let filters = filter_args(&parsed, product);
-    let (ranked, ids) = match single_term(&parsed) {
+    let ranked = match single_term(&parsed) {
         Some(term) => best_champions(term, &parsed, &tsquery, &filters, k),
         None => None,
     }
     .unwrap_or_else(|| ranked_from_lists(&parsed, &terms, &tsquery, &filters, k));
-    TableIterator::new(with_details(ranked, ids, terms, k))
+    TableIterator::new(with_details(ranked, terms, k))
 }
 
 /// The scoring term of a query with one word, if that is all it scores
@@ -301,7 +294,7 @@ fn best_champions(
     tsquery: &str,
     filters: &Filters,
     k: usize,
-) -> Option<(Vec<Scored>, HashMap<i64, String>)> {
+) -> Option<Vec<Scored>> {
     let meta = current_meta()?;
     let top = champions_key(term);
     let mut keys = list_keys(parsed, &[], filters);
@@ -311,7 +304,7 @@ fn best_champions(
     let lists: HashMap<String, List> = rows.into_iter().map(|(k, b)| (k, decode(&b))).collect();
     let idf = idf(meta.docs.max(1) as f32, champions.doc_freq.max(1) as f32);
     let terms = [term.to_string()];
-    let (pending, mut ranked, ids) = score_pending(
+    let (pending, mut ranked) = score_pending(
         tsquery,
         &terms,
         &[idf],
@@ -366,7 +359,7 @@ fn best_champions(
         done += batch.len();
         want *= 4;
     }
-    (found >= k).then_some((ranked, ids))
+    (found >= k).then_some(ranked)
 }
 
 /// The arguments of `matches_sql!` followed by `more`.
@@ -388,7 +381,7 @@ fn ranked_from_lists(
     tsquery: &str,
     filters: &Filters,
     k: usize,
-) -> (Vec<Scored>, HashMap<i64, String>) {
+) -> Vec<Scored> {
     let (meta, lists) = load_index(&list_keys(parsed, terms, filters));
     let (docs, avg_length, doc_freq) = match &meta {
         Some(m) => (
@@ -406,7 +399,7 @@ fn ranked_from_lists(
 
     // Pending issues: scored from their vectors; skipped in the lists.
     let xmin = meta.map_or(0, |m| m.xmin);
-    let (pending, mut ranked, ids) = score_pending(tsquery, terms, &idf, avg_length, filters, xmin);
+    let (pending, mut ranked) = score_pending(tsquery, terms, &idf, avg_length, filters, xmin);
     if meta.is_some() {
         let (candidates, ranks) = score_listed(parsed, &lists, filters, &pending, terms, &idf);
         let needs_check = parsed
@@ -422,7 +415,7 @@ fn ranked_from_lists(
             needs_check.then_some(tsquery),
         ));
     }
-    (ranked, ids)
+    ranked
 }
 
 /// A result row: issue_id, title, product, status, rank, snippet.
@@ -436,12 +429,7 @@ type ResultRow = (
 );
 
 /// The best `k` with their titles, products, statuses and snippets.
-fn with_details(
-    mut ranked: Vec<Scored>,
-    mut ids: HashMap<i64, String>,
-    terms: Vec<String>,
-    k: usize,
-) -> Vec<ResultRow> {
+fn with_details(mut ranked: Vec<Scored>, terms: Vec<String>, k: usize) -> Vec<ResultRow> {
     ranked.sort_by(Scored::order);
     ranked.truncate(k);
 
@@ -450,6 +438,7 @@ fn with_details(
     // Snippets prefer the description: read comments and attachments only
     // for issues whose description lacks some of the words.
     struct Row {
+        issue_id: String,
         title: Option<String>,
         product: Option<String>,
         status: Option<String>,
@@ -470,9 +459,6 @@ fn with_details(
                 .get::<i64>(1)
                 .spi_ok("reading results")
                 .unwrap_or_default();
-            if let Some(id) = text(2) {
-                ids.insert(pk, id);
-            }
             let description = text(6);
             let (snippet, complete) =
                 make_snippet([description.as_deref(), None, None, None], &marks);
@@ -482,6 +468,7 @@ fn with_details(
             rows.insert(
                 pk,
                 Row {
+                    issue_id: text(2).unwrap_or_default(),
                     title: text(3),
                     product: text(4),
                     status: text(5),
@@ -517,9 +504,8 @@ fn with_details(
     ranked
         .into_iter()
         .filter_map(|s| {
-            let id = ids.remove(&s.issue_pk)?;
             let r = rows.remove(&s.issue_pk)?;
-            Some((id, r.title, r.product, r.status, s.rank, r.snippet))
+            Some((r.issue_id, r.title, r.product, r.status, s.rank, r.snippet))
         })
         .collect()
 }
@@ -541,7 +527,7 @@ fn list_keys(q: &ParsedQuery, terms: &[String], f: &Filters) -> Vec<String> {
 }
 
 /// Score the pending issues that match. Returns every pending issue_pk
-/// (sorted), the scored matches and their issue_ids.
+/// (sorted) and the scored matches.
 fn score_pending(
     tsquery: &str,
     terms: &[String],
@@ -549,7 +535,7 @@ fn score_pending(
     avg_length: f32,
     f: &Filters,
     xmin: u64,
-) -> (Vec<i64>, Vec<Scored>, HashMap<i64, String>) {
+) -> (Vec<i64>, Vec<Scored>) {
     let term_index: HashMap<Vec<u8>, usize> = terms
         .iter()
         .enumerate()
@@ -557,7 +543,6 @@ fn score_pending(
         .collect();
     let mut pending = Vec::new();
     let mut scored = Vec::new();
-    let mut ids = HashMap::new();
     Spi::connect(|c| {
         let rows = c
             .select(
@@ -573,12 +558,12 @@ fn score_pending(
                 .unwrap_or_default();
             pending.push(pk);
             let Some(vector) = row
-                .get::<pgrx::AnyElement>(3)
+                .get::<pgrx::AnyElement>(2)
                 .spi_ok("reading a pending issue")
             else {
                 continue;
             };
-            // SAFETY: column 3 is issues.search_vector, a non-null tsvector.
+            // SAFETY: column 2 is issues.search_vector, a non-null tsvector.
             let doc = unsafe { read_doc_terms(vector.datum(), &term_index, &FIELD_WEIGHTS) };
             let rank: f32 = doc
                 .tf
@@ -590,13 +575,10 @@ fn score_pending(
                 rank: rank.max(f32::MIN_POSITIVE),
                 issue_pk: pk,
             });
-            if let Some(id) = row.get::<String>(2).spi_ok("reading a pending issue") {
-                ids.insert(pk, id);
-            }
         }
     });
     pending.sort_unstable();
-    (pending, scored, ids)
+    (pending, scored)
 }
 
 /// Score the issues in the posting lists that satisfy the query: every

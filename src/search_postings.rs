@@ -213,6 +213,29 @@ pub fn current_meta() -> Option<Meta> {
     Meta::decode(&bytes).filter(|m| m.docs > 0 && m.xmin > 0 && m.system_id == system_id())
 }
 
+/// The issues `i` that are pending: stamped at or after the build's xmin
+/// (parameter `$xmin`, as text), when the index is usable (`$built`); all
+/// of them when it is not. Shared by searches and the pending count.
+#[macro_export]
+macro_rules! pending_sql {
+    ($xmin:literal, $built:literal) => {
+        concat!(
+            "((i.search_version >= ",
+            $xmin,
+            "::text::pg_catalog.xid8
+               -- A stamp from beyond this cluster's transaction ids came with a
+               -- restore; the lists, built after it, hold that issue.
+               AND (NOT ",
+            $built,
+            " OR i.search_version < pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot())
+                    -- this transaction's own writes (its id may be past xmax)
+                    OR i.search_version = pg_catalog.pg_current_xact_id_if_assigned()))
+              OR i.issue_pk < 0)  -- the lists hold issue_pk >= 0 only
+             "
+        )
+    };
+}
+
 /// Issues written since the search index was built: searches score them
 /// from their vectors. A large number means the index wants a refresh.
 #[pg_extern(stable, parallel_safe)]
@@ -220,11 +243,10 @@ pub fn current_meta() -> Option<Meta> {
 pub fn search_index_pending() -> i64 {
     let xmin = current_meta().map_or(0, |m| m.xmin);
     crate::db::read_one::<i64>(
-        "SELECT count(*) FROM ims.issues
-          WHERE (search_version >= $1::text::xid8
-                 AND (NOT $2 OR search_version < pg_snapshot_xmax(pg_current_snapshot())
-                      OR search_version = pg_current_xact_id_if_assigned()))
-             OR issue_pk < 0",
+        concat!(
+            "SELECT count(*) FROM ims.issues i WHERE ",
+            pending_sql!("$1", "$2")
+        ),
         &[xmin.to_string().into(), (xmin > 0).into()],
         "counting pending issues",
     )
