@@ -1,5 +1,5 @@
 # The two commands a new user runs (see README.md), and a few more.
-.PHONY: demo demo-stop test bench reliability deps
+.PHONY: demo demo-stop test test-quick bench reliability deps
 
 demo:        ## install, build, start a throwaway PostgreSQL 16, load sample data, tour
 	bash scripts/demo.sh
@@ -9,6 +9,9 @@ demo-stop:   ## stop and remove the demo cluster
 
 test:        ## every test on PostgreSQL 15 and 16
 	bash scripts/test.sh
+
+test-quick:  ## a part of the tests: make test-quick V=16 T="regress security_pools" (T: pgrx, regress, an integration test)
+	IMS_PG_VERSIONS="$(or $(V),16)" IMS_ONLY="$(T)" bash scripts/test.sh
 
 bench:       ## benchmarks (see BENCHMARKS.md)
 	bash scripts/bench.sh

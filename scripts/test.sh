@@ -5,12 +5,17 @@
 #   3. integration tests (tests/integration/*.sh) against the same cluster:
 #      real concurrent clients, pg_dump round trips, ...
 # Exits non-zero if anything fails. Usage: scripts/test.sh (or `make test`).
+# For development: IMS_PG_VERSIONS="16" and IMS_ONLY="regress security_pools"
+# (any of: pgrx, regress, or an integration test's name) run a part of it
+# (`make test-quick V=16 T="regress"`).
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 bash "$REPO_ROOT/scripts/install-deps.sh" || die "installing dependencies failed"
 
 VERSIONS=${IMS_PG_VERSIONS:-"15 16"}
+ONLY=${IMS_ONLY:-}
+wanted() { [ -z "$ONLY" ] || [[ " $ONLY " == *" $1 "* ]]; }
 REGRESS_TESTS=(setup schema partitions upsert sessions stats cleanup views search operations security drop)
 passed=0
 failed=0
@@ -25,11 +30,13 @@ for v in $VERSIONS; do
   bin=$(pg_bindir "$v")
 
   # 1. pgrx tests: pgrx-tests initdb's a cluster in --pgdata as `postgres`.
-  pgrx_data="$REPO_ROOT/target/pgrx-test-data-$v"
-  mkdir -p "$pgrx_data" && chown postgres: "$pgrx_data"
-  (cd "$REPO_ROOT" && cargo pgrx test "pg$v" --runas postgres --pgdata "$pgrx_data")
-  rc=$?
-  record "pg$v cargo pgrx test" $rc
+  if wanted pgrx; then
+    pgrx_data="$REPO_ROOT/target/pgrx-test-data-$v"
+    mkdir -p "$pgrx_data" && chown postgres: "$pgrx_data"
+    (cd "$REPO_ROOT" && cargo pgrx test "pg$v" --runas postgres --pgdata "$pgrx_data")
+    rc=$?
+    record "pg$v cargo pgrx test" $rc
+  fi
 
   # 2. pg_regress against a fresh cluster with the extension installed.
   install_extension "$v" debug || { record "pg$v install" 1; continue; }
@@ -43,18 +50,21 @@ for v in $VERSIONS; do
   cluster_start "$v" "$cdir" "$port" "${conf[@]}"
   outdir="$REPO_ROOT/target/regress-out-pg$v"
   rm -rf "$outdir" && mkdir -p "$outdir"
-  psql_at "$v" "$cdir" "$port" -q -c "CREATE DATABASE ims_regress" postgres
-  regress_bin="$("$bin/pg_config" --pkglibdir)/pgxs/src/test/regress/pg_regress"
-  "$regress_bin" --use-existing --bindir="$bin" --host="$cdir/sock" --port="$port" --user=postgres \
-    --inputdir="$REPO_ROOT/tests/pg_regress" --outputdir="$outdir" --dbname=ims_regress \
-    "${REGRESS_TESTS[@]}"
-  rc=$?
-  [ $rc -ne 0 ] && [ -f "$outdir/regression.diffs" ] && head -n 200 "$outdir/regression.diffs"
-  record "pg$v pg_regress" $rc
+  if wanted regress; then
+    psql_at "$v" "$cdir" "$port" -q -c "CREATE DATABASE ims_regress" postgres
+    regress_bin="$("$bin/pg_config" --pkglibdir)/pgxs/src/test/regress/pg_regress"
+    "$regress_bin" --use-existing --bindir="$bin" --host="$cdir/sock" --port="$port" --user=postgres \
+      --inputdir="$REPO_ROOT/tests/pg_regress" --outputdir="$outdir" --dbname=ims_regress \
+      "${REGRESS_TESTS[@]}"
+    rc=$?
+    [ $rc -ne 0 ] && [ -f "$outdir/regression.diffs" ] && head -n 200 "$outdir/regression.diffs"
+    record "pg$v pg_regress" $rc
+  fi
 
   # 3. Integration tests, each gets the cluster's coordinates.
   for t in "$REPO_ROOT"/tests/integration/*.sh; do
     [ -e "$t" ] || continue
+    wanted "$(basename "$t" .sh)" || continue
     IMS_PG_VERSION=$v IMS_PG_BIN=$bin PGHOST="$cdir/sock" PGPORT=$port PGUSER=postgres \
       IMS_CLUSTER_DIR=$cdir bash "$t"
     rc=$?  # before anything else can overwrite it

@@ -1,7 +1,7 @@
 -- ims_crawler: documentation in the catalog (\d+ and \df+ in psql show it).
 
 COMMENT ON TABLE ims.users IS 'People and programs that crawl and search; db_role maps a personal login to its row.';
-COMMENT ON COLUMN ims.users.role IS 'admin, user or readonly: the ims role of this user (database privileges come from the ims_* group roles).';
+COMMENT ON COLUMN ims.users.role IS 'admin, user, readonly, or app (a pooled application login, db_role, that this database trusts to assert identities with ims.set_current_user): the ims role of this row (database privileges come from the ims_* group roles).';
 COMMENT ON COLUMN ims.users.db_role IS 'The login role (session_user) that acts as this user; NULL for users who only act through a trusted application login.';
 COMMENT ON COLUMN ims.users.preferences IS 'Free-form user settings (JSON object).';
 
@@ -67,8 +67,9 @@ COMMENT ON MATERIALIZED VIEW ims.mv_product_stats IS 'Per-product issue, module 
 COMMENT ON FUNCTION ims.set_updated_at() IS 'Trigger: keeps updated_at current.';
 COMMENT ON FUNCTION ims.fill_session_reference() IS 'Trigger: fills session_started_at (and the owner) from session_id.';
 
-COMMENT ON FUNCTION ims.current_user_id() IS 'The ims user the caller acts as: asserted by a trusted login with ims.set_current_user(), else the login''s own users row (db_role), else NULL.';
-COMMENT ON FUNCTION ims.set_current_user(bigint) IS 'For trusted logins (ims_app, ims_admin): act as this ims user until cleared (NULL), RESET ALL / DISCARD ALL, or disconnect.';
+COMMENT ON FUNCTION ims.current_user_id() IS 'The ims user the caller acts as: asserted by a trusted login with ims.set_current_user() (while that user is active), else the login''s own users row (db_role; application logins act as nobody), else NULL.';
+COMMENT ON FUNCTION ims.set_current_user(bigint, text) IS 'For trusted logins (ims_admin, or ims_app members this database trusts with a users row of role app): act as this ims user until the transaction ends (scope transaction, the default) or, with scope session, until cleared (NULL), RESET ALL / DISCARD ALL, or disconnect. A failed call clears any identity first.';
+COMMENT ON FUNCTION ims.guard_session_keys() IS 'Trigger: session_id comes from the sequence (administrators may give a free one), is unique across partitions, and session keys never change.';
 COMMENT ON FUNCTION ims.ensure_partitions(integer) IS 'Create missing monthly partitions of crawl_sessions up to N months ahead (and for months waiting in DEFAULT); returns what it created.';
 COMMENT ON FUNCTION ims.secure_partitions() IS 'Give every crawl_sessions partition row level security and its grants; returns how many it changed.';
 COMMENT ON FUNCTION ims.refresh_materialized_views() IS 'Refresh both materialized views, concurrently once populated.';

@@ -121,7 +121,7 @@ AS $$
             || 'extract(month FROM now() - interval ''1 month'')::int)'),
            ('ims_ensure_partitions', '0 4 * * *', 'SELECT count(*) FROM ims.ensure_partitions(3)'),
            ('ims_retention', '0 5 * * 0',
-            'SELECT * FROM ims.delete_old_sessions(NULL, ' || retention_days || ')')
+            'SELECT * FROM ims.delete_old_sessions(NULL::bigint, ' || retention_days || ')')
 $$;
 COMMENT ON FUNCTION ims.maintenance_jobs(integer) IS
     'The maintenance jobs and their schedules, as ims.schedule_maintenance registers them (and as crontab lines run them).';

@@ -2,6 +2,42 @@
 -- Loaded first (bootstrap). Everything is schema-qualified: the extension
 -- script runs with search_path = ims, pg_temp, but nothing here relies on it.
 
+-- CREATE EXTENSION uses a schema `ims` that already exists. Whoever owns it
+-- controls what resolves there (an overloaded ims.delete_old_sessions(text,
+-- integer) would catch the cron job's call), so install only into an `ims`
+-- that a superuser owns and that holds nothing yet.
+DO $adopt$
+DECLARE
+    owner_name text;
+    owner_is_super boolean;
+    objects bigint;
+BEGIN
+    SELECT r.rolname, r.rolsuper INTO owner_name, owner_is_super
+      FROM pg_catalog.pg_namespace n JOIN pg_catalog.pg_roles r ON r.oid = n.nspowner
+     WHERE n.nspname = 'ims';
+    IF NOT owner_is_super THEN
+        RAISE EXCEPTION 'schema "ims" is owned by %, who is not a superuser: ims_crawler will not adopt it', owner_name
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'Drop the schema ims (or ALTER SCHEMA ims OWNER TO a superuser after checking what it holds), then CREATE EXTENSION again.';
+    END IF;
+    SELECT (SELECT pg_catalog.count(*) FROM pg_catalog.pg_class WHERE relnamespace = 'ims'::pg_catalog.regnamespace)
+         + (SELECT pg_catalog.count(*) FROM pg_catalog.pg_proc WHERE pronamespace = 'ims'::pg_catalog.regnamespace)
+         + (SELECT pg_catalog.count(*) FROM pg_catalog.pg_type WHERE typnamespace = 'ims'::pg_catalog.regnamespace)
+         + (SELECT pg_catalog.count(*) FROM pg_catalog.pg_operator WHERE oprnamespace = 'ims'::pg_catalog.regnamespace)
+         + (SELECT pg_catalog.count(*) FROM pg_catalog.pg_collation WHERE collnamespace = 'ims'::pg_catalog.regnamespace)
+         + (SELECT pg_catalog.count(*) FROM pg_catalog.pg_conversion WHERE connamespace = 'ims'::pg_catalog.regnamespace)
+         + (SELECT pg_catalog.count(*) FROM pg_catalog.pg_ts_config WHERE cfgnamespace = 'ims'::pg_catalog.regnamespace)
+         + (SELECT pg_catalog.count(*) FROM pg_catalog.pg_ts_dict WHERE dictnamespace = 'ims'::pg_catalog.regnamespace)
+         + (SELECT pg_catalog.count(*) FROM pg_catalog.pg_opfamily WHERE opfnamespace = 'ims'::pg_catalog.regnamespace)
+      INTO objects;
+    IF objects > 0 THEN
+        RAISE EXCEPTION 'schema "ims" already holds % objects: ims_crawler installs only into an empty schema', objects
+            USING ERRCODE = 'duplicate_schema',
+                  HINT = 'Move or drop what is in schema ims, then CREATE EXTENSION again.';
+    END IF;
+END
+$adopt$;
+
 -- CREATE EXTENSION creates the schema `ims` (named in the control file).
 -- PostgreSQL cannot make it a member of the extension that lives in it, so
 -- DROP EXTENSION leaves it behind, empty: DROP SCHEMA ims finishes the job.
@@ -27,7 +63,9 @@ CREATE TABLE ims.users (
     CONSTRAINT users_username_check CHECK (pg_catalog.length(username) BETWEEN 1 AND 100
                                            AND username !~ '[[:space:]]'),
     CONSTRAINT users_email_check CHECK (email IS NULL OR email ~ '^[^@[:space:]]+@[^@[:space:]]+$'),
-    CONSTRAINT users_role_check CHECK (role IN ('admin', 'user', 'readonly')),
+    -- 'app': a pooled application login this database trusts to assert
+    -- identities (db_role is that login); it acts as nobody itself.
+    CONSTRAINT users_role_check CHECK (role IN ('admin', 'user', 'readonly', 'app')),
     CONSTRAINT users_db_role_check CHECK (db_role IS NULL OR pg_catalog.length(db_role) BETWEEN 1 AND 63),
     CONSTRAINT users_preferences_check CHECK (pg_catalog.jsonb_typeof(preferences) = 'object')
 );
@@ -60,7 +98,12 @@ CREATE TABLE ims.crawl_sessions (
     CONSTRAINT crawl_sessions_pkey PRIMARY KEY (session_id, started_at),
     CONSTRAINT crawl_sessions_session_uuid_key UNIQUE (session_uuid, started_at),
     CONSTRAINT crawl_sessions_status_check CHECK (status IN ('running', 'completed', 'failed', 'cancelled')),
-    CONSTRAINT crawl_sessions_finished_check CHECK (finished_at IS NULL OR finished_at >= started_at),
+    -- started_at picks the monthly partition and drives retention: a finite
+    -- time in a sane range (an 'infinity' would stall partition maintenance).
+    CONSTRAINT crawl_sessions_started_at_check CHECK (started_at >= '2000-01-01 00:00:00+00'::timestamptz
+                                                      AND started_at < '2100-01-01 00:00:00+00'::timestamptz),
+    CONSTRAINT crawl_sessions_finished_check CHECK (finished_at IS NULL OR (finished_at >= started_at
+                                                    AND finished_at < '2100-01-01 00:00:00+00'::timestamptz)),
     CONSTRAINT crawl_sessions_finished_status_check CHECK (status = 'running' OR finished_at IS NOT NULL),
     CONSTRAINT crawl_sessions_counts_check CHECK (issues_found >= 0 AND issues_crawled >= 0 AND issues_new >= 0
                                                   AND issues_updated >= 0 AND comments_crawled >= 0

@@ -3,7 +3,10 @@
 -- Roles are cluster-wide and outlive DROP EXTENSION. They are created NOLOGIN
 -- and marked with a comment. A role of the same name that exists without the
 -- mark (or with login, superuser or other attributes) was not made by this
--- extension: installation stops rather than hand it any rights.
+-- extension: installation stops rather than hand it any rights. Nor does it
+-- adopt a marked role whose memberships were not all granted by a superuser,
+-- or that a non-superuser administers (a CREATEROLE user could otherwise
+-- pre-create ims_admin, mark it, and hold it).
 DO $roles$
 DECLARE
     r       text;
@@ -21,22 +24,34 @@ BEGIN
                      WHEN a.rolcanlogin OR a.rolsuper OR a.rolcreaterole OR a.rolcreatedb
                           OR a.rolreplication OR a.rolbypassrls
                        THEN 'it has attributes a group role must not have'
+                     ELSE (SELECT 'these grants of it were not made by a superuser (or give a non-superuser '
+                                  || 'admin option): ' || pg_catalog.string_agg(
+                                      pg_catalog.format('%I (granted by %I%s)', m.rolname, g.rolname,
+                                             CASE WHEN am.admin_option THEN ', with admin option' ELSE '' END),
+                                      ', ' ORDER BY m.rolname)
+                             FROM pg_catalog.pg_auth_members am
+                             JOIN pg_catalog.pg_roles m ON m.oid = am.member
+                             LEFT JOIN pg_catalog.pg_roles g ON g.oid = am.grantor
+                            WHERE am.roleid = a.oid
+                              AND NOT (coalesce(g.rolsuper, false) AND (NOT am.admin_option OR m.rolsuper)))
                    END
               INTO bad
               FROM pg_catalog.pg_roles a WHERE a.rolname = r;
             IF bad IS NOT NULL THEN
                 RAISE EXCEPTION 'role "%" already exists and %', r, bad
                     USING ERRCODE = 'duplicate_object',
-                          HINT = 'Drop or rename that role (or make it NOLOGIN, plain, and COMMENT ON ROLE it '
-                                 'with the ims_crawler marker if it is really ours), then CREATE EXTENSION again.';
+                          HINT = 'Drop or rename that role, or revoke the memberships named (a superuser may grant them '
+                                 'again), or if it is really ours make it NOLOGIN, plain, and COMMENT ON ROLE it '
+                                 'with the ims_crawler marker; then CREATE EXTENSION again.';
             END IF;
         END IF;
     END LOOP;
 END
 $roles$;
 
--- The crawler's pooled login is granted ims_app: it acts as an ims_user
--- for whoever it asserts with ims.set_current_user().
+-- The crawler's pooled login is granted ims_app, and trusted in each
+-- database by an ims.users row (role 'app', db_role = the login): it acts
+-- as an ims_user for whoever it asserts with ims.set_current_user().
 GRANT ims_user TO ims_app;
 
 -- Privileges. Nothing in the schema is granted to PUBLIC.
@@ -54,8 +69,18 @@ GRANT SELECT ON ALL TABLES IN SCHEMA ims TO ims_readonly;
 GRANT SELECT ON ims.issues, ims.issue_comments, ims.issue_history, ims.attachments TO ims_user;
 GRANT SELECT ON ims.users, ims.analytics_daily, ims.analytics_monthly, ims.audit_log TO ims_user;
 GRANT UPDATE (email, display_name, preferences) ON ims.users TO ims_user;
-GRANT SELECT, INSERT, UPDATE, DELETE
-   ON ims.crawl_sessions, ims.session_issues, ims.session_errors, ims.search_queries TO ims_user;
+-- Table-level UPDATE or DELETE would also let any ims_user LOCK these shared
+-- tables (stalling every crawler): ims_user gets INSERT and column-level
+-- UPDATE of what a user may change; it deletes through ims.delete_old_sessions.
+-- Session keys, owner and start time are not among the columns.
+GRANT SELECT, INSERT ON ims.crawl_sessions, ims.session_issues, ims.session_errors, ims.search_queries TO ims_user;
+GRANT UPDATE (finished_at, status, product, search_query, parameters, issues_found, issues_crawled, issues_new,
+              issues_updated, comments_crawled, attachments_crawled, errors_count, crawler_version, hostname,
+              metadata, updated_at)
+   ON ims.crawl_sessions TO ims_user;
+GRANT UPDATE (action) ON ims.session_issues TO ims_user;
+GRANT UPDATE (severity, error_detail, url, is_resolved) ON ims.session_errors TO ims_user;
+GRANT UPDATE (parsed_query, parse_method, confidence, result_count, execution_time_ms) ON ims.search_queries TO ims_user;
 GRANT USAGE ON SEQUENCE ims.crawl_sessions_session_id_seq, ims.session_issues_session_issue_id_seq,
                         ims.session_errors_error_id_seq, ims.search_queries_query_id_seq TO ims_user;
 GRANT SELECT ON ims.v_user_dashboard, ims.v_session_detail, ims.v_issue_search,
@@ -98,7 +123,7 @@ CREATE POLICY user_own_update ON ims.users FOR UPDATE TO ims_user
 
 -- Functions: EXECUTE only for the roles that need each one.
 GRANT EXECUTE ON FUNCTION ims.current_user_id() TO ims_admin, ims_user, ims_readonly, ims_app;
-GRANT EXECUTE ON FUNCTION ims.set_current_user(bigint) TO ims_admin, ims_app;
+GRANT EXECUTE ON FUNCTION ims.set_current_user(bigint, text) TO ims_admin, ims_app;
 GRANT EXECUTE ON FUNCTION ims.ensure_partitions(integer) TO ims_admin;
 GRANT EXECUTE ON FUNCTION ims.refresh_materialized_views(), ims.refresh_search_index() TO ims_admin;
 GRANT EXECUTE ON FUNCTION ims.secure_partitions() TO ims_admin;

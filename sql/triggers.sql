@@ -70,3 +70,61 @@ CREATE TRIGGER trg_attachments_session BEFORE INSERT OR UPDATE OF session_id ON 
     FOR EACH ROW EXECUTE FUNCTION ims.fill_session_reference();
 CREATE TRIGGER trg_search_queries_session BEFORE INSERT OR UPDATE OF session_id ON ims.search_queries
     FOR EACH ROW EXECUTE FUNCTION ims.fill_session_reference();
+
+-- A session's key is the extension's to give. session_id comes from the
+-- shared sequence (a partitioned table cannot have a unique key without its
+-- partition key, so this trigger keeps ids unique across months): a login
+-- that is not an ims administrator cannot choose one, and nobody can change
+-- one (an id moved to another user's session would carry rows into that
+-- user's dashboard and out of the audit trail). An administrator may insert
+-- an explicit id that no session has yet; the sequence then moves past it.
+-- SECURITY DEFINER so that the uniqueness check sees every user's
+-- sessions. Restores and partition moves run with
+-- session_replication_role = replica, where this does not fire.
+CREATE FUNCTION ims.guard_session_keys() RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    drawn bigint;
+BEGIN
+    IF TG_OP = 'UPDATE' THEN
+        IF NEW.session_id IS DISTINCT FROM OLD.session_id OR NEW.session_uuid IS DISTINCT FROM OLD.session_uuid THEN
+            RAISE EXCEPTION 'the session_id and session_uuid of crawl session % cannot change', OLD.session_id
+                USING ERRCODE = 'insufficient_privilege',
+                      HINT = 'Session keys are assigned by ims_crawler; start a new session instead.';
+        END IF;
+        RETURN NEW;
+    END IF;
+    IF NOT pg_catalog.pg_has_role(session_user, 'ims_admin', 'MEMBER') THEN
+        -- The column default has just drawn NEW.session_id from the sequence
+        -- in this backend; any other value was chosen by the caller.
+        BEGIN
+            drawn := pg_catalog.currval('ims.crawl_sessions_session_id_seq'::pg_catalog.regclass);
+        EXCEPTION WHEN object_not_in_prerequisite_state THEN
+            drawn := NULL;
+        END;
+        IF NEW.session_id IS DISTINCT FROM drawn THEN
+            RAISE EXCEPTION 'session_id is assigned by ims_crawler and cannot be given (got %)', NEW.session_id
+                USING ERRCODE = 'insufficient_privilege',
+                      HINT = 'Leave session_id out of the INSERT (or call ims.start_session()) and use the id it returns.';
+        END IF;
+    END IF;
+    IF EXISTS (SELECT 1 FROM ims.crawl_sessions s WHERE s.session_id = NEW.session_id) THEN
+        RAISE EXCEPTION 'crawl session % already exists', NEW.session_id
+            USING ERRCODE = 'unique_violation';
+    END IF;
+    IF EXISTS (SELECT 1 FROM ims.crawl_sessions s WHERE s.session_uuid = NEW.session_uuid) THEN
+        RAISE EXCEPTION 'a crawl session with session_uuid % already exists', NEW.session_uuid
+            USING ERRCODE = 'unique_violation';
+    END IF;
+    IF NEW.session_id > (SELECT s.last_value FROM ims.crawl_sessions_session_id_seq s) THEN
+        PERFORM pg_catalog.setval('ims.crawl_sessions_session_id_seq'::pg_catalog.regclass, NEW.session_id);
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+CREATE TRIGGER trg_crawl_sessions_keys BEFORE INSERT OR UPDATE OF session_id, session_uuid ON ims.crawl_sessions
+    FOR EACH ROW EXECUTE FUNCTION ims.guard_session_keys();

@@ -142,6 +142,7 @@ pub fn delete_old_sessions(
                     .collect()
             });
         for (name, lo, hi) in parts {
+            crate::limits::check_for_interrupts();
             let (s, e, l) = drop_partition(&name, lo, hi);
             totals = (totals.0 + s, totals.1 + e, totals.2 + l);
         }

@@ -16,32 +16,43 @@ pub fn seek(list: &[i64], from: usize, target: i64) -> usize {
     lo.max(from) + list[lo.max(from)..hi].partition_point(|&v| v < target)
 }
 
-/// Issues in both lists.
-pub fn intersect(a: &[i64], b: &[i64]) -> Vec<i64> {
-    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
-    let mut out = Vec::with_capacity(short.len());
-    let mut at = 0;
-    for &d in short {
-        at = seek(long, at, d);
-        if at == long.len() {
-            break;
+/// Issues in either list, merged in one pass (no copies of the inputs).
+pub fn merge(a: &[i64], b: &[i64]) -> Vec<i64> {
+    let mut out = Vec::with_capacity(a.len().max(b.len()));
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        if i % 65536 == 0 {
+            crate::limits::check_for_interrupts();
         }
-        if long[at] == d {
-            out.push(d);
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => {
+                out.push(a[i]);
+                i += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                out.push(b[j]);
+                j += 1;
+            }
+            std::cmp::Ordering::Equal => {
+                out.push(a[i]);
+                i += 1;
+                j += 1;
+            }
         }
     }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
     out
 }
 
-/// Issues in any of the lists.
-pub fn union(mut lists: Vec<Vec<i64>>) -> Vec<i64> {
-    if lists.len() == 1 {
-        return lists.pop().unwrap_or_default();
+/// Issues in any of the lists, merged one list at a time: memory stays at
+/// two lists of the union's size, however many lists come.
+pub fn union(lists: impl IntoIterator<Item = Vec<i64>>) -> Vec<i64> {
+    let mut acc: Vec<i64> = Vec::new();
+    for l in lists {
+        acc = if acc.is_empty() { l } else { merge(&acc, &l) };
     }
-    let mut out: Vec<i64> = lists.concat();
-    out.sort_unstable();
-    out.dedup();
-    out
+    acc
 }
 
 #[cfg(test)]
@@ -52,11 +63,12 @@ mod tests {
     fn set_operations() {
         let a = vec![1, 3, 5, 7, 9, 200, 300];
         let b = vec![2, 3, 4, 9, 10, 300, 301];
-        assert_eq!(intersect(&a, &b), vec![3, 9, 300]);
-        assert_eq!(intersect(&b, &a), vec![3, 9, 300]);
-        assert_eq!(intersect(&a, &[]), Vec::<i64>::new());
         assert_eq!(
             union(vec![a.clone(), b.clone()]),
+            vec![1, 2, 3, 4, 5, 7, 9, 10, 200, 300, 301]
+        );
+        assert_eq!(
+            union(vec![a.clone(), b.clone(), a.clone(), vec![], b.clone()]),
             vec![1, 2, 3, 4, 5, 7, 9, 10, 200, 300, 301]
         );
     }

@@ -1,18 +1,26 @@
 //! Who the caller is, for row level security.
 //!
 //! A personal login is the `ims.users` row whose `db_role` is its login role
-//! (`session_user`, which `SET ROLE` cannot change). A trusted login (member
-//! of `ims_app` or `ims_admin`, e.g. a crawler's connection pool) may instead
-//! assert an id with `ims.set_current_user(id)`.
+//! (`session_user`, which `SET ROLE` cannot change). A trusted login may
+//! instead assert an id with `ims.set_current_user(id)`: a member of
+//! `ims_admin`, or a member of `ims_app` that *this database* trusts through
+//! an active `ims.users` row with `role = 'app'` and `db_role` = the login
+//! (roles are cluster-wide; trust is per database). An application login
+//! acts as nobody until it asserts an identity.
 //!
 //! The asserted id lives in this backend's memory, which SQL cannot write.
-//! It is bound to a random token stored in the `ims.identity_token` setting:
-//! `RESET ALL`, `DISCARD ALL` or any `SET` of that setting breaks the binding
-//! and the identity falls back to the login's own row. A setting can only
-//! clear an asserted identity, never create or change one.
+//! By default it lasts for the current transaction only (it ends at COMMIT
+//! or ROLLBACK, so a pooled connection never hands it to the next client);
+//! `scope => 'session'` keeps it for the connection. It is bound to a random
+//! token in the `ims.identity_token` setting (set LOCAL for a transaction
+//! scope): `RESET ALL`, `DISCARD ALL`, a rolled-back savepoint or any `SET`
+//! of that setting breaks the binding. A setting can only clear an asserted
+//! identity, never create or change one. A deactivated user's asserted
+//! identity ends at once.
 
 use std::cell::RefCell;
 use std::ffi::CStr;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use pgrx::prelude::*;
 
@@ -21,14 +29,52 @@ use crate::errors::{invalid_parameter, permission_denied, SpiOk};
 
 const TOKEN_SETTING: &CStr = c"ims.identity_token";
 
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Scope {
+    Transaction,
+    Session,
+}
+
 struct Asserted {
     user_id: i64,
+    scope: Scope,
     token: String,
     session_user: pg_sys::Oid,
 }
 
 thread_local! {
     static ASSERTED: RefCell<Option<Asserted>> = const { RefCell::new(None) };
+}
+
+static XACT_CALLBACK_REGISTERED: AtomicBool = AtomicBool::new(false);
+
+/// Forget a transaction-scoped identity when its transaction ends (the
+/// LOCAL token setting is reverted by PostgreSQL at the same moment).
+#[pg_guard]
+unsafe extern "C-unwind" fn forget_at_transaction_end(
+    event: pg_sys::XactEvent::Type,
+    _arg: *mut std::ffi::c_void,
+) {
+    use pg_sys::XactEvent::*;
+    if matches!(
+        event,
+        XACT_EVENT_COMMIT | XACT_EVENT_ABORT | XACT_EVENT_PREPARE | XACT_EVENT_PARALLEL_COMMIT
+            | XACT_EVENT_PARALLEL_ABORT
+    ) {
+        ASSERTED.with(|a| {
+            let mut a = a.borrow_mut();
+            if a.as_ref().is_some_and(|x| x.scope == Scope::Transaction) {
+                *a = None;
+            }
+        });
+    }
+}
+
+fn ensure_xact_callback() {
+    if !XACT_CALLBACK_REGISTERED.swap(true, Ordering::Relaxed) {
+        // SAFETY: registers a static function for the life of the backend.
+        unsafe { pg_sys::RegisterXactCallback(Some(forget_at_transaction_end), std::ptr::null_mut()) };
+    }
 }
 
 fn token_setting() -> Option<String> {
@@ -63,8 +109,18 @@ fn session_user_oid() -> pg_sys::Oid {
     unsafe { pg_sys::GetSessionUserId() }
 }
 
-/// The id asserted by `set_current_user` in this backend, if still bound.
-pub fn asserted_user_id() -> Option<i64> {
+/// Drop any asserted identity and its token.
+fn clear_asserted() {
+    let had = ASSERTED.with(|a| a.borrow_mut().take().is_some());
+    if had {
+        Spi::run("SELECT pg_catalog.set_config('ims.identity_token', '', false)")
+            .spi_ok("clearing the identity token");
+    }
+}
+
+/// The id asserted by `set_current_user` in this backend, if still bound
+/// (the user may have been deactivated since: see `current_user_id`).
+fn asserted_user_id() -> Option<i64> {
     ASSERTED.with(|a| {
         let a = a.borrow();
         let a = a.as_ref()?;
@@ -74,12 +130,16 @@ pub fn asserted_user_id() -> Option<i64> {
     })
 }
 
-/// True when the login may assert identities: a member of `ims_app` or
-/// `ims_admin` (superusers are members of every role).
+/// True when the login may assert identities in this database: a member of
+/// `ims_admin` (superusers are members of every role), or a member of
+/// `ims_app` that this database trusts (an active `ims.users` row with
+/// `role = 'app'` whose `db_role` is the login).
 pub fn login_is_trusted() -> bool {
     read_one::<bool>(
-        "SELECT pg_catalog.pg_has_role(session_user, 'ims_app', 'MEMBER') \
-             OR pg_catalog.pg_has_role(session_user, 'ims_admin', 'MEMBER')",
+        "SELECT pg_catalog.pg_has_role(session_user, 'ims_admin', 'MEMBER') \
+             OR (pg_catalog.pg_has_role(session_user, 'ims_app', 'MEMBER') \
+                 AND EXISTS (SELECT 1 FROM ims.users u \
+                              WHERE u.db_role = session_user AND u.role = 'app' AND u.is_active))",
         &[],
         "checking role membership",
     )
@@ -96,57 +156,83 @@ pub fn login_is_admin() -> bool {
     .unwrap_or(false)
 }
 
-/// The ims user the caller acts as: the asserted id, else the login's own
-/// active `ims.users` row, else NULL (which row level security matches to nothing).
-#[pg_extern(stable, parallel_safe, security_definer)]
+/// The ims user the caller acts as: the asserted id while that user is
+/// active, else the login's own active `ims.users` row (application logins,
+/// `role = 'app'`, act as nobody), else NULL (which row level security
+/// matches to nothing). PARALLEL RESTRICTED: parallel workers do not share
+/// the asserted identity, so only the leader may evaluate it.
+#[pg_extern(stable, parallel_restricted, security_definer)]
 #[search_path(pg_catalog, pg_temp)]
 pub fn current_user_id() -> Option<i64> {
-    asserted_user_id().or_else(|| {
-        read_one::<i64>(
-            "SELECT u.user_id FROM ims.users u WHERE u.db_role = session_user AND u.is_active",
+    match asserted_user_id() {
+        Some(id) => read_one::<i64>(
+            "SELECT u.user_id FROM ims.users u WHERE u.user_id = $1 AND u.is_active AND u.role <> 'app'",
+            &[id.into()],
+            "looking up the asserted ims user",
+        ),
+        None => read_one::<i64>(
+            "SELECT u.user_id FROM ims.users u \
+              WHERE u.db_role = session_user AND u.is_active AND u.role <> 'app'",
             &[],
             "looking up the login's ims user",
-        )
-    })
+        ),
+    }
 }
 
 /// Assert the ims user this connection acts for (trusted logins only).
-/// NULL clears it. The identity lasts until it is set again, cleared,
-/// `RESET ALL`/`DISCARD ALL`, or the connection ends.
+/// `scope` is 'transaction' (the default: it ends at COMMIT/ROLLBACK, safe
+/// on pooled connections) or 'session' (until cleared, RESET ALL, DISCARD
+/// ALL or disconnect: for dedicated connections only). NULL clears it. Any
+/// identity in force is cleared first, so a failed call leaves none.
 #[pg_extern(volatile, parallel_unsafe, security_definer)]
 #[search_path(pg_catalog, pg_temp)]
-pub fn set_current_user(user_id: Option<i64>) {
+pub fn set_current_user(user_id: Option<i64>, scope: default!(Option<&str>, "'transaction'")) {
+    clear_asserted();
+    let scope = match scope.map(str::to_ascii_lowercase).as_deref() {
+        Some("transaction") => Scope::Transaction,
+        Some("session") => Scope::Session,
+        Some(other) => invalid_parameter(format!(
+            "scope must be 'transaction' or 'session', got {other:?}"
+        )),
+        None => crate::errors::null_argument("scope"),
+    };
     if !login_is_trusted() {
         permission_denied(
-            "only members of ims_app or ims_admin may assert an ims identity; \
-             a personal login always acts as its own ims.users row (db_role)",
+            "this login may not assert an ims identity in this database: only members of ims_admin, \
+             or members of ims_app that this database trusts (an active ims.users row with role 'app' \
+             and db_role = the login), may; a personal login always acts as its own ims.users row",
         );
     }
     let Some(user_id) = user_id else {
-        ASSERTED.with(|a| *a.borrow_mut() = None);
-        Spi::run("SELECT pg_catalog.set_config('ims.identity_token', '', false)")
-            .spi_ok("clearing the identity token");
         return;
     };
-    let active = read_one::<bool>(
-        "SELECT u.is_active FROM ims.users u WHERE u.user_id = $1",
+    let active = read_one::<String>(
+        "SELECT CASE WHEN NOT u.is_active THEN 'inactive' WHEN u.role = 'app' THEN 'app' ELSE 'ok' END \
+           FROM ims.users u WHERE u.user_id = $1",
         &[user_id.into()],
         "looking up the ims user",
     );
-    match active {
+    match active.as_deref() {
         None => invalid_parameter(format!("ims user {user_id} does not exist")),
-        Some(false) => invalid_parameter(format!("ims user {user_id} is not active")),
-        Some(true) => {}
+        Some("inactive") => invalid_parameter(format!("ims user {user_id} is not active")),
+        Some("app") => invalid_parameter(format!(
+            "ims user {user_id} is an application login, not an end user"
+        )),
+        _ => {}
+    }
+    if scope == Scope::Transaction {
+        ensure_xact_callback();
     }
     let token = random_token();
     Spi::run_with_args(
-        "SELECT pg_catalog.set_config('ims.identity_token', $1, false)",
-        &[token.clone().into()],
+        "SELECT pg_catalog.set_config('ims.identity_token', $1, $2)",
+        &[token.clone().into(), (scope == Scope::Transaction).into()],
     )
     .spi_ok("storing the identity token");
     ASSERTED.with(|a| {
         *a.borrow_mut() = Some(Asserted {
             user_id,
+            scope,
             token,
             session_user: session_user_oid(),
         })

@@ -227,6 +227,7 @@ fn array<'v>(at: &str, v: &'v Value, max: usize) -> Option<&'v Vec<Value>> {
 }
 
 fn comment(at: &str, v: &Value) -> Value {
+    crate::limits::check_for_interrupts();
     let m = object(at, v);
     let p = Path(at);
     let comment_id = m
@@ -329,6 +330,7 @@ fn dedupe_last(items: Vec<Value>, key: impl Fn(&Value) -> String) -> Vec<Value> 
 /// `issue_id`, the tracked fields that were present, `raw_data`, and
 /// `comments`/`attachments` when they were sent.
 pub fn normalize_issue(at: &str, v: &Value) -> Value {
+    crate::limits::check_for_interrupts();
     let m = object(at, v);
     let p = Path(at);
     let issue_id = match m.get("issue_id") {

@@ -15,3 +15,18 @@ pub const MAX_ATTACHMENTS_PER_ISSUE: usize = 1_000;
 pub const MAX_BATCH_ISSUES: usize = 10_000;
 /// Bytes in a search query.
 pub const MAX_QUERY_BYTES: usize = 10_000;
+/// Distinct terms in a search query (words, phrase words, exclusions and
+/// filter values, after duplicates are merged). Each term's posting list is
+/// held in memory while the query runs: at most about 1.2 bytes per issue
+/// in the corpus, so a search holds at most ~80 MB of lists at a million
+/// issues (plus one such list per OR clause).
+pub const MAX_QUERY_TERMS: usize = 64;
+
+/// Let `statement_timeout` and `pg_cancel_backend` stop a long loop. Call it
+/// at the head of every loop whose length depends on the data. (A no-op in
+/// plain Rust unit tests, which run outside PostgreSQL.)
+#[inline]
+pub fn check_for_interrupts() {
+    #[cfg(not(test))]
+    pgrx::check_for_interrupts!();
+}

@@ -12,6 +12,12 @@ use crate::errors::{invalid_parameter, SpiOk};
 /// The most months ahead one call may create: ten years.
 const MAX_MONTHS_AHEAD: i32 = 120;
 
+/// The most past or future months with rows waiting in the DEFAULT
+/// partition that one call turns into partitions (oldest first); the rest
+/// wait for the next call. So one run creates at most
+/// `months_ahead + 1 + MAX_WAITING_MONTHS_PER_RUN` partitions.
+pub const MAX_WAITING_MONTHS_PER_RUN: i64 = 12;
+
 /// Columns of crawl_sessions that can be written (all but the generated one).
 const WRITABLE_COLUMNS: &str =
     "session_id, session_uuid, user_id, started_at, finished_at, status, \
@@ -119,13 +125,17 @@ pub fn ensure_partitions(
             c.select(
             // Months as UTC wall-clock timestamps (works on PostgreSQL 13+;
             // the time-zone-aware generate_series is 16+ only).
-            "WITH months AS ( \
+            "WITH ahead AS ( \
                  SELECT pg_catalog.date_trunc('month', pg_catalog.now() AT TIME ZONE 'UTC') \
                           + pg_catalog.make_interval(months => k) AS m \
-                   FROM pg_catalog.generate_series(0, $1) AS k \
+                   FROM pg_catalog.generate_series(0, $1) AS k), \
+             waiting AS ( \
+                 SELECT DISTINCT pg_catalog.date_trunc('month', d.started_at AT TIME ZONE 'UTC') AS m \
+                   FROM ims.crawl_sessions_default d WHERE pg_catalog.isfinite(d.started_at)), \
+             months AS ( \
+                 SELECT m FROM ahead \
                  UNION \
-                 SELECT DISTINCT pg_catalog.date_trunc('month', d.started_at AT TIME ZONE 'UTC') \
-                   FROM ims.crawl_sessions_default d), \
+                 (SELECT w.m FROM waiting w WHERE w.m NOT IN (SELECT m FROM ahead) ORDER BY w.m LIMIT $2)), \
              bounds AS ( \
                  SELECT pg_catalog.to_char(m, '\"crawl_sessions_\"YYYY_MM') AS name, \
                         m AT TIME ZONE 'UTC' AS lo, (m + interval '1 month') AT TIME ZONE 'UTC' AS hi \
@@ -137,7 +147,7 @@ pub fn ensure_partitions(
               WHERE pg_catalog.to_regclass('ims.' || b.name) IS NULL \
               ORDER BY b.lo",
             None,
-            &[months_ahead.into()],
+            &[months_ahead.into(), MAX_WAITING_MONTHS_PER_RUN.into()],
         )
         .spi_ok("planning partitions")
         .map(|row| {
@@ -154,6 +164,7 @@ pub fn ensure_partitions(
 
     let mut created = Vec::with_capacity(wanted.len());
     for (name, start, end, waiting) in wanted {
+        crate::limits::check_for_interrupts();
         create_partition(&name, start, end, waiting);
         created.push((name, start, end, waiting));
     }

@@ -104,6 +104,37 @@ impl List {
         }
     }
 
+    /// A list of issues (ascending, impacts all 0: membership only), in
+    /// whichever form takes less memory: an OR clause's union.
+    pub fn from_docs(docs: Vec<i64>) -> List {
+        let (Some(&first), Some(&last)) = (docs.first(), docs.last()) else {
+            return List::Sparse(Postings::default());
+        };
+        let words = usize::try_from((last.wrapping_sub(first) as u64) / 64 + 1).unwrap_or(usize::MAX);
+        // Dense: 8 + 4 bytes a word and 1 an issue; sparse: 9 bytes an issue.
+        if words.saturating_mul(12) >= docs.len() * 8 {
+            let impacts = vec![0; docs.len()];
+            return List::Sparse(Postings { docs, impacts });
+        }
+        let mut bits = vec![0u64; words];
+        for &d in &docs {
+            let off = (d - first) as usize;
+            bits[off / 64] |= 1 << (off % 64);
+        }
+        let mut rank = Vec::with_capacity(words);
+        let mut seen = 0u32;
+        for w in &bits {
+            rank.push(seen);
+            seen += w.count_ones();
+        }
+        List::Dense(Dense {
+            base: first,
+            words: bits,
+            rank,
+            impacts: vec![0; docs.len()],
+        })
+    }
+
     /// A reader for ascending lookups.
     pub fn cursor(&self) -> Cursor<'_> {
         Cursor { list: self, at: 0 }

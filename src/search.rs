@@ -252,6 +252,17 @@ pub fn search_issues(
         invalid_parameter("query must not be empty");
     }
     let parsed = parse(query);
+    if parsed.distinct_terms() > crate::limits::MAX_QUERY_TERMS {
+        raise(
+            PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+            format!(
+                "query has {} distinct terms and filters; the limit is {}",
+                parsed.distinct_terms(),
+                crate::limits::MAX_QUERY_TERMS
+            ),
+            Some("Search for fewer words; repeated words and filters count once."),
+        );
+    }
     let tsquery = parsed.tsquery_text();
     if tsquery.is_empty() {
         raise(
@@ -552,6 +563,7 @@ fn score_pending(
             )
             .spi_ok("finding pending issues");
         for row in rows {
+            crate::limits::check_for_interrupts();
             let pk = row
                 .get::<i64>(1)
                 .spi_ok("reading a pending issue")
@@ -595,30 +607,38 @@ fn score_listed(
 ) -> (Vec<i64>, Vec<f32>) {
     let empty = List::Sparse(Postings::default());
     let list = |key: &str| lists.get(key).unwrap_or(&empty);
-    let as_list = |docs: Vec<i64>| {
-        let impacts = vec![0; docs.len()];
-        List::Sparse(Postings { docs, impacts })
-    };
+    let as_list = List::from_docs;
     // OR clauses and multi-value filters, as lists of their own.
-    let all_words = |p: &[crate::tokenize::Token]| {
-        let mut sets: Vec<Vec<i64>> = p.iter().map(|t| list(&t.term).postings().docs).collect();
-        sets.sort_by_key(|s| s.len());
-        let first = sets.swap_remove(0);
-        sets.iter()
-            .fold(first, |acc, s| doc_sets::intersect(&acc, s))
+    // A phrase as all its words: the shortest list, looked up in the others.
+    let all_words = |p: &[crate::tokenize::Token]| -> Vec<i64> {
+        let mut words: Vec<&List> = p.iter().map(|t| list(&t.term)).collect();
+        words.sort_by_key(|l| l.len());
+        let Some((shortest, rest)) = words.split_first() else {
+            return Vec::new();
+        };
+        let mut rest: Vec<Cursor> = rest.iter().map(|l| l.cursor()).collect();
+        let mut docs = shortest.postings().docs;
+        let mut seen = 0usize;
+        docs.retain(|&d| {
+            seen += 1;
+            if seen % 4096 == 0 {
+                crate::limits::check_for_interrupts();
+            }
+            rest.iter_mut().all(|c| c.find(d).is_some())
+        });
+        docs
     };
     let mut owned: Vec<List> = q
         .clauses
         .iter()
         .filter(|alts| alts.len() > 1)
-        .map(|alts| as_list(doc_sets::union(alts.iter().map(|p| all_words(p)).collect())))
+        .map(|alts| as_list(doc_sets::union(alts.iter().map(|p| all_words(p)))))
         .collect();
     for (field, yes, _) in f.by_field() {
         if yes.len() > 1 {
             let sets = yes
                 .iter()
-                .map(|v| list(&attribute_key(field, v)).postings().docs)
-                .collect();
+                .map(|v| list(&attribute_key(field, v)).postings().docs);
             owned.push(as_list(doc_sets::union(sets)));
         }
     }
@@ -656,7 +676,10 @@ fn score_listed(
 
     let (mut docs, mut ranks) = (Vec::new(), Vec::new());
     let mut at_pending = 0;
-    'next: for d in driver.postings().docs {
+    'next: for (i, d) in driver.postings().docs.into_iter().enumerate() {
+        if i % 4096 == 0 {
+            crate::limits::check_for_interrupts();
+        }
         at_pending = doc_sets::seek(pending, at_pending, d);
         if pending.get(at_pending) == Some(&d) {
             continue;
@@ -729,7 +752,10 @@ impl Ord for Worst {
 /// first. One comparison rejects most candidates once `n` are kept.
 fn top_after(candidates: &[i64], ranks: &[f32], n: usize, after: Option<Scored>) -> Vec<Scored> {
     let mut heap: BinaryHeap<Worst> = BinaryHeap::with_capacity(n + 1);
-    for (&pk, &rank) in candidates.iter().zip(ranks) {
+    for (i, (&pk, &rank)) in candidates.iter().zip(ranks).enumerate() {
+        if i % 4096 == 0 {
+            crate::limits::check_for_interrupts();
+        }
         let s = Scored {
             rank: rank.max(f32::MIN_POSITIVE),
             issue_pk: pk,

@@ -135,6 +135,7 @@ pub fn search_postings_build(
                 break;
             }
             for row in rows {
+                crate::limits::check_for_interrupts();
                 let pk = row.get::<i64>(1).spi_ok("reading issues").unwrap_or(0);
                 // Searches score issues with a negative issue_pk (only ever
                 // set by hand) from their vectors.

@@ -125,8 +125,84 @@ fn lex(query: &str) -> Vec<Item> {
 }
 
 /// Parse a query. Words that produce no token (punctuation, stop words)
-/// vanish; the caller decides what an empty result means.
+/// vanish; the caller decides what an empty result means. Repeated words,
+/// alternatives, clauses, exclusions and filters are merged (`a OR a OR a`
+/// is `a`), so repeating something never multiplies the work.
 pub fn parse(query: &str) -> ParsedQuery {
+    let mut q = parse_items(query);
+    q.merge_duplicates();
+    q
+}
+
+/// What makes two phrases the same: their terms at their relative positions.
+fn phrase_key(p: &Phrase) -> Vec<(&str, u32)> {
+    let first = p.first().map_or(0, |t| t.pos);
+    p.iter().map(|t| (t.term.as_str(), t.pos - first)).collect()
+}
+
+fn dedup_phrases(phrases: &mut Vec<Phrase>) {
+    let mut seen: Vec<Vec<(String, u32)>> = Vec::new();
+    phrases.retain(|p| {
+        let key: Vec<(String, u32)> = phrase_key(p).into_iter().map(|(t, d)| (t.to_string(), d)).collect();
+        if seen.contains(&key) {
+            false
+        } else {
+            seen.push(key);
+            true
+        }
+    });
+}
+
+impl ParsedQuery {
+    fn merge_duplicates(&mut self) {
+        for alts in &mut self.clauses {
+            dedup_phrases(alts);
+        }
+        let mut seen: Vec<Vec<Vec<(String, u32)>>> = Vec::new();
+        self.clauses.retain(|alts| {
+            let mut key: Vec<Vec<(String, u32)>> = alts
+                .iter()
+                .map(|p| phrase_key(p).into_iter().map(|(t, d)| (t.to_string(), d)).collect())
+                .collect();
+            key.sort();
+            if seen.contains(&key) {
+                false
+            } else {
+                seen.push(key);
+                true
+            }
+        });
+        dedup_phrases(&mut self.excluded);
+        let mut filters: Vec<Filter> = Vec::new();
+        for f in self.filters.drain(..) {
+            let same = |g: &Filter| {
+                g.field == f.field && g.negated == f.negated && g.value.to_lowercase() == f.value.to_lowercase()
+            };
+            if !filters.iter().any(same) {
+                filters.push(f);
+            }
+        }
+        self.filters = filters;
+    }
+
+    /// How many distinct terms the query reads: words (phrase words too),
+    /// exclusions and filter values. Bounded by `limits::MAX_QUERY_TERMS`.
+    pub fn distinct_terms(&self) -> usize {
+        let mut terms: Vec<&str> = self
+            .clauses
+            .iter()
+            .flatten()
+            .chain(&self.excluded)
+            .flatten()
+            .map(|t| t.term.as_str())
+            .collect();
+        terms.sort_unstable();
+        terms.dedup();
+        terms.len() + self.filters.len()
+    }
+}
+
+fn parse_items(query: &str) -> ParsedQuery {
     let mut q = ParsedQuery::default();
     let mut pending_or = false;
     for item in lex(query) {
@@ -286,6 +362,21 @@ mod tests {
             q.filter_values(Field::Priority),
             (vec![], vec!["low".to_string()])
         );
+    }
+
+    #[test]
+    fn duplicates_are_merged() {
+        let many = vec!["timeout"; 1000].join(" OR ");
+        let q = parse(&format!("{many} product:A product:a product:A -crash -crash \"disk full\" \"disk full\""));
+        assert_eq!(q.clauses.len(), 2);
+        assert_eq!(q.clauses[0].len(), 1);
+        assert_eq!(q.excluded.len(), 1);
+        assert_eq!(q.filters.len(), 1);
+        assert_eq!(q.tsquery_text(), "'timeout' & ('disk' <-> 'full') & !'crash'");
+        assert_eq!(q.distinct_terms(), 5);
+        // different phrases of the same words stay apart
+        let q = parse(r#""disk full" OR "full disk" OR "disk full""#);
+        assert_eq!(q.clauses[0].len(), 2);
     }
 
     #[test]

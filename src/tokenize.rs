@@ -236,6 +236,9 @@ pub fn tokenize_from(text: &str, mode: Mode, first_pos: u32) -> Vec<Token> {
     // in index mode besides its parts, in query mode instead of them.
     let mut skip_to = 0;
     for (i, run) in runs.iter().enumerate() {
+        if i % 1024 == 0 {
+            crate::limits::check_for_interrupts();
+        }
         if i < skip_to {
             continue;
         }

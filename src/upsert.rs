@@ -265,6 +265,7 @@ fn vectors_of_new_issues(docs: &[Value]) -> HashMap<String, String> {
     .collect();
     let mut vectors = HashMap::new();
     for d in docs {
+        crate::limits::check_for_interrupts();
         let id = d["issue_id"].as_str().unwrap_or_default().to_string();
         if known.contains(&id) {
             continue;

@@ -133,31 +133,109 @@ SELECT regress.error_of('SELECT ims.current_user_id()');
 SELECT * FROM regress.matrix();
 RESET SESSION AUTHORIZATION;
 
--- The application login: nothing until it asserts an identity, then exactly
--- that user's rows; clearing, RESET ALL and DISCARD ALL drop the identity.
+-- The application login: nothing until it asserts an identity, and only
+-- once this database trusts it (an ims.users row with role 'app').
 SET SESSION AUTHORIZATION regress_pool;
 SELECT ims.current_user_id() AS before_assert, (SELECT count(*) FROM ims.crawl_sessions) AS sessions_seen;
+SELECT regress.error_of('SELECT ims.set_current_user(71)') AS untrusted_pool;
+RESET SESSION AUTHORIZATION;
+INSERT INTO ims.users (user_id, username, role, db_role) VALUES (75, 'crawler_pool', 'app', 'regress_pool');
+SET SESSION AUTHORIZATION regress_pool;
+-- trusted, it still acts as nobody until it asserts someone
+SELECT ims.current_user_id() AS trusted_before_assert, (SELECT count(*) FROM ims.crawl_sessions) AS sessions_seen;
+-- the default scope is the transaction: an autocommit assertion is gone
+-- by the next statement (a pooler may hand the connection to anyone)
+SELECT ims.set_current_user(71);
+SELECT ims.current_user_id() AS next_statement, (SELECT count(*) FROM ims.crawl_sessions) AS sessions_seen;
+BEGIN;
 SELECT ims.set_current_user(71);
 SELECT ims.current_user_id() AS asserted, (SELECT count(*) FROM ims.crawl_sessions) AS sessions_seen;
 SELECT * FROM regress.matrix() WHERE tbl IN ('crawl_sessions', 'session_errors', 'search_queries');
 SELECT ims.set_current_user(70);
 SELECT ims.current_user_id() AS switched, (SELECT array_agg(session_id ORDER BY session_id) FROM ims.crawl_sessions) AS sessions_seen;
+COMMIT;
+SELECT ims.current_user_id() AS after_commit;
+BEGIN;
+SELECT ims.set_current_user(70);
+ROLLBACK;
+SELECT ims.current_user_id() AS after_rollback;
+-- a rolled-back savepoint takes its assertion with it
+BEGIN;
+SAVEPOINT s;
+SELECT ims.set_current_user(70);
+ROLLBACK TO SAVEPOINT s;
+SELECT ims.current_user_id() AS after_savepoint_rollback;
+COMMIT;
+-- scope => 'session' for a dedicated connection: lasts until cleared
+SELECT ims.set_current_user(71, 'session');
+SELECT ims.current_user_id() AS session_scope;
+SELECT ims.current_user_id() AS still_there;
 SELECT ims.set_current_user(NULL);
 SELECT ims.current_user_id() AS cleared;
-SELECT ims.set_current_user(71);
+SELECT ims.set_current_user(71, 'session');
 RESET ALL;
 SELECT ims.current_user_id() AS after_reset_all;
-SELECT ims.set_current_user(71);
+SELECT ims.set_current_user(71, 'session');
 SELECT set_config('ims.identity_token', 'guess', false);
 SELECT ims.current_user_id() AS after_token_overwrite;
+-- a failed assertion clears the identity in force before it raises
+SELECT ims.set_current_user(71, 'session');
 SELECT regress.error_of('SELECT ims.set_current_user(999999)');
+SELECT ims.current_user_id() AS after_failed_assert;
+SELECT ims.set_current_user(71, 'session');
+SELECT regress.error_of($$SELECT ims.set_current_user(70, 'forever')$$);
+SELECT ims.current_user_id() AS after_bad_scope;
 SELECT regress.error_of('SELECT ims.set_current_user(74)') AS dave_exists;
+SELECT regress.error_of('SELECT ims.set_current_user(75)') AS pool_row;
+-- deactivating a user ends what is asserted for it
+SELECT ims.set_current_user(71, 'session');
 RESET SESSION AUTHORIZATION;
+UPDATE ims.users SET is_active = false WHERE user_id = 71;
 SET SESSION AUTHORIZATION regress_pool;
-SELECT ims.set_current_user(74);
+SELECT ims.current_user_id() AS deactivated, (SELECT count(*) FROM ims.crawl_sessions) AS sessions_seen;
+RESET SESSION AUTHORIZATION;
+UPDATE ims.users SET is_active = true WHERE user_id = 71;
+SET SESSION AUTHORIZATION regress_pool;
+SELECT ims.set_current_user(74, 'session');
 DISCARD ALL;
 SELECT ims.current_user_id() AS after_discard_all;
+-- a pool this database stops trusting can no longer assert
 RESET SESSION AUTHORIZATION;
+UPDATE ims.users SET is_active = false WHERE user_id = 75;
+SET SESSION AUTHORIZATION regress_pool;
+SELECT regress.error_of('SELECT ims.set_current_user(71)') AS distrusted_pool;
+RESET SESSION AUTHORIZATION;
+UPDATE ims.users SET is_active = true WHERE user_id = 75;
+
+-- ===== Session keys belong to the extension =====
+SET SESSION AUTHORIZATION regress_alice;
+-- moving her session onto bob's id, or taking the sequence's next ids
+SELECT regress.error_of('UPDATE ims.crawl_sessions SET session_id = 7101 WHERE session_id = 7001');
+SELECT regress.error_of('UPDATE ims.crawl_sessions SET user_id = 71 WHERE session_id = 7001');
+SELECT regress.error_of($$UPDATE ims.crawl_sessions SET started_at = started_at - interval '1 day' WHERE session_id = 7001$$);
+SELECT regress.error_of($$INSERT INTO ims.crawl_sessions (session_id, user_id) VALUES (7101, 70)$$);
+SELECT regexp_replace(regress.error_of($$INSERT INTO ims.crawl_sessions (session_id, user_id)
+                          VALUES (pg_catalog.nextval('ims.crawl_sessions_session_id_seq') + 1, 70)$$), '\d{3,}', 'N') AS next_id;
+-- reusing the id the sequence just gave her (currval) is caught too
+SELECT regress.error_of($$INSERT INTO ims.crawl_sessions (user_id) VALUES (70)$$) AS fresh_id;
+SELECT regexp_replace(regress.error_of($$INSERT INTO ims.crawl_sessions (session_id, user_id)
+                          VALUES (pg_catalog.currval('ims.crawl_sessions_session_id_seq'), 70)$$), '\d{3,}', 'N') AS reused_id;
+-- no table-level UPDATE or DELETE, so no LOCK TABLE on shared tables
+SELECT regress.error_of(format('LOCK TABLE ims.%I IN ACCESS EXCLUSIVE MODE', t)) AS lock_attempt
+  FROM unnest(ARRAY['crawl_sessions', 'session_issues', 'session_errors', 'search_queries', 'issues', 'users']) AS t;
+-- an infinite start time is refused (it would stall partition maintenance)
+SELECT regress.error_of($$INSERT INTO ims.crawl_sessions (user_id, started_at) VALUES (70, 'infinity')$$);
+SELECT regress.error_of($$INSERT INTO ims.crawl_sessions (user_id, started_at) VALUES (70, '-infinity')$$);
+SELECT regress.error_of($$INSERT INTO ims.crawl_sessions (user_id, started_at) VALUES (70, '9999-01-01')$$);
+RESET SESSION AUTHORIZATION;
+DELETE FROM ims.crawl_sessions WHERE session_id NOT IN (7001, 7002, 7101, 7102);
+-- an administrator may give a free id (the sequence moves past it), not a taken one
+SELECT regress.error_of($$INSERT INTO ims.crawl_sessions (session_id, user_id) VALUES (7101, 70)$$) AS taken_id;
+SELECT regress.error_of($$INSERT INTO ims.crawl_sessions (session_id, user_id, started_at) VALUES (7001, 70, now() - interval '400 days')$$) AS taken_in_other_month;
+INSERT INTO ims.crawl_sessions (session_id, user_id) VALUES (999000, 70);
+SELECT last_value >= 999000 AS sequence_moved FROM ims.crawl_sessions_session_id_seq;
+DELETE FROM ims.crawl_sessions WHERE session_id = 999000;
+SELECT proparallel AS current_user_id_parallel FROM pg_proc WHERE oid = 'ims.current_user_id()'::regprocedure;
 
 -- ===== Impersonation attempts by a personal login: each reveals nothing =====
 SET SESSION AUTHORIZATION regress_alice;
@@ -265,6 +343,15 @@ SELECT c.relname, has_table_privilege('ims_user', c.oid, 'SELECT') AS ims_user_s
 CREATE DATABASE regress_ims_second;
 \c regress_ims_second
 \set SHOW_CONTEXT never
+CREATE FUNCTION regress_error_of(stmt text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE stmt;
+    RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+    RETURN SQLSTATE || ': ' || SQLERRM;
+END
+$$;
+GRANT EXECUTE ON FUNCTION regress_error_of(text) TO PUBLIC;
 CREATE EXTENSION ims_crawler;
 SELECT count(*) AS tables FROM pg_class WHERE relnamespace = 'ims'::regnamespace AND relkind IN ('r', 'p') AND NOT relispartition;
 DROP EXTENSION ims_crawler;
@@ -276,7 +363,32 @@ COMMENT ON ROLE ims_app IS 'ims_crawler group role (created by CREATE EXTENSION 
 ALTER ROLE ims_readonly LOGIN;
 CREATE EXTENSION ims_crawler;
 ALTER ROLE ims_readonly NOLOGIN;
--- a reinstall with the extension's own roles works
+-- a marked role whose membership a non-superuser granted is not adopted
+CREATE ROLE regress_creator;
+GRANT ims_admin TO regress_creator WITH ADMIN OPTION;
+SET ROLE regress_creator;
+GRANT ims_admin TO regress_nobody;
+RESET ROLE;
+CREATE EXTENSION ims_crawler;
+REVOKE ims_admin FROM regress_nobody GRANTED BY regress_creator;
+REVOKE ims_admin FROM regress_creator;
+-- the pool trusted in the first database is not trusted here
+CREATE EXTENSION ims_crawler;
+INSERT INTO ims.users (user_id, username, role) VALUES (71, 'bob', 'user');
+SET SESSION AUTHORIZATION regress_pool;
+SELECT regress_error_of('SELECT ims.set_current_user(71)') AS pool_in_other_database;
+RESET SESSION AUTHORIZATION;
+DROP EXTENSION ims_crawler;
+-- a schema ims that someone else owns, or that holds anything, is not adopted
+DROP SCHEMA ims;
+CREATE SCHEMA ims AUTHORIZATION regress_nobody;
+CREATE EXTENSION ims_crawler;
+DROP SCHEMA ims;
+CREATE SCHEMA ims;
+CREATE FUNCTION ims.delete_old_sessions(text, integer) RETURNS void LANGUAGE sql AS 'SELECT';
+CREATE EXTENSION ims_crawler;
+DROP FUNCTION ims.delete_old_sessions(text, integer);
+-- a reinstall with the extension's own roles into an empty schema works
 CREATE EXTENSION ims_crawler;
 SELECT count(*) AS extensions FROM pg_extension WHERE extname = 'ims_crawler';
 \c ims_regress
@@ -296,5 +408,5 @@ DELETE FROM ims.crawl_sessions;
 DELETE FROM ims.users;
 DROP FUNCTION regress.matrix();
 DROP FUNCTION regress.insert_as(bigint, bigint);
-DROP ROLE regress_alice, regress_bob, regress_carol, regress_admin, regress_pool, regress_nobody;
+DROP ROLE regress_alice, regress_bob, regress_carol, regress_admin, regress_pool, regress_nobody, regress_creator;
 RESET TimeZone;
