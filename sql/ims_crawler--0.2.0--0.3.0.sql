@@ -117,7 +117,7 @@ COMMENT ON FUNCTION ims.set_current_user(bigint, text) IS 'For trusted logins (i
 -- Pools that asserted identities under 0.2.0 were trusted by their
 -- membership of ims_app alone, in every database. Keep them working here:
 -- every login that is a member of ims_app now is trusted in this database by
--- a users row (role 'app'), and a NOTICE names it. Where that is not wanted:
+-- a users row (role 'app'), and a WARNING names it. Where that is not wanted:
 --   UPDATE ims.users SET is_active = false WHERE role = 'app' AND db_role = '...';
 DO $trust$
 DECLARE
@@ -140,8 +140,15 @@ BEGIN
                 USING HINT = pg_catalog.format('To trust it: INSERT INTO ims.users (username, role, db_role) VALUES (%L, %L, %L);',
                                                'app_' || r.rolname, 'app', r.rolname);
         ELSE
+            -- users inserted with explicit ids may have left the identity behind
+            PERFORM pg_catalog.setval(pg_catalog.pg_get_serial_sequence('ims.users', 'user_id'),
+                                      pg_catalog.max(u.user_id))
+               FROM ims.users u
+             HAVING pg_catalog.max(u.user_id) >= (SELECT s.last_value FROM ims.users_user_id_seq s);
             INSERT INTO ims.users (username, role, db_role) VALUES (r.rolname, 'app', r.rolname);
-            RAISE NOTICE 'ims_crawler 0.3.0: application login % (a member of ims_app) is trusted in this database by an ims.users row with role app', r.rolname;
+            RAISE WARNING 'ims_crawler 0.3.0: application login % (a member of ims_app) is now trusted in this database by an ims.users row with role app', r.rolname
+                USING HINT = 'Pools keep asserting identities here. To stop trusting it: UPDATE ims.users SET is_active = false WHERE db_role = '
+                             || pg_catalog.quote_literal(r.rolname) || ';';
         END IF;
     END LOOP;
 END

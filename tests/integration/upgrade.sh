@@ -1,23 +1,30 @@
 #!/usr/bin/env bash
-# Upgrade from the previous release: install 0.1.0 (its install script is
-# kept in sql/released/), load data with it, ALTER EXTENSION ims_crawler
-# UPDATE, then check that the catalog is exactly a fresh install's and the
-# data survived (and is searchable).
+# Upgrade from each previous release: install it (its install script is kept
+# in sql/released/), load data with it, ALTER EXTENSION ims_crawler UPDATE,
+# then check that the catalog is exactly a fresh install's and the data
+# survived (and is searchable). From 0.2.0, a pooled login that asserted
+# identities (a member of ims_app) keeps working: the upgrade trusts it in
+# this database with an ims.users row of role 'app'.
 set -euo pipefail
 export PATH="$IMS_PG_BIN:$PATH"
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 current=$(grep -m1 '^version' "$repo/Cargo.toml" | cut -d'"' -f2)
 sharedir=$(pg_config --sharedir)
-cp "$repo/sql/released/ims_crawler--0.1.0.sql" "$sharedir/extension/"
+cp "$repo"/sql/released/ims_crawler--*.sql "$sharedir/extension/"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 q() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
 
-q -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS ims_upgrade_old" -c "DROP DATABASE IF EXISTS ims_upgrade_new" \
-  -c "CREATE DATABASE ims_upgrade_old" -c "CREATE DATABASE ims_upgrade_new"
+q -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS ims_upgrade_new" -c "CREATE DATABASE ims_upgrade_new"
+q -d ims_upgrade_new -c "CREATE EXTENSION ims_crawler"
+q -d ims_upgrade_new -f "$repo/tests/integration/lib/catalog_snapshot.sql" >"$work/fresh.txt"
+q -d postgres -c "SET client_min_messages = warning" -c "DROP ROLE IF EXISTS ims_upgrade_pool" -c "CREATE ROLE ims_upgrade_pool LOGIN IN ROLE ims_app"
 
-q -d ims_upgrade_old -o /dev/null <<'SQL'
-CREATE EXTENSION ims_crawler VERSION '0.1.0';
+for from in 0.1.0 0.2.0; do
+  db=ims_upgrade_from_${from//./_}
+  q -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
+  q -d $db -o /dev/null <<SQL
+CREATE EXTENSION ims_crawler VERSION '$from';
 INSERT INTO ims.users (user_id, username, role) VALUES (1, 'kim', 'user'), (2, 'lee', 'user');
 SELECT session_id FROM ims.start_session('OpenFrame', user_id => 1);
 SELECT count(*) FROM ims.upsert_issues('[
@@ -30,27 +37,36 @@ SELECT ims.log_error((SELECT max(session_id) FROM ims.crawl_sessions), 'timeout'
 SELECT * FROM ims.finish_session((SELECT max(session_id) FROM ims.crawl_sessions));
 SELECT ims.aggregate_daily_stats(current_date);
 SQL
-q -d ims_upgrade_old -At -c "SELECT extversion FROM pg_extension WHERE extname = 'ims_crawler'" | grep -qx 0.1.0
-counts="SELECT (SELECT count(*) FROM ims.users), (SELECT count(*) FROM ims.crawl_sessions), (SELECT count(*) FROM ims.issues),
-               (SELECT count(*) FROM ims.issue_comments), (SELECT count(*) FROM ims.attachments),
-               (SELECT count(*) FROM ims.session_errors), (SELECT count(*) FROM ims.analytics_daily),
-               (SELECT count(*) FROM ims.issue_history)"
-before=$(q -d ims_upgrade_old -At -c "$counts")
+  [ "$(q -d $db -At -c "SELECT extversion FROM pg_extension WHERE extname = 'ims_crawler'")" = "$from" ]
+  counts="SELECT (SELECT count(*) FROM ims.users WHERE role <> 'app'), (SELECT count(*) FROM ims.crawl_sessions),
+                 (SELECT count(*) FROM ims.issues), (SELECT count(*) FROM ims.issue_comments), (SELECT count(*) FROM ims.attachments),
+                 (SELECT count(*) FROM ims.session_errors), (SELECT count(*) FROM ims.analytics_daily),
+                 (SELECT count(*) FROM ims.issue_history)"
+  before=$(q -d $db -At -c "$counts")
 
-q -d ims_upgrade_old -c "ALTER EXTENSION ims_crawler UPDATE"
-version=$(q -d ims_upgrade_old -At -c "SELECT extversion FROM pg_extension WHERE extname = 'ims_crawler'")
-[ "$version" = "$current" ] || { echo "FAIL: updated to $version, expected $current"; exit 1; }
-after=$(q -d ims_upgrade_old -At -c "$counts")
-[ "$before" = "$after" ] || { echo "FAIL: row counts changed by the upgrade: $before -> $after"; exit 1; }
-found=$(q -d ims_upgrade_old -At -c "SELECT string_agg(issue_id, ',' ORDER BY issue_id) FROM ims.search_issues('ORA-00942 연결')")
-[ "$found" = "U-1" ] || { echo "FAIL: old data not searchable after the upgrade (got '$found')"; exit 1; }
+  q -d $db -c "ALTER EXTENSION ims_crawler UPDATE" 2>"$work/notices.txt"
+  cat "$work/notices.txt"
+  version=$(q -d $db -At -c "SELECT extversion FROM pg_extension WHERE extname = 'ims_crawler'")
+  [ "$version" = "$current" ] || { echo "FAIL: updated $from to $version, expected $current"; exit 1; }
+  after=$(q -d $db -At -c "$counts")
+  [ "$before" = "$after" ] || { echo "FAIL: row counts changed by the upgrade from $from: $before -> $after"; exit 1; }
+  found=$(q -d $db -At -c "SELECT string_agg(issue_id, ',' ORDER BY issue_id) FROM ims.search_issues('ORA-00942 연결')")
+  [ "$found" = "U-1" ] || { echo "FAIL: old data not searchable after the upgrade from $from (got '$found')"; exit 1; }
+  # The pool that was a member of ims_app before the upgrade still asserts,
+  # for one transaction.
+  seen=$(psql -X -At -v ON_ERROR_STOP=1 -U ims_upgrade_pool -d $db \
+           -c "BEGIN" -c "SELECT ims.set_current_user(1)" -c "SELECT count(*) FROM ims.crawl_sessions" -c "COMMIT" \
+           -c "SELECT count(*) FROM ims.crawl_sessions" | grep -E '^[0-9]+$' | tr '\n' ' ')
+  [ "$seen" = "1 0 " ] || { echo "FAIL: the pool after the upgrade from $from saw '$seen' sessions (want 1 asserted, then 0)"; exit 1; }
+  grep -q "application login ims_upgrade_pool" "$work/notices.txt" \
+    || { echo "FAIL: the upgrade from $from did not say it trusted ims_upgrade_pool"; exit 1; }
 
-q -d ims_upgrade_new -c "CREATE EXTENSION ims_crawler"
-q -d ims_upgrade_old -f "$repo/tests/integration/lib/catalog_snapshot.sql" >"$work/upgraded.txt"
-q -d ims_upgrade_new -f "$repo/tests/integration/lib/catalog_snapshot.sql" >"$work/fresh.txt"
-if ! diff -u "$work/fresh.txt" "$work/upgraded.txt"; then
-  echo "FAIL: the upgraded catalog differs from a fresh $current install (- fresh, + upgraded)"
-  exit 1
-fi
-echo "upgrade 0.1.0 -> $current: data kept ($after), catalog identical to a fresh install ($(wc -l <"$work/fresh.txt") objects compared)"
-q -d postgres -c "DROP DATABASE ims_upgrade_old" -c "DROP DATABASE ims_upgrade_new"
+  q -d $db -f "$repo/tests/integration/lib/catalog_snapshot.sql" >"$work/upgraded.txt"
+  if ! diff -u "$work/fresh.txt" "$work/upgraded.txt"; then
+    echo "FAIL: the catalog upgraded from $from differs from a fresh $current install (- fresh, + upgraded)"
+    exit 1
+  fi
+  echo "upgrade $from -> $current: data kept ($after), pool still asserts, catalog identical to a fresh install ($(wc -l <"$work/fresh.txt") objects compared)"
+  q -d postgres -c "DROP DATABASE $db"
+done
+q -d postgres -c "DROP DATABASE ims_upgrade_new" -c "DROP ROLE ims_upgrade_pool"

@@ -20,6 +20,10 @@ SELECT 'grant ' || c.relname || ' ' || a.grantee::regrole || ' ' || a.privilege_
   FROM pg_class c, aclexplode(c.relacl) a
  WHERE c.relnamespace = 'ims'::regnamespace AND NOT c.relispartition AND a.grantee <> c.relowner
 UNION ALL
+SELECT 'column grant ' || c.relname || '.' || a.attname || ' ' || x.grantee::regrole || ' ' || x.privilege_type
+  FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid, aclexplode(a.attacl) x
+ WHERE c.relnamespace = 'ims'::regnamespace AND NOT c.relispartition AND a.attacl IS NOT NULL
+UNION ALL
 SELECT 'constraint ' || conrelid::regclass || ' ' || conname || ' ' || pg_get_constraintdef(oid)
   FROM pg_constraint WHERE connamespace = 'ims'::regnamespace AND conparentid = 0
 UNION ALL
