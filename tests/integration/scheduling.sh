@@ -27,7 +27,7 @@ SQL
 cat /tmp/ims_cron_check.txt
 [ "$(wc -l </tmp/ims_cron_check.txt)" -eq 6 ] || { echo "FAIL: expected 6 jobs"; exit 1; }
 if grep -v ' 1 ims_cron ' /tmp/ims_cron_check.txt; then echo "FAIL: a job is duplicated or in the wrong database"; exit 1; fi
-grep -q "delete_old_sessions(NULL, 90)" <(q -d ims_cron -At -c "SELECT command FROM cron.job WHERE jobname = 'ims_retention'") \
+grep -q "delete_old_sessions(NULL::bigint, 90)" <(q -d ims_cron -At -c "SELECT command FROM cron.job WHERE jobname = 'ims_retention'") \
   || { echo "FAIL: re-scheduling did not replace the retention job"; exit 1; }
 # Every registered command runs.
 q -d ims_cron -o /dev/null <<'SQL'

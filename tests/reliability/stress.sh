@@ -26,8 +26,9 @@ SQL
 cat >"$work/crawl.sql" <<'SQL'
 \set a random(1, 60)
 \set st random(1, 3)
--- A pooled crawler: assert the ims user, then one call per transaction.
-SELECT ims.set_current_user(:client_id + 1);
+-- A crawler on its own connection (pgbench keeps one per client): assert
+-- its ims user for the session, then one call per transaction.
+SELECT ims.set_current_user(:client_id + 1, 'session');
 SELECT session_id AS sid FROM ims.start_session('OpenFrame', 'stress') \gset
 INSERT INTO stress.calls SELECT 'ST-' || :a, action, changed_fields
   FROM ims.upsert_issue(jsonb_build_object('issue_id', 'ST-' || :a, 'title', 'stress ' || :a, 'status', 'S' || :st,
@@ -51,7 +52,7 @@ SELECT ims.refresh_materialized_views();
 \elif :m = 3
 SELECT count(*) FROM ims.ensure_partitions(2);
 \else
-SELECT * FROM ims.delete_old_sessions(NULL, 3650);
+SELECT * FROM ims.delete_old_sessions(NULL::bigint, 3650);
 \endif
 SQL
 pgbench -n -c $CLIENTS -j 2 -T "$SECONDS_" -f "$work/crawl.sql@10" -f "$work/search.sql@3" -f "$work/maintain.sql@1" "$db" \
