@@ -4,17 +4,21 @@
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 IMS_PG16_DIR=${IMS_PG16_DIR:-/opt/postgresql-16}
+IMS_PG17_DIR=${IMS_PG17_DIR:-/opt/postgresql-17}
+IMS_PG18_DIR=${IMS_PG18_DIR:-/opt/postgresql-18}
 export PATH="$HOME/.cargo/bin:$PATH"
 
 log() { printf '==> %s\n' "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
-# pg_bindir VERSION: the bin directory of PostgreSQL VERSION (15 or 16).
+# pg_bindir VERSION: the bin directory of PostgreSQL VERSION (15 to 18).
 pg_bindir() {
   case "$1" in
     15) echo /usr/lib/postgresql/15/bin ;;
     16) echo "$IMS_PG16_DIR/bin" ;;
-    *) die "unsupported PostgreSQL version: $1 (use 15 or 16)" ;;
+    17) echo "$IMS_PG17_DIR/bin" ;;
+    18) echo "$IMS_PG18_DIR/bin" ;;
+    *) die "unsupported PostgreSQL version: $1 (use 15, 16, 17 or 18)" ;;
   esac
 }
 

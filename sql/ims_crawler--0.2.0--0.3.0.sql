@@ -31,6 +31,12 @@ ALTER TABLE ims.users DROP CONSTRAINT users_role_check;
 ALTER TABLE ims.users ADD CONSTRAINT users_role_check CHECK (role IN ('admin', 'user', 'readonly', 'app'));
 COMMENT ON COLUMN ims.users.role IS 'admin, user, readonly, or app (a pooled application login, db_role, that this database trusts to assert identities with ims.set_current_user): the ims role of this row (database privileges come from the ims_* group roles).';
 
+-- Deleting a user with sessions fails with 23503 on every PostgreSQL
+-- version (18 reports a RESTRICT foreign key as 23001).
+ALTER TABLE ims.crawl_sessions DROP CONSTRAINT crawl_sessions_user_id_fkey;
+ALTER TABLE ims.crawl_sessions ADD CONSTRAINT crawl_sessions_user_id_fkey
+    FOREIGN KEY (user_id) REFERENCES ims.users (user_id);
+
 -- Session start and finish times within a sane, finite range.
 ALTER TABLE ims.crawl_sessions ADD CONSTRAINT crawl_sessions_started_at_check
     CHECK (started_at >= '2000-01-01 00:00:00+00'::timestamptz AND started_at < '2100-01-01 00:00:00+00'::timestamptz);

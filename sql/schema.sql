@@ -73,7 +73,10 @@ CREATE TABLE ims.users (
 CREATE TABLE ims.crawl_sessions (
     session_id          bigint NOT NULL DEFAULT pg_catalog.nextval('ims.crawl_sessions_session_id_seq'::pg_catalog.regclass),
     session_uuid        uuid NOT NULL DEFAULT pg_catalog.gen_random_uuid(),
-    user_id             bigint NOT NULL REFERENCES ims.users (user_id) ON DELETE RESTRICT,
+    -- A user with sessions cannot be deleted (NO ACTION rather than RESTRICT:
+    -- the same SQLSTATE, 23503, on every PostgreSQL version; 18 reports
+    -- RESTRICT as 23001).
+    user_id             bigint NOT NULL REFERENCES ims.users (user_id),
     started_at          timestamptz NOT NULL DEFAULT pg_catalog.now(),
     finished_at         timestamptz,
     status              text NOT NULL DEFAULT 'running',
