@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Restore a `pg_dump -Fc` of a database using ims_crawler:
+# Restore a `pg_dump -Fc` of a database using ims_crawler (a convenience:
+# plain `pg_restore -d DB DUMP` works too, see README "Backup and restore"):
 #   scripts/ims-restore.sh DUMP_FILE DATABASE [more pg_restore options]
 # It runs pg_restore (as a superuser: CREATE EXTENSION needs one) with a
 # table-of-contents list that leaves out the index and key definitions of

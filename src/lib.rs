@@ -8,6 +8,12 @@ use pgrx::prelude::*;
 
 ::pgrx::pg_module_magic!(name, version);
 
+/// Runs when a backend loads the library.
+#[pg_guard]
+pub extern "C-unwind" fn _PG_init() {
+    restore::install_hook();
+}
+
 pub mod cleanup;
 pub mod db;
 pub mod doc_sets;
@@ -19,6 +25,7 @@ pub mod maintenance;
 pub mod partitions;
 pub mod posting_lists;
 pub mod ranking;
+pub mod restore;
 pub mod search;
 pub mod search_index;
 pub mod search_postings;
