@@ -7,7 +7,7 @@ demo:        ## install, build, start a throwaway PostgreSQL 16, load sample dat
 demo-stop:   ## stop and remove the demo cluster
 	bash scripts/demo-stop.sh
 
-test:        ## every test on PostgreSQL 15 and 16
+test:        ## every test on PostgreSQL 15, 16, 17 and 18
 	bash scripts/test.sh
 
 test-quick:  ## a part of the tests: make test-quick V=16 T="regress security_pools" (T: pgrx, regress, an integration test)

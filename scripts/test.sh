@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Run every test on PostgreSQL 15 and 16 (or the versions in IMS_PG_VERSIONS):
+# Run every test on PostgreSQL 15, 16, 17 and 18 (or the versions in IMS_PG_VERSIONS):
 #   1. cargo pgrx test: Rust unit tests and #[pg_test]s in a pgrx cluster;
 #   2. pg_regress (tests/pg_regress) against a throwaway cluster;
 #   3. integration tests (tests/integration/*.sh) against the same cluster:
-#      real concurrent clients, pg_dump round trips, ...
+#      real concurrent clients, pg_dump round trips, ...;
+#   4. once all versions are done, pg_upgrade from 16 to 18 (tests/upgrade).
 # Exits non-zero if anything fails. Usage: scripts/test.sh (or `make test`).
 # For development: IMS_PG_VERSIONS="16" and IMS_ONLY="regress security_pools"
 # (any of: pgrx, regress, or an integration test's name) run a part of it
@@ -13,7 +14,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 bash "$REPO_ROOT/scripts/install-deps.sh" || die "installing dependencies failed"
 
-VERSIONS=${IMS_PG_VERSIONS:-"15 16"}
+VERSIONS=${IMS_PG_VERSIONS:-"15 16 17 18"}
 ONLY=${IMS_ONLY:-}
 wanted() { [ -z "$ONLY" ] || [[ " $ONLY " == *" $1 "* ]]; }
 REGRESS_TESTS=(setup schema partitions upsert sessions stats cleanup views search operations security drop)
@@ -72,6 +73,12 @@ for v in $VERSIONS; do
   done
   cluster_stop "$cdir" "$v"
 done
+
+# 4. pg_upgrade from 16 to 18, once both have been built and installed above.
+if [[ " $VERSIONS " == *" 16 "* && " $VERSIONS " == *" 18 "* ]] && wanted pg_upgrade; then
+  IMS_OLD_BIN=$(pg_bindir 16) IMS_NEW_BIN=$(pg_bindir 18) bash "$REPO_ROOT/tests/upgrade/pg_upgrade.sh"
+  record "pg_upgrade 16 -> 18" $?
+fi
 
 echo
 for f in "${failures[@]}"; do echo "failed: $f"; done

@@ -209,7 +209,57 @@ unsafe fn dumped_copy(node: *mut pg_sys::Node) -> Option<DumpedCopy> {
     }
 }
 
+/// What to do with a statement: 0 run it, 1 skip it (a copy that ATTACH
+/// PARTITION made), 2 run it, then build the search index.
+const RUN: u8 = 0;
+const SKIP: u8 = 1;
+const RUN_THEN_BUILD_INDEX: u8 = 2;
+
 #[pg_guard]
+unsafe extern "C-unwind" fn plan_statement(node: *mut pg_sys::Node) -> u8 {
+    if !restoring() {
+        return RUN;
+    }
+    if let Some(copy) = dumped_copy(node) {
+        if copy.already_exists() {
+            debug1!("ims_crawler: skipped a restored partition key or index that ATTACH PARTITION created");
+            return SKIP;
+        }
+    }
+    if loads_issues(node) {
+        RUN_THEN_BUILD_INDEX
+    } else {
+        RUN
+    }
+}
+
+#[pg_guard]
+extern "C-unwind" fn build_search_index() {
+    Spi::run("REFRESH MATERIALIZED VIEW ims.mv_search_postings")
+        .spi_ok("building the search index of the restored issues");
+}
+
+unsafe extern "C-unwind" {
+    // pg_sys::standard_ProcessUtility, called without pgrx's FFI guard: an
+    // ERROR raised by the statement must reach PostgreSQL unchanged (the
+    // guard would turn it into a Rust panic and back, adding a backtrace to
+    // its DETAIL).
+    #[link_name = "standard_ProcessUtility"]
+    fn standard_process_utility_unguarded(
+        pstmt: *mut pg_sys::PlannedStmt,
+        query_string: *const std::ffi::c_char,
+        read_only_tree: bool,
+        context: pg_sys::ProcessUtilityContext::Type,
+        params: pg_sys::ParamListInfo,
+        query_env: *mut pg_sys::QueryEnvironment,
+        dest: *mut pg_sys::DestReceiver,
+        qc: *mut pg_sys::QueryCompletion,
+    );
+}
+
+/// The hook. Not `#[pg_guard]`, and it holds nothing that needs dropping:
+/// an ERROR from the statement passes through it untouched. Its Rust work
+/// runs in the guarded functions above.
 #[allow(clippy::too_many_arguments)]
 unsafe extern "C-unwind" fn during_restore(
     pstmt: *mut pg_sys::PlannedStmt,
@@ -221,40 +271,13 @@ unsafe extern "C-unwind" fn during_restore(
     dest: *mut pg_sys::DestReceiver,
     qc: *mut pg_sys::QueryCompletion,
 ) {
-    let restoring = restoring();
-    if restoring {
-        if let Some(copy) = dumped_copy((*pstmt).utilityStmt) {
-            if copy.already_exists() {
-                debug1!("ims_crawler: skipped a restored partition key or index that ATTACH PARTITION created");
-                return;
-            }
-        }
+    let plan = plan_statement((*pstmt).utilityStmt);
+    if plan == SKIP {
+        return;
     }
-    let build_index = restoring && loads_issues((*pstmt).utilityStmt);
-    match PREVIOUS_HOOK {
-        Some(previous) => previous(
-            pstmt,
-            query_string,
-            read_only_tree,
-            context,
-            params,
-            query_env,
-            dest,
-            qc,
-        ),
-        None => pg_sys::standard_ProcessUtility(
-            pstmt,
-            query_string,
-            read_only_tree,
-            context,
-            params,
-            query_env,
-            dest,
-            qc,
-        ),
-    }
-    if build_index {
-        Spi::run("REFRESH MATERIALIZED VIEW ims.mv_search_postings")
-            .spi_ok("building the search index of the restored issues");
+    let forward = PREVIOUS_HOOK.unwrap_or(standard_process_utility_unguarded);
+    forward(pstmt, query_string, read_only_tree, context, params, query_env, dest, qc);
+    if plan == RUN_THEN_BUILD_INDEX {
+        build_search_index();
     }
 }

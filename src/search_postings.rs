@@ -39,7 +39,9 @@ pub struct Meta {
     pub avg_length: f64,
     /// Issues with `search_version >= xmin` are pending (scored from their vectors).
     pub xmin: u64,
-    /// The cluster that built the lists (a copy made by pg_upgrade is another).
+    /// The cluster that built the lists (for diagnosis only: pg_upgrade
+    /// gives the copy another system identifier but carries the transaction
+    /// ids over, so its lists and stamps stay valid).
     pub system_id: u64,
 }
 
@@ -201,17 +203,18 @@ pub fn search_index_terms() -> TableIterator<'static, (name!(term, String), name
     TableIterator::new(rows)
 }
 
-/// The search index's statistics row, if the index is built, holds
-/// issues, and belongs to this cluster. Without it every issue is pending
-/// (an index built on an empty corpus, as at install and restore, or a
-/// copy whose transaction ids mean something else).
+/// The search index's statistics row, if the index is built and holds
+/// issues. Without it every issue is pending (an index built on an empty
+/// corpus, as at install). A restore rebuilds the index once the issues are
+/// loaded (see `restore`); pg_upgrade copies it with the transaction ids it
+/// was stamped with (the next xid and epoch carry over), so it stays usable.
 pub fn current_meta() -> Option<Meta> {
     let bytes = crate::db::read_one::<Vec<u8>>(
         "SELECT postings FROM ims.mv_search_postings WHERE term = ''",
         &[],
         "reading the search index",
     )?;
-    Meta::decode(&bytes).filter(|m| m.docs > 0 && m.xmin > 0 && m.system_id == system_id())
+    Meta::decode(&bytes).filter(|m| m.docs > 0 && m.xmin > 0)
 }
 
 /// The issues `i` that are pending: stamped at or after the build's xmin
