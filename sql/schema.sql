@@ -144,6 +144,10 @@ CREATE TABLE ims.issues (
     last_crawled_at    timestamptz NOT NULL DEFAULT pg_catalog.now(),
     created_at         timestamptz NOT NULL DEFAULT pg_catalog.now(),
     updated_at         timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    -- Search (sql/search.sql): the issue's weighted tokens, and the
+    -- transaction that last changed what search reads of it.
+    search_vector      pg_catalog.tsvector,
+    search_version     pg_catalog.xid8 NOT NULL DEFAULT '0',
     CONSTRAINT issues_issue_id_key UNIQUE (issue_id),
     CONSTRAINT issues_issue_id_check CHECK (pg_catalog.length(issue_id) BETWEEN 1 AND 200),
     CONSTRAINT issues_crawl_count_check CHECK (crawl_count >= 1),

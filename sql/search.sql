@@ -1,12 +1,11 @@
--- ims_crawler: the search index (0.2.0). See src/search_index.rs.
+-- ims_crawler: the search index. See src/search/mod.rs. The columns it
+-- reads and stamps (issues.search_vector, search_version) are in schema.sql.
 
-ALTER TABLE ims.issues ADD COLUMN search_vector pg_catalog.tsvector;
 COMMENT ON COLUMN ims.issues.search_vector IS
     'Search tokens (Hangul bigrams, stemmed English, codes whole) weighted A title, B description, C comments, D attachment text; kept current by triggers.';
 -- Searches rank from the posting lists in ims.mv_search_postings (below)
 -- and score the issues written since its last refresh from their vectors:
 -- those carry a transaction id at or after the one the refresh recorded.
-ALTER TABLE ims.issues ADD COLUMN search_version pg_catalog.xid8 NOT NULL DEFAULT '0';
 COMMENT ON COLUMN ims.issues.search_version IS
     'Transaction that last changed what search reads of this issue (text, product, status, priority); set by a trigger.';
 CREATE INDEX idx_issues_search_version ON ims.issues (search_version); -- issues newer than the posting lists

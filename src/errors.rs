@@ -58,3 +58,23 @@ impl<T, E: std::fmt::Display> SpiOk<T> for Result<T, E> {
         }
     }
 }
+
+/// Read a value SQL guarantees (a NOT NULL column, a count, a key): NULL
+/// there is a bug, reported as an internal error naming what was read,
+/// never silently turned into 0 or an empty string.
+pub trait SpiValue<T> {
+    fn value(self, what: &str) -> T;
+}
+
+impl<T, E: std::fmt::Display> SpiValue<T> for Result<Option<T>, E> {
+    fn value(self, what: &str) -> T {
+        match self.spi_ok(what) {
+            Some(v) => v,
+            None => raise(
+                PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
+                format!("ims_crawler: {what}: unexpected NULL"),
+                None,
+            ),
+        }
+    }
+}

@@ -58,7 +58,10 @@ unsafe extern "C-unwind" fn forget_at_transaction_end(
     use pg_sys::XactEvent::*;
     if matches!(
         event,
-        XACT_EVENT_COMMIT | XACT_EVENT_ABORT | XACT_EVENT_PREPARE | XACT_EVENT_PARALLEL_COMMIT
+        XACT_EVENT_COMMIT
+            | XACT_EVENT_ABORT
+            | XACT_EVENT_PREPARE
+            | XACT_EVENT_PARALLEL_COMMIT
             | XACT_EVENT_PARALLEL_ABORT
     ) {
         ASSERTED.with(|a| {
@@ -73,7 +76,9 @@ unsafe extern "C-unwind" fn forget_at_transaction_end(
 fn ensure_xact_callback() {
     if !XACT_CALLBACK_REGISTERED.swap(true, Ordering::Relaxed) {
         // SAFETY: registers a static function for the life of the backend.
-        unsafe { pg_sys::RegisterXactCallback(Some(forget_at_transaction_end), std::ptr::null_mut()) };
+        unsafe {
+            pg_sys::RegisterXactCallback(Some(forget_at_transaction_end), std::ptr::null_mut())
+        };
     }
 }
 

@@ -11,31 +11,21 @@ use pgrx::prelude::*;
 /// Runs when a backend loads the library.
 #[pg_guard]
 pub extern "C-unwind" fn _PG_init() {
-    restore::install_hook();
+    operations::restore::install_hook();
 }
 
-pub mod cleanup;
+// Shared: SPI helpers, errors, limits.
 pub mod db;
-pub mod doc_sets;
 pub mod errors;
-pub mod identity;
-pub mod issue_input;
 pub mod limits;
-pub mod maintenance;
-pub mod partitions;
-pub mod posting_lists;
-pub mod ranking;
-pub mod restore;
+
+// Who the caller is (row level security).
+pub mod identity;
+
+// The crawler's side, search, and operations.
+pub mod crawl;
+pub mod operations;
 pub mod search;
-pub mod search_index;
-pub mod search_postings;
-pub mod search_query;
-pub mod sessions;
-pub mod snippet;
-pub mod stats;
-pub mod tokenize;
-pub mod upsert;
-pub mod views;
 
 extension_sql_file!("../sql/schema.sql", name = "schema", bootstrap);
 extension_sql_file!(
@@ -56,19 +46,19 @@ extension_sql_file!(
         "views",
         identity::current_user_id,
         identity::set_current_user,
-        partitions::ensure_partitions,
-        partitions::secure_partitions,
-        views::refresh_materialized_views,
-        upsert::upsert_issue,
-        upsert::upsert_issues,
-        sessions::start_session,
-        sessions::finish_session,
-        sessions::log_error,
-        sessions::log_search,
-        stats::aggregate_daily_stats,
-        stats::aggregate_monthly_stats,
-        stats::get_user_stats,
-        cleanup::delete_old_sessions,
+        operations::partitions::ensure_partitions,
+        operations::partitions::secure_partitions,
+        operations::views::refresh_materialized_views,
+        crawl::upsert::upsert_issue,
+        crawl::upsert::upsert_issues,
+        crawl::sessions::start_session,
+        crawl::sessions::finish_session,
+        crawl::sessions::log_error,
+        crawl::sessions::log_search,
+        operations::stats::aggregate_daily_stats,
+        operations::stats::aggregate_monthly_stats,
+        operations::stats::get_user_stats,
+        operations::retention::delete_old_sessions,
     ]
 );
 extension_sql_file!("../sql/audit.sql", name = "audit", requires = ["comments"]);
@@ -77,14 +67,14 @@ extension_sql_file!(
     name = "search",
     requires = [
         "audit",
-        search_index::search_vector_text,
-        search_index::refresh_search_vectors,
-        search::search_query_text,
-        search::search_issues,
-        search_postings::search_postings_build,
-        search_postings::search_index_terms,
-        search_postings::search_index_pending,
-        views::refresh_search_index,
+        search::vectors::search_vector_text,
+        search::vectors::refresh_search_vectors,
+        search::search_issues::search_query_text,
+        search::search_issues::search_issues,
+        search::index_build::search_postings_build,
+        search::index_build::search_index_terms,
+        search::index_build::search_index_pending,
+        search::index_build::refresh_search_index,
     ]
 );
 extension_sql_file!(

@@ -13,7 +13,7 @@
 //! A champion list holds a frequent term's best issues in rank order:
 //! `varint doc_freq, varint n`, then n × (impact, varint issue_pk).
 
-use crate::doc_sets::seek;
+use crate::search::doc_sets::seek;
 
 const SPARSE: u8 = 0;
 const DENSE: u8 = 1;
@@ -110,7 +110,8 @@ impl List {
         let (Some(&first), Some(&last)) = (docs.first(), docs.last()) else {
             return List::Sparse(Postings::default());
         };
-        let words = usize::try_from((last.wrapping_sub(first) as u64) / 64 + 1).unwrap_or(usize::MAX);
+        let words =
+            usize::try_from((last.wrapping_sub(first) as u64) / 64 + 1).unwrap_or(usize::MAX);
         // Dense: 8 + 4 bytes a word and 1 an issue; sparse: 9 bytes an issue.
         if words.saturating_mul(12) >= docs.len() * 8 {
             let impacts = vec![0; docs.len()];

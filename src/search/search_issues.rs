@@ -16,22 +16,25 @@
 //! SECURITY DEFINER only to read the search index (materialized views are
 //! not granted to ims_user); it reads nothing but the shared issue corpus.
 
-use std::cmp::Ordering;
-use std::collections::{BinaryHeap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 use pgrx::prelude::*;
 
 use pgrx::datum::DatumWithOid;
 
 use crate::db::{read_one, read_two};
-use crate::doc_sets;
-use crate::errors::{invalid_parameter, null_argument, raise, SpiOk};
-use crate::posting_lists::{decode, decode_champions, Cursor, List, Postings};
-use crate::ranking::{idf, impact, score_table, term_score, FIELD_WEIGHTS};
-use crate::search_index::read_doc_terms;
-use crate::search_postings::{attribute_key, champions_key, current_meta, Meta};
-use crate::search_query::{parse, Field, ParsedQuery};
-use crate::snippet::make_snippet;
+use crate::errors::{invalid_parameter, null_argument, raise, SpiOk, SpiValue};
+use crate::search::doc_sets;
+use crate::search::index_build::{
+    attribute_key, champions_key, current_meta, pending_predicate, Meta,
+};
+use crate::search::list_format::{decode, decode_champions, Cursor, List, Postings};
+use crate::search::query::{parse, Field, ParsedQuery};
+use crate::search::ranking::{
+    idf, impact, score_table, term_score, top_after, Scored, FIELD_WEIGHTS,
+};
+use crate::search::snippet::make_snippet;
+use crate::search::vectors::read_doc_terms;
 
 /// The most rows one search returns.
 pub const MAX_RESULTS: i32 = 1000;
@@ -41,22 +44,6 @@ pub const MAX_RESULTS: i32 = 1000;
 #[pg_extern(immutable, parallel_safe)]
 pub fn search_query_text(query: &str) -> String {
     parse(query).tsquery_text()
-}
-
-/// A scored issue. Ties go to the issue stored first (smaller issue_pk).
-#[derive(Debug, Clone, Copy)]
-struct Scored {
-    rank: f32,
-    issue_pk: i64,
-}
-
-impl Scored {
-    /// Best first.
-    fn order(a: &Scored, b: &Scored) -> Ordering {
-        b.rank
-            .total_cmp(&a.rank)
-            .then_with(|| a.issue_pk.cmp(&b.issue_pk))
-    }
 }
 
 /// Field filters: (values one of which must hold, values that must not).
@@ -121,12 +108,16 @@ macro_rules! matches_sql {
 /// Issues written since the posting lists were built ("pending"): all of
 /// them, so the lists' older copies are skipped, and the search vector of
 /// those that match, to score.
-const PENDING: &str = concat!(
-    "SELECT i.issue_pk, CASE WHEN ",
-    matches_sql!(),
-    " THEN i.search_vector END FROM ims.issues i WHERE ",
-    crate::pending_sql!("$8", "$9")
-);
+fn pending_sql() -> String {
+    format!(
+        concat!(
+            "SELECT i.issue_pk, CASE WHEN ",
+            matches_sql!(),
+            " THEN i.search_vector END FROM ims.issues i WHERE {}"
+        ),
+        pending_predicate("$8", "$9")
+    )
+}
 
 /// Which of the lists' best issues still exist (a deleted issue stays in
 /// the lists until the next build).
@@ -191,7 +182,7 @@ fn live_stats(terms: &[String]) -> (f32, f32, Vec<f32>) {
         .map(|t| {
             read_one::<i64>(
                 "SELECT count(*) FROM ims.issues WHERE search_vector @@ $1::pg_catalog.tsquery",
-                &[crate::search_query::quote_lexeme(t).into()],
+                &[crate::search::query::quote_lexeme(t).into()],
                 "counting a term",
             )
             .unwrap_or(1)
@@ -237,6 +228,25 @@ pub fn search_issues(
             "max_results must not be negative, got {max_results}"
         ));
     }
+    let (parsed, tsquery) = parse_checked(query);
+    let k = max_results.min(MAX_RESULTS) as usize;
+    if k == 0 {
+        return TableIterator::new(Vec::new());
+    }
+
+    let terms = parsed.scoring_terms();
+    let filters = filter_args(&parsed, product);
+    let ranked = match single_term(&parsed) {
+        Some(term) => best_champions(term, &parsed, &tsquery, &filters, k),
+        None => None,
+    }
+    .unwrap_or_else(|| ranked_from_lists(&parsed, &terms, &tsquery, &filters, k));
+    TableIterator::new(with_details(ranked, terms, k))
+}
+
+/// The query parsed, and its tsquery text; an error for a query that is
+/// too long, empty, has too many terms, or no word to search for.
+fn parse_checked(query: &str) -> (ParsedQuery, String) {
     if query.len() > crate::limits::MAX_QUERY_BYTES {
         raise(
             PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
@@ -271,19 +281,7 @@ pub fn search_issues(
             Some("Give at least one word or \"phrase\" that is not excluded (-word); OR and field filters alone do not search."),
         );
     }
-    let k = max_results.min(MAX_RESULTS) as usize;
-    if k == 0 {
-        return TableIterator::new(Vec::new());
-    }
-
-    let terms = parsed.scoring_terms();
-    let filters = filter_args(&parsed, product);
-    let ranked = match single_term(&parsed) {
-        Some(term) => best_champions(term, &parsed, &tsquery, &filters, k),
-        None => None,
-    }
-    .unwrap_or_else(|| ranked_from_lists(&parsed, &terms, &tsquery, &filters, k));
-    TableIterator::new(with_details(ranked, terms, k))
+    (parsed, tsquery)
 }
 
 /// The scoring term of a query with one word, if that is all it scores
@@ -323,21 +321,10 @@ fn best_champions(
         filters,
         meta.xmin,
     );
-    // Filters and one-word exclusions from the lists; longer exclusions
-    // need the stored vectors.
-    let has = |key: &str, pk: i64| {
-        lists
-            .get(key)
-            .is_some_and(|l| l.cursor().find(pk).is_some())
-    };
-    let passes = |pk: i64| {
-        filters.by_field().iter().all(|(field, yes, no)| {
-            (yes.is_empty() || yes.iter().any(|v| has(&attribute_key(field, v), pk)))
-                && !no.iter().any(|v| has(&attribute_key(field, v), pk))
-        }) && !parsed
-            .excluded
-            .iter()
-            .any(|p| p.len() == 1 && has(&p[0].term, pk))
+    let passes = ListedFilters {
+        lists: &lists,
+        parsed,
+        filters,
     };
     let check = parsed
         .excluded
@@ -347,30 +334,60 @@ fn best_champions(
     let listed: Vec<(u8, i64)> = champions
         .best
         .into_iter()
-        .filter(|&(_, pk)| pending.binary_search(&pk).is_err() && passes(pk))
+        .filter(|&(_, pk)| pending.binary_search(&pk).is_err() && passes.pass(pk))
         .collect();
-    let mut found = 0;
+    let best = first_existing(&listed, k, check);
+    let found = best.len();
+    ranked.extend(best.into_iter().map(|(q, pk)| Scored {
+        rank: term_score(q, idf).max(f32::MIN_POSITIVE),
+        issue_pk: pk,
+    }));
+    (found >= k).then_some(ranked)
+}
+
+/// Filters and one-word exclusions checked in their posting lists; longer
+/// exclusions need the stored vectors (see `existing`).
+struct ListedFilters<'a> {
+    lists: &'a HashMap<String, List>,
+    parsed: &'a ParsedQuery,
+    filters: &'a Filters,
+}
+
+impl ListedFilters<'_> {
+    fn has(&self, key: &str, pk: i64) -> bool {
+        self.lists
+            .get(key)
+            .is_some_and(|l| l.cursor().find(pk).is_some())
+    }
+
+    fn pass(&self, pk: i64) -> bool {
+        self.filters.by_field().iter().all(|(field, yes, no)| {
+            (yes.is_empty() || yes.iter().any(|v| self.has(&attribute_key(field, v), pk)))
+                && !no.iter().any(|v| self.has(&attribute_key(field, v), pk))
+        }) && !self
+            .parsed
+            .excluded
+            .iter()
+            .any(|p| p.len() == 1 && self.has(&p[0].term, pk))
+    }
+}
+
+/// The first `k` of `listed` (in their order) that still exist (and, with
+/// `check`, match it), asking in growing batches.
+fn first_existing(listed: &[(u8, i64)], k: usize, check: Option<&str>) -> Vec<(u8, i64)> {
+    let mut found = Vec::with_capacity(k);
     let mut done = 0;
     let mut want = k + 16;
-    while found < k && done < listed.len() {
+    while found.len() < k && done < listed.len() {
         let batch = &listed[done..(done + want).min(listed.len())];
         let pks: Vec<i64> = batch.iter().map(|c| c.1).collect();
         let alive = existing(&pks, check);
-        for &(q, pk) in batch
-            .iter()
-            .filter(|c| alive.contains(&c.1))
-            .take(k - found)
-        {
-            ranked.push(Scored {
-                rank: term_score(q, idf).max(f32::MIN_POSITIVE),
-                issue_pk: pk,
-            });
-            found += 1;
-        }
+        let room = k - found.len();
+        found.extend(batch.iter().filter(|c| alive.contains(&c.1)).take(room));
         done += batch.len();
         want *= 4;
     }
-    (found >= k).then_some(ranked)
+    found
 }
 
 /// The arguments of `matches_sql!` followed by `more`.
@@ -443,63 +460,84 @@ type ResultRow = (
 fn with_details(mut ranked: Vec<Scored>, terms: Vec<String>, k: usize) -> Vec<ResultRow> {
     ranked.sort_by(Scored::order);
     ranked.truncate(k);
-
     let pks: Vec<i64> = ranked.iter().map(|s| s.issue_pk).collect();
     let marks: HashSet<String> = terms.into_iter().collect();
-    // Snippets prefer the description: read comments and attachments only
-    // for issues whose description lacks some of the words.
-    struct Row {
-        issue_id: String,
-        title: Option<String>,
-        product: Option<String>,
-        status: Option<String>,
-        description: Option<String>,
-        snippet: Option<String>,
+    let mut rows = read_details(pks, &marks);
+    // Snippets prefer the description: comments and attachments are read
+    // only for issues whose description lacks some of the words.
+    let incomplete: Vec<i64> = rows
+        .iter()
+        .filter(|(_, r)| !r.snippet_complete)
+        .map(|(pk, _)| *pk)
+        .collect();
+    if !incomplete.is_empty() {
+        snippets_from_children(&mut rows, incomplete, &marks);
     }
-    let mut rows: HashMap<i64, Row> = HashMap::with_capacity(pks.len());
-    let mut incomplete: Vec<i64> = Vec::new();
-    // In characters, at least SCANNED_BYTES bytes.
-    let scanned = crate::snippet::SCANNED_BYTES as i32;
+    ranked
+        .into_iter()
+        .filter_map(|s| {
+            let r = rows.remove(&s.issue_pk)?;
+            Some((r.issue_id, r.title, r.product, r.status, s.rank, r.snippet))
+        })
+        .collect()
+}
+
+/// A result's details while its snippet is made.
+struct Details {
+    issue_id: String,
+    title: Option<String>,
+    product: Option<String>,
+    status: Option<String>,
+    description: Option<String>,
+    snippet: Option<String>,
+    /// The description held every word.
+    snippet_complete: bool,
+}
+
+/// In characters, at least SCANNED_BYTES bytes.
+const SCANNED_CHARS: i32 = crate::search::snippet::SCANNED_BYTES as i32;
+
+/// The results' titles, products, statuses and snippets from their
+/// descriptions, by issue_pk.
+fn read_details(pks: Vec<i64>, marks: &HashSet<String>) -> HashMap<i64, Details> {
     Spi::connect(|c| {
-        for r in c
-            .select(DETAILS, None, &[pks.into(), scanned.into()])
+        c.select(DETAILS, None, &[pks.into(), SCANNED_CHARS.into()])
             .spi_ok("reading results")
-        {
-            let text = |i: usize| r.get::<String>(i).spi_ok("reading results");
-            let pk = r
-                .get::<i64>(1)
-                .spi_ok("reading results")
-                .unwrap_or_default();
-            let description = text(6);
-            let (snippet, complete) =
-                make_snippet([description.as_deref(), None, None, None], &marks);
-            if !complete {
-                incomplete.push(pk);
-            }
-            rows.insert(
-                pk,
-                Row {
-                    issue_id: text(2).unwrap_or_default(),
+            .map(|r| {
+                let text = |i: usize| r.get::<String>(i).spi_ok("reading results");
+                let pk = r.get::<i64>(1).value("issue_pk of a result");
+                let description = text(6);
+                let (snippet, snippet_complete) =
+                    make_snippet([description.as_deref(), None, None, None], marks);
+                let details = Details {
+                    issue_id: r.get::<String>(2).value("issue_id of a result"),
                     title: text(3),
                     product: text(4),
                     status: text(5),
                     description,
                     snippet,
-                },
-            );
-        }
-        if incomplete.is_empty() {
-            return;
-        }
+                    snippet_complete,
+                };
+                (pk, details)
+            })
+            .collect()
+    })
+}
+
+/// Snippets of these results from their description, comments, attachment
+/// text and title.
+fn snippets_from_children(
+    rows: &mut HashMap<i64, Details>,
+    pks: Vec<i64>,
+    marks: &HashSet<String>,
+) {
+    Spi::connect(|c| {
         for r in c
-            .select(CHILD_TEXT, None, &[incomplete.into(), scanned.into()])
+            .select(CHILD_TEXT, None, &[pks.into(), SCANNED_CHARS.into()])
             .spi_ok("reading results")
         {
             let text = |i: usize| r.get::<String>(i).spi_ok("reading results");
-            let pk = r
-                .get::<i64>(1)
-                .spi_ok("reading results")
-                .unwrap_or_default();
+            let pk = r.get::<i64>(1).value("issue_pk of a result");
             if let Some(row) = rows.get_mut(&pk) {
                 let (comments, attachments) = (text(2), text(3));
                 let fields = [
@@ -508,17 +546,10 @@ fn with_details(mut ranked: Vec<Scored>, terms: Vec<String>, k: usize) -> Vec<Re
                     attachments.as_deref(),
                     row.title.as_deref(),
                 ];
-                row.snippet = make_snippet(fields, &marks).0;
+                row.snippet = make_snippet(fields, marks).0;
             }
         }
     });
-    ranked
-        .into_iter()
-        .filter_map(|s| {
-            let r = rows.remove(&s.issue_pk)?;
-            Some((r.issue_id, r.title, r.product, r.status, s.rank, r.snippet))
-        })
-        .collect()
 }
 
 /// The posting-list keys a query reads: its terms, its single-word
@@ -557,17 +588,14 @@ fn score_pending(
     Spi::connect(|c| {
         let rows = c
             .select(
-                PENDING,
+                &pending_sql(),
                 None,
                 &args_with(tsquery, f, [xmin.to_string().into(), (xmin > 0).into()]),
             )
             .spi_ok("finding pending issues");
         for row in rows {
             crate::limits::check_for_interrupts();
-            let pk = row
-                .get::<i64>(1)
-                .spi_ok("reading a pending issue")
-                .unwrap_or_default();
+            let pk = row.get::<i64>(1).value("issue_pk of a pending issue");
             pending.push(pk);
             let Some(vector) = row
                 .get::<pgrx::AnyElement>(2)
@@ -605,13 +633,45 @@ fn score_listed(
     terms: &[String],
     idf: &[f32],
 ) -> (Vec<i64>, Vec<f32>) {
-    let empty = List::Sparse(Postings::default());
-    let list = |key: &str| lists.get(key).unwrap_or(&empty);
-    let as_list = List::from_docs;
-    // OR clauses and multi-value filters, as lists of their own.
-    // A phrase as all its words: the shortest list, looked up in the others.
-    let all_words = |p: &[crate::tokenize::Token]| -> Vec<i64> {
-        let mut words: Vec<&List> = p.iter().map(|t| list(&t.term)).collect();
+    let lists = QueryLists {
+        lists,
+        empty: List::Sparse(Postings::default()),
+    };
+    let owned = lists.or_lists(q, f);
+    let mut required = lists.required(q, f);
+    required.extend(owned.iter());
+    required.sort_by_key(|l| l.len());
+    let Some((driver, others)) = required.split_first() else {
+        return (Vec::new(), Vec::new());
+    };
+    let walk = Walk {
+        others: others.iter().map(|l| l.cursor()).collect(),
+        excluded: lists.excluded(q, f),
+        scoring: terms
+            .iter()
+            .zip(idf)
+            .map(|(t, &idf)| (lists.get(t).cursor(), score_table(idf)))
+            .collect(),
+    };
+    walk.run(driver, pending)
+}
+
+/// The posting lists a query reads, by key; a key not in the index reads
+/// as an empty list.
+struct QueryLists<'a> {
+    lists: &'a HashMap<String, List>,
+    empty: List,
+}
+
+impl QueryLists<'_> {
+    fn get(&self, key: &str) -> &List {
+        self.lists.get(key).unwrap_or(&self.empty)
+    }
+
+    /// The issues holding every word of a phrase: the shortest list, looked
+    /// up in the others.
+    fn all_words(&self, phrase: &[crate::search::tokenize::Token]) -> Vec<i64> {
+        let mut words: Vec<&List> = phrase.iter().map(|t| self.get(&t.term)).collect();
         words.sort_by_key(|l| l.len());
         let Some((shortest, rest)) = words.split_first() else {
             return Vec::new();
@@ -627,83 +687,100 @@ fn score_listed(
             rest.iter_mut().all(|c| c.find(d).is_some())
         });
         docs
-    };
-    let mut owned: Vec<List> = q
-        .clauses
-        .iter()
-        .filter(|alts| alts.len() > 1)
-        .map(|alts| as_list(doc_sets::union(alts.iter().map(|p| all_words(p)))))
-        .collect();
-    for (field, yes, _) in f.by_field() {
-        if yes.len() > 1 {
-            let sets = yes
-                .iter()
-                .map(|v| list(&attribute_key(field, v)).postings().docs);
-            owned.push(as_list(doc_sets::union(sets)));
-        }
     }
-    let mut required: Vec<&List> = q
-        .clauses
-        .iter()
-        .filter(|alts| alts.len() == 1)
-        .flat_map(|alts| alts[0].iter().map(|t| list(&t.term)))
-        .collect();
-    for (field, yes, _) in f.by_field() {
-        if yes.len() == 1 {
-            required.push(list(&attribute_key(field, &yes[0])));
-        }
-    }
-    required.extend(owned.iter());
-    required.sort_by_key(|l| l.len());
-    let Some((driver, others)) = required.split_first() else {
-        return (Vec::new(), Vec::new());
-    };
-    let mut others: Vec<Cursor> = others.iter().map(|l| l.cursor()).collect();
-    let mut excluded: Vec<Cursor> = q
-        .excluded
-        .iter()
-        .filter(|p| p.len() == 1)
-        .map(|p| list(&p[0].term).cursor())
-        .collect();
-    for (field, _, no) in f.by_field() {
-        excluded.extend(no.iter().map(|v| list(&attribute_key(field, v)).cursor()));
-    }
-    let mut scoring: Vec<(Cursor, [f32; 256])> = terms
-        .iter()
-        .zip(idf)
-        .map(|(t, &idf)| (list(t).cursor(), score_table(idf)))
-        .collect();
 
-    let (mut docs, mut ranks) = (Vec::new(), Vec::new());
-    let mut at_pending = 0;
-    'next: for (i, d) in driver.postings().docs.into_iter().enumerate() {
-        if i % 4096 == 0 {
-            crate::limits::check_for_interrupts();
-        }
-        at_pending = doc_sets::seek(pending, at_pending, d);
-        if pending.get(at_pending) == Some(&d) {
-            continue;
-        }
-        for c in others.iter_mut() {
-            if c.find(d).is_none() {
-                continue 'next;
+    /// OR clauses and multi-value filters, each merged into a list of its own.
+    fn or_lists(&self, q: &ParsedQuery, f: &Filters) -> Vec<List> {
+        let mut owned: Vec<List> = q
+            .clauses
+            .iter()
+            .filter(|alts| alts.len() > 1)
+            .map(|alts| List::from_docs(doc_sets::union(alts.iter().map(|p| self.all_words(p)))))
+            .collect();
+        for (field, yes, _) in f.by_field() {
+            if yes.len() > 1 {
+                let sets = yes
+                    .iter()
+                    .map(|v| self.get(&attribute_key(field, v)).postings().docs);
+                owned.push(List::from_docs(doc_sets::union(sets)));
             }
         }
-        for c in excluded.iter_mut() {
-            if c.find(d).is_some() {
-                continue 'next;
-            }
-        }
-        let mut rank = 0.0;
-        for (c, score) in scoring.iter_mut() {
-            if let Some(q) = c.find(d) {
-                rank += score[q as usize];
-            }
-        }
-        docs.push(d);
-        ranks.push(rank);
+        owned
     }
-    (docs, ranks)
+
+    /// The lists every result must be in: each word of a one-alternative
+    /// clause, each single-value filter.
+    fn required(&self, q: &ParsedQuery, f: &Filters) -> Vec<&List> {
+        let mut required: Vec<&List> = q
+            .clauses
+            .iter()
+            .filter(|alts| alts.len() == 1)
+            .flat_map(|alts| alts[0].iter().map(|t| self.get(&t.term)))
+            .collect();
+        for (field, yes, _) in f.by_field() {
+            if yes.len() == 1 {
+                required.push(self.get(&attribute_key(field, &yes[0])));
+            }
+        }
+        required
+    }
+
+    /// The lists no result may be in: one-word exclusions and excluded
+    /// filter values.
+    fn excluded(&self, q: &ParsedQuery, f: &Filters) -> Vec<Cursor<'_>> {
+        let mut excluded: Vec<Cursor> = q
+            .excluded
+            .iter()
+            .filter(|p| p.len() == 1)
+            .map(|p| self.get(&p[0].term).cursor())
+            .collect();
+        for (field, _, no) in f.by_field() {
+            excluded.extend(
+                no.iter()
+                    .map(|v| self.get(&attribute_key(field, v)).cursor()),
+            );
+        }
+        excluded
+    }
+}
+
+/// A walk along the driving list: keep an issue that every other required
+/// list holds and no excluded one does, and score it.
+struct Walk<'a> {
+    others: Vec<Cursor<'a>>,
+    excluded: Vec<Cursor<'a>>,
+    scoring: Vec<(Cursor<'a>, [f32; 256])>,
+}
+
+impl Walk<'_> {
+    fn run(mut self, driver: &List, pending: &[i64]) -> (Vec<i64>, Vec<f32>) {
+        let (mut docs, mut ranks) = (Vec::new(), Vec::new());
+        let mut at_pending = 0;
+        for (i, d) in driver.postings().docs.into_iter().enumerate() {
+            if i % 4096 == 0 {
+                crate::limits::check_for_interrupts();
+            }
+            at_pending = doc_sets::seek(pending, at_pending, d);
+            if pending.get(at_pending) == Some(&d) || !self.keeps(d) {
+                continue;
+            }
+            docs.push(d);
+            ranks.push(self.score(d));
+        }
+        (docs, ranks)
+    }
+
+    fn keeps(&mut self, d: i64) -> bool {
+        self.others.iter_mut().all(|c| c.find(d).is_some())
+            && !self.excluded.iter_mut().any(|c| c.find(d).is_some())
+    }
+
+    fn score(&mut self, d: i64) -> f32 {
+        self.scoring
+            .iter_mut()
+            .filter_map(|(c, score)| c.find(d).map(|q| score[q as usize]))
+            .sum()
+    }
 }
 
 /// The best `k` of the scored candidates that still exist (and, with
@@ -726,57 +803,6 @@ fn best_listed(candidates: &[i64], ranks: &[f32], k: usize, check: Option<&str>)
         want *= 4;
     }
     found
-}
-
-/// Orders a heap so that its top is the worst kept result.
-struct Worst(Scored);
-
-impl PartialEq for Worst {
-    fn eq(&self, o: &Self) -> bool {
-        self.cmp(o) == Ordering::Equal
-    }
-}
-impl Eq for Worst {}
-impl PartialOrd for Worst {
-    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
-        Some(self.cmp(o))
-    }
-}
-impl Ord for Worst {
-    fn cmp(&self, o: &Self) -> Ordering {
-        Scored::order(&self.0, &o.0)
-    }
-}
-
-/// The best `n` candidates ranking after `after` (all, if None), best
-/// first. One comparison rejects most candidates once `n` are kept.
-fn top_after(candidates: &[i64], ranks: &[f32], n: usize, after: Option<Scored>) -> Vec<Scored> {
-    let mut heap: BinaryHeap<Worst> = BinaryHeap::with_capacity(n + 1);
-    for (i, (&pk, &rank)) in candidates.iter().zip(ranks).enumerate() {
-        if i % 4096 == 0 {
-            crate::limits::check_for_interrupts();
-        }
-        let s = Scored {
-            rank: rank.max(f32::MIN_POSITIVE),
-            issue_pk: pk,
-        };
-        if after.is_some_and(|a| Scored::order(&s, &a) != Ordering::Greater) {
-            continue; // returned by an earlier batch
-        }
-        if heap.len() == n {
-            if heap
-                .peek()
-                .is_some_and(|w| Scored::order(&s, &w.0) != Ordering::Less)
-            {
-                continue;
-            }
-            heap.pop();
-        }
-        heap.push(Worst(s));
-    }
-    let mut out: Vec<Scored> = heap.into_iter().map(|w| w.0).collect();
-    out.sort_by(Scored::order);
-    out
 }
 
 fn existing(pks: &[i64], check: Option<&str>) -> HashSet<i64> {

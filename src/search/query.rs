@@ -12,7 +12,7 @@
 //! tokens (a Hangul word of three or more syllables, `OpenFrame에서`)
 //! matches as a phrase. An unterminated quote runs to the end of the query.
 
-use crate::tokenize::{tokenize, Mode, Token};
+use crate::search::tokenize::{tokenize, Mode, Token};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Field {
@@ -143,7 +143,10 @@ fn phrase_key(p: &Phrase) -> Vec<(&str, u32)> {
 fn dedup_phrases(phrases: &mut Vec<Phrase>) {
     let mut seen: Vec<Vec<(String, u32)>> = Vec::new();
     phrases.retain(|p| {
-        let key: Vec<(String, u32)> = phrase_key(p).into_iter().map(|(t, d)| (t.to_string(), d)).collect();
+        let key: Vec<(String, u32)> = phrase_key(p)
+            .into_iter()
+            .map(|(t, d)| (t.to_string(), d))
+            .collect();
         if seen.contains(&key) {
             false
         } else {
@@ -162,7 +165,12 @@ impl ParsedQuery {
         self.clauses.retain(|alts| {
             let mut key: Vec<Vec<(String, u32)>> = alts
                 .iter()
-                .map(|p| phrase_key(p).into_iter().map(|(t, d)| (t.to_string(), d)).collect())
+                .map(|p| {
+                    phrase_key(p)
+                        .into_iter()
+                        .map(|(t, d)| (t.to_string(), d))
+                        .collect()
+                })
                 .collect();
             key.sort();
             if seen.contains(&key) {
@@ -176,7 +184,9 @@ impl ParsedQuery {
         let mut filters: Vec<Filter> = Vec::new();
         for f in self.filters.drain(..) {
             let same = |g: &Filter| {
-                g.field == f.field && g.negated == f.negated && g.value.to_lowercase() == f.value.to_lowercase()
+                g.field == f.field
+                    && g.negated == f.negated
+                    && g.value.to_lowercase() == f.value.to_lowercase()
             };
             if !filters.iter().any(same) {
                 filters.push(f);
@@ -367,12 +377,17 @@ mod tests {
     #[test]
     fn duplicates_are_merged() {
         let many = vec!["timeout"; 1000].join(" OR ");
-        let q = parse(&format!("{many} product:A product:a product:A -crash -crash \"disk full\" \"disk full\""));
+        let q = parse(&format!(
+            "{many} product:A product:a product:A -crash -crash \"disk full\" \"disk full\""
+        ));
         assert_eq!(q.clauses.len(), 2);
         assert_eq!(q.clauses[0].len(), 1);
         assert_eq!(q.excluded.len(), 1);
         assert_eq!(q.filters.len(), 1);
-        assert_eq!(q.tsquery_text(), "'timeout' & ('disk' <-> 'full') & !'crash'");
+        assert_eq!(
+            q.tsquery_text(),
+            "'timeout' & ('disk' <-> 'full') & !'crash'"
+        );
         assert_eq!(q.distinct_terms(), 5);
         // different phrases of the same words stay apart
         let q = parse(r#""disk full" OR "full disk" OR "disk full""#);

@@ -24,17 +24,9 @@ pub fn refresh_materialized_views() {
     }
 }
 
-/// Rebuild only the search index (`ims.mv_search_postings`), as the hourly
-/// maintenance job does: issues written since the last rebuild are scored
-/// one by one until then.
-#[pg_extern(volatile, parallel_unsafe, security_definer)]
-#[search_path(pg_catalog, pg_temp)]
-pub fn refresh_search_index() {
-    crate::db::require_writable("ims.refresh_search_index");
-    refresh("ims.mv_search_postings");
-}
-
-fn refresh(mv: &str) {
+/// Refresh one materialized view (CONCURRENTLY once populated) and record
+/// the run; nothing when the view does not exist.
+pub fn refresh(mv: &str) {
     // None: the view does not exist (a library newer than the database's
     // extension version, before ALTER EXTENSION UPDATE).
     let Some(populated) = read_one::<bool>(
@@ -52,5 +44,5 @@ fn refresh(mv: &str) {
     );
     Spi::run(&format!("REFRESH MATERIALIZED VIEW {how}{mv}"))
         .spi_ok("refreshing a materialized view");
-    crate::maintenance::record_run(&format!("refresh {mv}"), None);
+    crate::operations::record_run(&format!("refresh {mv}"), None);
 }

@@ -3,8 +3,8 @@
 
 use std::collections::HashSet;
 
-use crate::search_index::prefix;
-use crate::tokenize::{tokenize, Mode};
+use crate::search::tokenize::{tokenize, Mode};
+use crate::search::vectors::prefix;
 
 /// Snippet size around the best match, in bytes of source text.
 const SNIPPET_BEFORE: usize = 80;
@@ -200,7 +200,7 @@ fn render_snippet(text: &str, from: usize, to: usize, mut spans: Vec<(usize, usi
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tokenize::{tokenize, Mode};
+    use crate::search::tokenize::{tokenize, Mode};
 
     /// The terms a query gives, as search_issues marks them.
     fn terms_of(query: &str) -> HashSet<String> {

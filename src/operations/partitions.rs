@@ -7,7 +7,7 @@
 
 use pgrx::prelude::*;
 
-use crate::errors::{invalid_parameter, SpiOk};
+use crate::errors::{invalid_parameter, SpiOk, SpiValue};
 
 /// The most months ahead one call may create: ten years.
 const MAX_MONTHS_AHEAD: i32 = 120;
@@ -62,11 +62,7 @@ pub fn secure_unsecured_partitions() -> i64 {
             &[],
         )
         .spi_ok("listing partitions")
-        .map(|row| {
-            row.get::<String>(1)
-                .spi_ok("reading a partition name")
-                .unwrap_or_default()
-        })
+        .map(|row| row.get::<String>(1).value("reading a partition name"))
         .collect()
     });
     for name in &names {
@@ -119,49 +115,7 @@ pub fn ensure_partitions(
     }
     secure_unsecured_partitions();
 
-    // Months wanted, with the name and bounds of each, missing ones only.
-    let wanted: Vec<(String, TimestampWithTimeZone, TimestampWithTimeZone, i64)> = Spi::connect(
-        |c| {
-            c.select(
-            // Months as UTC wall-clock timestamps (works on PostgreSQL 13+;
-            // the time-zone-aware generate_series is 16+ only).
-            "WITH ahead AS ( \
-                 SELECT pg_catalog.date_trunc('month', pg_catalog.now() AT TIME ZONE 'UTC') \
-                          + pg_catalog.make_interval(months => k) AS m \
-                   FROM pg_catalog.generate_series(0, $1) AS k), \
-             waiting AS ( \
-                 SELECT DISTINCT pg_catalog.date_trunc('month', d.started_at AT TIME ZONE 'UTC') AS m \
-                   FROM ims.crawl_sessions_default d WHERE pg_catalog.isfinite(d.started_at)), \
-             months AS ( \
-                 SELECT m FROM ahead \
-                 UNION \
-                 (SELECT w.m FROM waiting w WHERE w.m NOT IN (SELECT m FROM ahead) ORDER BY w.m LIMIT $2)), \
-             bounds AS ( \
-                 SELECT pg_catalog.to_char(m, '\"crawl_sessions_\"YYYY_MM') AS name, \
-                        m AT TIME ZONE 'UTC' AS lo, (m + interval '1 month') AT TIME ZONE 'UTC' AS hi \
-                   FROM months) \
-             SELECT b.name, b.lo, b.hi, \
-                    (SELECT pg_catalog.count(*) FROM ims.crawl_sessions_default d \
-                      WHERE d.started_at >= b.lo AND d.started_at < b.hi) AS waiting \
-               FROM bounds b \
-              WHERE pg_catalog.to_regclass('ims.' || b.name) IS NULL \
-              ORDER BY b.lo",
-            None,
-            &[months_ahead.into(), MAX_WAITING_MONTHS_PER_RUN.into()],
-        )
-        .spi_ok("planning partitions")
-        .map(|row| {
-            (
-                row.get::<String>(1).spi_ok("reading partition plan").unwrap_or_default(),
-                row.get::<TimestampWithTimeZone>(2).spi_ok("reading partition plan").expect("month start"),
-                row.get::<TimestampWithTimeZone>(3).spi_ok("reading partition plan").expect("month end"),
-                row.get::<i64>(4).spi_ok("reading partition plan").unwrap_or(0),
-            )
-        })
-        .collect()
-        },
-    );
-
+    let wanted = missing_months(months_ahead);
     let mut created = Vec::with_capacity(wanted.len());
     for (name, start, end, waiting) in wanted {
         crate::limits::check_for_interrupts();
@@ -169,6 +123,33 @@ pub fn ensure_partitions(
         created.push((name, start, end, waiting));
     }
     TableIterator::new(created)
+}
+
+/// A month's partition: name, bounds, rows waiting for it in DEFAULT.
+type Month = (String, TimestampWithTimeZone, TimestampWithTimeZone, i64);
+
+/// The months that need a partition and have none: this month and
+/// `months_ahead` more, and the oldest months with rows waiting in DEFAULT.
+const MISSING_MONTHS: &str = include_str!("partitions/missing_months.sql");
+
+fn missing_months(months_ahead: i32) -> Vec<Month> {
+    Spi::connect(|c| {
+        c.select(
+            MISSING_MONTHS,
+            None,
+            &[months_ahead.into(), MAX_WAITING_MONTHS_PER_RUN.into()],
+        )
+        .spi_ok("planning partitions")
+        .map(|row| {
+            (
+                row.get::<String>(1).value("partition name"),
+                row.get::<TimestampWithTimeZone>(2).value("partition start"),
+                row.get::<TimestampWithTimeZone>(3).value("partition end"),
+                row.get::<i64>(4).value("rows waiting for a partition"),
+            )
+        })
+        .collect()
+    })
 }
 
 fn create_partition(

@@ -15,8 +15,8 @@ use std::collections::{HashMap, HashSet};
 use pgrx::prelude::*;
 
 use crate::errors::SpiOk;
-use crate::search_query::quote_lexeme;
-use crate::tokenize::{tokenize_from, Mode};
+use crate::search::query::quote_lexeme;
+use crate::search::tokenize::{tokenize_from, Mode};
 
 /// How much of each field is indexed (bytes); the rest is stored but not
 /// searchable. Keeps every vector far below tsvector's 1 MB limit.

@@ -5,10 +5,10 @@
 use pgrx::prelude::*;
 use pgrx::JsonB;
 
+use crate::crawl::issue_json::CrawledJson;
 use crate::db::{modify_returning, read_one, read_two};
-use crate::errors::{invalid_parameter, null_argument, permission_denied, raise, SpiOk};
+use crate::errors::{invalid_parameter, null_argument, permission_denied, raise, SpiOk, SpiValue};
 use crate::identity::{current_user_id, login_is_admin};
-use crate::issue_input::CrawledJson;
 
 pub const SESSION_END_STATUSES: [&str; 3] = ["completed", "failed", "cancelled"];
 pub const ERROR_SEVERITIES: [&str; 5] = ["debug", "info", "warning", "error", "critical"];
@@ -67,7 +67,7 @@ pub fn start_session(
     if !parameters.0.is_object() {
         invalid_parameter(format!(
             "parameters must be a JSON object, got {}",
-            crate::issue_input::type_name(&parameters.0)
+            crate::crawl::issue_json::type_name(&parameters.0)
         ));
     }
     let row = modify_returning(
@@ -132,6 +132,41 @@ pub fn finish_session(
     if issues_found.is_some_and(|n| n < 0) {
         invalid_parameter("issues_found must not be negative");
     }
+    require_running(session_id);
+    let row = modify_returning(
+        FINISH_SESSION,
+        &[session_id.into(), status.into(), issues_found.into()],
+        "finishing the session",
+        |row| {
+            let count = |i: usize, what: &str| row.get::<i32>(i).value(what);
+            (
+                row.get::<i64>(1)
+                    .value("session_id of the finished session"),
+                row.get::<String>(2).value("status of the finished session"),
+                row.get::<f64>(3).value("duration of the finished session"),
+                count(4, "issues_crawled"),
+                count(5, "issues_new"),
+                count(6, "issues_updated"),
+                count(7, "errors_count"),
+            )
+        },
+    )
+    .unwrap_or_else(|| {
+        raise(
+            PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+            format!("crawl session {session_id} was finished by someone else meanwhile"),
+            None,
+        )
+    });
+    TableIterator::once(row)
+}
+
+/// Finish a session: status, end time, and the counts of its links and errors.
+const FINISH_SESSION: &str = include_str!("sessions/finish.sql");
+
+/// A session the caller sees and that is still running, or an error saying
+/// which it is not.
+fn require_running(session_id: i64) {
     let current = read_one::<String>(
         "SELECT status FROM ims.crawl_sessions WHERE session_id = $1",
         &[session_id.into()],
@@ -150,52 +185,6 @@ pub fn finish_session(
             None,
         ),
     }
-    let row = modify_returning(
-        "WITH links AS ( \
-             SELECT pg_catalog.count(*) AS crawled, \
-                    pg_catalog.count(*) FILTER (WHERE action = 'inserted') AS new, \
-                    pg_catalog.count(*) FILTER (WHERE action = 'updated') AS updated \
-               FROM ims.session_issues WHERE session_id = $1), \
-         errs AS (SELECT pg_catalog.count(*) AS n FROM ims.session_errors WHERE session_id = $1) \
-         UPDATE ims.crawl_sessions s \
-            SET status = $2, \
-                finished_at = GREATEST(pg_catalog.clock_timestamp(), s.started_at), \
-                issues_found = coalesce($3, s.issues_found), \
-                issues_crawled = links.crawled, issues_new = links.new, \
-                issues_updated = links.updated, errors_count = errs.n \
-           FROM links, errs \
-          WHERE s.session_id = $1 AND s.status = 'running' \
-         RETURNING s.session_id, s.status, s.duration_seconds::float8, s.issues_crawled, \
-                   s.issues_new, s.issues_updated, s.errors_count",
-        &[session_id.into(), status.into(), issues_found.into()],
-        "finishing the session",
-        |row| {
-            let get = |i: usize| row.get::<i32>(i).spi_ok("reading the session").unwrap_or(0);
-            (
-                row.get::<i64>(1)
-                    .spi_ok("reading the session")
-                    .expect("session_id"),
-                row.get::<String>(2)
-                    .spi_ok("reading the session")
-                    .expect("status"),
-                row.get::<f64>(3)
-                    .spi_ok("reading the session")
-                    .unwrap_or(0.0),
-                get(4),
-                get(5),
-                get(6),
-                get(7),
-            )
-        },
-    )
-    .unwrap_or_else(|| {
-        raise(
-            PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
-            format!("crawl session {session_id} was finished by someone else meanwhile"),
-            None,
-        )
-    });
-    TableIterator::once(row)
 }
 
 /// Log an error that happened during a session. Returns the error_id.
@@ -229,7 +218,7 @@ pub fn log_error(
     if !detail.0.is_object() {
         invalid_parameter(format!(
             "error_detail must be a JSON object, got {}",
-            crate::issue_input::type_name(&detail.0)
+            crate::crawl::issue_json::type_name(&detail.0)
         ));
     }
     modify_returning(

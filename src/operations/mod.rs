@@ -1,9 +1,17 @@
-//! A record of maintenance runs (aggregations, refreshes, cleanups) in the
-//! audit log, so monitoring can tell when each last ran.
+//! What a DBA and cron run: statistics, retention, monthly partitions,
+//! materialized view refreshes, and the hook that makes plain restores work.
+//! Every maintenance run is recorded in the audit log (`record_run`), so
+//! `ims.health` can tell when each last ran.
 
 use pgrx::prelude::*;
 
 use crate::errors::SpiOk;
+
+pub mod partitions;
+pub mod restore;
+pub mod retention;
+pub mod stats;
+pub mod views;
 
 /// Note that maintenance task `task` just ran, with optional details.
 pub fn record_run(task: &str, detail: Option<pgrx::JsonB>) {

@@ -4,35 +4,14 @@
 
 use pgrx::prelude::*;
 
-use crate::errors::{invalid_parameter, null_argument, permission_denied, SpiOk};
+use crate::errors::{invalid_parameter, null_argument, permission_denied, SpiOk, SpiValue};
 use crate::identity::{current_user_id, login_is_admin};
 
 /// Row-by-row removal of sessions older than $1 (optionally of user $2).
-const DELETE_ROWS: &str = "\
-WITH old AS (SELECT session_id, started_at FROM ims.crawl_sessions
-              WHERE started_at < $1 AND ($2::bigint IS NULL OR user_id = $2)),
-e AS (DELETE FROM ims.session_errors se USING old
-       WHERE se.session_id = old.session_id AND se.session_started_at = old.started_at RETURNING 1),
-l AS (DELETE FROM ims.session_issues si USING old
-       WHERE si.session_id = old.session_id AND si.session_started_at = old.started_at RETURNING 1),
-s AS (DELETE FROM ims.crawl_sessions cs USING old
-       WHERE cs.session_id = old.session_id AND cs.started_at = old.started_at RETURNING 1)
-SELECT (SELECT pg_catalog.count(*) FROM s), (SELECT pg_catalog.count(*) FROM e), (SELECT pg_catalog.count(*) FROM l)";
+const DELETE_ROWS: &str = include_str!("retention/delete_rows.sql");
 
 /// Dated partitions whose whole month ends on or before the cutoff $1.
-const OLD_PARTITIONS: &str = "\
-SELECT pg_catalog.format('ims.%I', p.relname), p.lo, p.hi
-  FROM (SELECT c.relname,
-               pg_catalog.timezone('UTC', pg_catalog.to_date(pg_catalog.substr(c.relname, 16), 'YYYY_MM')::timestamp) AS lo,
-               pg_catalog.timezone('UTC', pg_catalog.to_date(pg_catalog.substr(c.relname, 16), 'YYYY_MM')
-                                          + interval '1 month') AS hi
-          FROM pg_catalog.pg_inherits i
-          JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid
-         WHERE i.inhparent = 'ims.crawl_sessions'::pg_catalog.regclass
-           AND c.relname ~ '^crawl_sessions_[0-9]{4}_[0-9]{2}$'
-        OFFSET 0) p
- WHERE p.hi <= $1
- ORDER BY p.lo";
+const OLD_PARTITIONS: &str = include_str!("retention/old_partitions.sql");
 
 /// Remove a whole month: its errors and links first (their foreign keys
 /// would block the detach), then detach and drop the partition.
@@ -43,8 +22,7 @@ fn drop_partition(
 ) -> (i64, i64, i64) {
     let count = |sql: &str| {
         Spi::get_one_with_args::<i64>(sql, &[lo.into(), hi.into()])
-            .spi_ok("removing an old partition")
-            .unwrap_or(0)
+            .value("removing an old partition")
     };
     let errors = count(
         "WITH d AS (DELETE FROM ims.session_errors WHERE session_started_at >= $1 AND session_started_at < $2 RETURNING 1) \
@@ -62,8 +40,7 @@ fn drop_partition(
         ));
     }
     let sessions = Spi::get_one::<i64>(&format!("SELECT pg_catalog.count(*) FROM {name}"))
-        .spi_ok("counting sessions")
-        .unwrap_or(0);
+        .value("counting sessions");
     Spi::run(&format!(
         "ALTER TABLE ims.crawl_sessions DETACH PARTITION {name}"
     ))
@@ -77,6 +54,49 @@ fn drop_partition(
         )
     );
     (sessions, errors, links)
+}
+
+/// Detach and drop every monthly partition that ends before the cutoff;
+/// returns (sessions, errors, links) removed.
+fn drop_old_partitions(cutoff: TimestampWithTimeZone) -> (i64, i64, i64) {
+    let parts: Vec<(String, TimestampWithTimeZone, TimestampWithTimeZone)> = Spi::connect(|c| {
+        c.select(OLD_PARTITIONS, None, &[cutoff.into()])
+            .spi_ok("listing old partitions")
+            .map(|r| {
+                (
+                    r.get::<String>(1).value("name of an old partition"),
+                    r.get::<TimestampWithTimeZone>(2)
+                        .value("start of an old partition"),
+                    r.get::<TimestampWithTimeZone>(3)
+                        .value("end of an old partition"),
+                )
+            })
+            .collect()
+    });
+    let mut totals = (0, 0, 0);
+    for (name, lo, hi) in parts {
+        crate::limits::check_for_interrupts();
+        let (s, e, l) = drop_partition(&name, lo, hi);
+        totals = (totals.0 + s, totals.1 + e, totals.2 + l);
+    }
+    totals
+}
+
+/// Delete the sessions (of one user, or all) that started before the
+/// cutoff, with their errors and links; returns the three counts.
+fn delete_old_rows(cutoff: TimestampWithTimeZone, user_id: Option<i64>) -> (i64, i64, i64) {
+    Spi::connect_mut(|c| {
+        let r = c
+            .update(DELETE_ROWS, None, &[cutoff.into(), user_id.into()])
+            .spi_ok("deleting old sessions")
+            .first();
+        let n = |i: usize, what: &str| r.get::<i64>(i).value(what);
+        (
+            n(1, "sessions deleted"),
+            n(2, "errors deleted"),
+            n(3, "links deleted"),
+        )
+    })
 }
 
 /// Delete crawl sessions that started more than `older_than_days` days ago,
@@ -117,46 +137,21 @@ pub fn delete_old_sessions(
         "SELECT pg_catalog.now() - pg_catalog.make_interval(days => $1)",
         &[days.into()],
     )
-    .spi_ok("computing the cutoff")
-    .expect("cutoff");
+    .value("the retention cutoff");
 
-    let mut totals = (0i64, 0i64, 0i64);
-    if user_id.is_none() {
-        let parts: Vec<(String, TimestampWithTimeZone, TimestampWithTimeZone)> =
-            Spi::connect(|c| {
-                c.select(OLD_PARTITIONS, None, &[cutoff.into()])
-                    .spi_ok("listing old partitions")
-                    .map(|r| {
-                        (
-                            r.get::<String>(1)
-                                .spi_ok("reading partitions")
-                                .unwrap_or_default(),
-                            r.get::<TimestampWithTimeZone>(2)
-                                .spi_ok("reading partitions")
-                                .expect("lo"),
-                            r.get::<TimestampWithTimeZone>(3)
-                                .spi_ok("reading partitions")
-                                .expect("hi"),
-                        )
-                    })
-                    .collect()
-            });
-        for (name, lo, hi) in parts {
-            crate::limits::check_for_interrupts();
-            let (s, e, l) = drop_partition(&name, lo, hi);
-            totals = (totals.0 + s, totals.1 + e, totals.2 + l);
-        }
-    }
-    let (s, e, l) = Spi::connect_mut(|c| {
-        let r = c
-            .update(DELETE_ROWS, None, &[cutoff.into(), user_id.into()])
-            .spi_ok("deleting old sessions")
-            .first();
-        let n = |i: usize| r.get::<i64>(i).spi_ok("reading counts").unwrap_or(0);
-        (n(1), n(2), n(3))
-    });
-    totals = (totals.0 + s, totals.1 + e, totals.2 + l);
-    crate::maintenance::record_run(
+    // Every user's: whole months first, then the rows of the cutoff's month.
+    let whole_months = if user_id.is_none() {
+        drop_old_partitions(cutoff)
+    } else {
+        (0, 0, 0)
+    };
+    let rows = delete_old_rows(cutoff, user_id);
+    let totals = (
+        whole_months.0 + rows.0,
+        whole_months.1 + rows.1,
+        whole_months.2 + rows.2,
+    );
+    crate::operations::record_run(
         "delete_old_sessions",
         Some(pgrx::JsonB(serde_json::json!({
             "user_id": user_id, "older_than_days": days,

@@ -22,10 +22,10 @@ use std::sync::OnceLock;
 use pgrx::prelude::*;
 
 use crate::db::read_two;
-use crate::errors::SpiOk;
-use crate::posting_lists::{doc_freq, ListBuilder};
-use crate::ranking::{impact, FIELD_WEIGHTS};
-use crate::search_index::for_each_lexeme;
+use crate::errors::{SpiOk, SpiValue};
+use crate::search::list_format::{doc_freq, ListBuilder};
+use crate::search::ranking::{impact, FIELD_WEIGHTS};
+use crate::search::vectors::for_each_lexeme;
 
 /// Of the statistics row and the lists (see `posting_lists`).
 const FORMAT_VERSION: u8 = 2;
@@ -118,8 +118,29 @@ pub fn search_postings_build(
     );
     let docs = docs.unwrap_or(0).max(0) as u64;
     let avg_length = total_length.unwrap_or(0) as f64 / docs.max(1) as f64;
-    let avg = avg_length.max(1.0) as f32;
 
+    let lists = build_lists(avg_length.max(1.0) as f32);
+    let meta = Meta {
+        docs,
+        avg_length,
+        xmin,
+        system_id: system_id(),
+    };
+    let mut out = Vec::with_capacity(lists.len() + 1);
+    out.push((String::new(), meta.encode()));
+    for (key, list) in lists {
+        let key = String::from_utf8_lossy(&key).into_owned();
+        if let Some(c) = list.champions() {
+            out.push((champions_key(&key), c));
+        }
+        out.push((key, list.finish()));
+    }
+    TableIterator::new(out)
+}
+
+/// Every term's and filter value's list, from every issue's stored vector
+/// and attributes, read in issue_pk order through a cursor.
+fn build_lists(avg_length: f32) -> HashMap<Vec<u8>, ListBuilder> {
     let mut lists: HashMap<Vec<u8>, ListBuilder> = HashMap::new();
     let mut add = |key: &[u8], doc: u64, imp: u8| match lists.get_mut(key) {
         Some(l) => l.push(doc, imp),
@@ -138,7 +159,7 @@ pub fn search_postings_build(
             }
             for row in rows {
                 crate::limits::check_for_interrupts();
-                let pk = row.get::<i64>(1).spi_ok("reading issues").unwrap_or(0);
+                let pk = row.get::<i64>(1).value("issue_pk of an indexed issue");
                 // Searches score issues with a negative issue_pk (only ever
                 // set by hand) from their vectors.
                 let Ok(doc) = u64::try_from(pk) else { continue };
@@ -146,7 +167,7 @@ pub fn search_postings_build(
                     // SAFETY: column 2 is issues.search_vector, a non-null tsvector.
                     unsafe {
                         for_each_lexeme(vector.datum(), &FIELD_WEIGHTS, |length, lexeme, tf| {
-                            add(lexeme, doc, impact(tf, length, avg));
+                            add(lexeme, doc, impact(tf, length, avg_length));
                         });
                     }
                 }
@@ -158,23 +179,7 @@ pub fn search_postings_build(
             }
         }
     });
-
-    let meta = Meta {
-        docs,
-        avg_length,
-        xmin,
-        system_id: system_id(),
-    };
-    let mut out = Vec::with_capacity(lists.len() + 1);
-    out.push((String::new(), meta.encode()));
-    for (key, list) in lists {
-        let key = String::from_utf8_lossy(&key).into_owned();
-        if let Some(c) = list.champions() {
-            out.push((champions_key(&key), c));
-        }
-        out.push((key, list.finish()));
-    }
-    TableIterator::new(out)
+    lists
 }
 
 /// Terms of the search index and how many issues hold each (as of its last
@@ -217,27 +222,20 @@ pub fn current_meta() -> Option<Meta> {
     Meta::decode(&bytes).filter(|m| m.docs > 0 && m.xmin > 0)
 }
 
-/// The issues `i` that are pending: stamped at or after the build's xmin
-/// (parameter `$xmin`, as text), when the index is usable (`$built`); all
-/// of them when it is not. Shared by searches and the pending count.
-#[macro_export]
-macro_rules! pending_sql {
-    ($xmin:literal, $built:literal) => {
-        concat!(
-            "((i.search_version >= ",
-            $xmin,
-            "::text::pg_catalog.xid8
+/// The SQL condition on issues `i` that are pending: stamped at or after
+/// the build's xmin (the parameter named by `xmin`, as text), when the index
+/// is usable (the boolean parameter named by `built`); all of them when it
+/// is not. Shared by searches and the pending count.
+pub fn pending_predicate(xmin: &str, built: &str) -> String {
+    format!(
+        "((i.search_version >= {xmin}::text::pg_catalog.xid8
                -- A stamp from beyond this cluster's transaction ids came with a
                -- restore; the lists, built after it, hold that issue.
-               AND (NOT ",
-            $built,
-            " OR i.search_version < pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot())
+               AND (NOT {built} OR i.search_version < pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot())
                     -- this transaction's own writes (its id may be past xmax)
                     OR i.search_version = pg_catalog.pg_current_xact_id_if_assigned()))
-              OR i.issue_pk < 0)  -- the lists hold issue_pk >= 0 only
-             "
-        )
-    };
+              OR i.issue_pk < 0)  -- the lists hold issue_pk >= 0 only"
+    )
 }
 
 /// Issues written since the search index was built: searches score them
@@ -247,9 +245,9 @@ macro_rules! pending_sql {
 pub fn search_index_pending() -> i64 {
     let xmin = current_meta().map_or(0, |m| m.xmin);
     crate::db::read_one::<i64>(
-        concat!(
-            "SELECT count(*) FROM ims.issues i WHERE ",
-            pending_sql!("$1", "$2")
+        &format!(
+            "SELECT count(*) FROM ims.issues i WHERE {}",
+            pending_predicate("$1", "$2")
         ),
         &[xmin.to_string().into(), (xmin > 0).into()],
         "counting pending issues",
@@ -272,4 +270,14 @@ mod tests {
         assert_eq!(Meta::decode(&m.encode()), Some(m));
         assert_eq!(Meta::decode(&[1, 2, 3]), None);
     }
+}
+
+/// Rebuild only the search index (`ims.mv_search_postings`), as the hourly
+/// maintenance job does: issues written since the last rebuild are scored
+/// one by one until then.
+#[pg_extern(volatile, parallel_unsafe, security_definer)]
+#[search_path(pg_catalog, pg_temp)]
+pub fn refresh_search_index() {
+    crate::db::require_writable("ims.refresh_search_index");
+    crate::operations::views::refresh("ims.mv_search_postings");
 }

@@ -245,88 +245,103 @@ pub fn tokenize_from(text: &str, mode: Mode, first_pos: u32) -> Vec<Token> {
         let joined = joined_word(&runs, i);
         if joined > 0 {
             let group = &runs[i..i + joined];
-            let whole: String = group.iter().map(|r| r.text.as_str()).collect();
-            if whole.len() <= MAX_TOKEN_BYTES {
-                out.push(Token {
-                    term: whole,
-                    pos,
-                    start: group[0].start,
-                    end: group[joined - 1].end,
-                });
-            }
+            let mut whole = Emitter {
+                out: &mut out,
+                start: group[0].start,
+                end: group[joined - 1].end,
+            };
+            whole.emit(group.iter().map(|r| r.text.as_str()).collect(), pos);
             if mode == Mode::Query {
                 pos += group.iter().map(run_width).sum::<u32>();
                 skip_to = i + joined;
                 continue;
             }
         }
-        let (start, end) = (run.start, run.end);
-        let mut emit = |term: String, at: u32| {
-            if !term.is_empty() && term.len() <= MAX_TOKEN_BYTES {
-                out.push(Token {
-                    term,
-                    pos: at,
-                    start,
-                    end,
-                });
-            }
+        let mut emitter = Emitter {
+            out: &mut out,
+            start: run.start,
+            end: run.end,
         };
-        match run.class {
-            Class::Cjk => {
-                let cs: Vec<char> = run.text.chars().collect();
-                if cs.len() == 1 {
-                    emit(cs[0].to_string(), pos);
-                    pos += 1;
-                } else {
-                    for w in cs.windows(2) {
-                        emit(w.iter().collect(), pos);
-                        pos += 1;
-                    }
-                }
-            }
-            _ => {
-                let parts: Vec<&str> = run
-                    .text
-                    .split(['-', '_', '.'])
-                    .filter(|p| !p.is_empty())
-                    .collect();
-                if parts.len() > 1 {
-                    // A code: whole, then (index mode) each part.
-                    emit(run.text.to_lowercase(), pos);
-                    if mode == Mode::Index {
-                        for (i, p) in parts.iter().enumerate() {
-                            if let Some(t) = word_term(p) {
-                                emit(t, pos + i as u32);
-                            }
-                        }
-                    }
-                    pos += parts.len() as u32;
-                } else {
-                    let is_identifier = run.text.chars().count() >= 2
-                        && run
-                            .text
-                            .chars()
-                            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
-                        && run.text.chars().any(|c| c.is_ascii_uppercase());
-                    if is_identifier {
-                        // TJES, OSC: whole as written; in the index also the
-                        // stem, so a lower-case query still finds it.
-                        let lower = run.text.to_lowercase();
-                        if mode == Mode::Index {
-                            if let Some(stem) = word_term(&run.text).filter(|s| *s != lower) {
-                                emit(stem, pos);
-                            }
-                        }
-                        emit(lower, pos);
-                    } else if let Some(t) = word_term(&run.text) {
-                        emit(t, pos);
-                    }
-                    pos += 1;
+        pos += match run.class {
+            Class::Cjk => cjk_tokens(&mut emitter, &run.text, pos),
+            _ => word_tokens(&mut emitter, &run.text, mode, pos),
+        };
+    }
+    out
+}
+
+/// Adds the tokens of one span of the text.
+struct Emitter<'a> {
+    out: &'a mut Vec<Token>,
+    start: usize,
+    end: usize,
+}
+
+impl Emitter<'_> {
+    fn emit(&mut self, term: String, pos: u32) {
+        if !term.is_empty() && term.len() <= MAX_TOKEN_BYTES {
+            self.out.push(Token {
+                term,
+                pos,
+                start: self.start,
+                end: self.end,
+            });
+        }
+    }
+}
+
+/// A run of Hangul (or other CJK): its character bigrams (one character
+/// alone is itself). Returns the positions used.
+fn cjk_tokens(e: &mut Emitter, text: &str, pos: u32) -> u32 {
+    let cs: Vec<char> = text.chars().collect();
+    if cs.len() == 1 {
+        e.emit(cs[0].to_string(), pos);
+        return 1;
+    }
+    for (k, w) in cs.windows(2).enumerate() {
+        e.emit(w.iter().collect(), pos + k as u32);
+    }
+    cs.len().saturating_sub(1) as u32
+}
+
+/// A run of Latin letters and digits: a code (`ORA-00942`: whole, and in
+/// index mode each part), an identifier (`TJES`: as written, and in index
+/// mode its stem), or a word (stemmed). Returns the positions used.
+fn word_tokens(e: &mut Emitter, text: &str, mode: Mode, pos: u32) -> u32 {
+    let parts: Vec<&str> = text
+        .split(['-', '_', '.'])
+        .filter(|p| !p.is_empty())
+        .collect();
+    if parts.len() > 1 {
+        e.emit(text.to_lowercase(), pos);
+        if mode == Mode::Index {
+            for (i, p) in parts.iter().enumerate() {
+                if let Some(t) = word_term(p) {
+                    e.emit(t, pos + i as u32);
                 }
             }
         }
+        return parts.len() as u32;
     }
-    out
+    let is_identifier = text.chars().count() >= 2
+        && text
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        && text.chars().any(|c| c.is_ascii_uppercase());
+    if is_identifier {
+        // TJES, OSC: whole as written; in the index also the stem, so a
+        // lower-case query still finds it.
+        let lower = text.to_lowercase();
+        if mode == Mode::Index {
+            if let Some(stem) = word_term(text).filter(|s| *s != lower) {
+                e.emit(stem, pos);
+            }
+        }
+        e.emit(lower, pos);
+    } else if let Some(t) = word_term(text) {
+        e.emit(t, pos);
+    }
+    1
 }
 
 pub fn tokenize(text: &str, mode: Mode) -> Vec<Token> {

@@ -104,8 +104,12 @@ impl DumpedCopy {
                 child,
             ),
         };
-        read_one::<bool>(sql, &[a.as_str().into(), b.as_str().into()], "checking a restored partition")
-            .unwrap_or(false)
+        read_one::<bool>(
+            sql,
+            &[a.as_str().into(), b.as_str().into()],
+            "checking a restored partition",
+        )
+        .unwrap_or(false)
     }
 }
 
@@ -190,7 +194,10 @@ unsafe fn dumped_copy(node: *mut pg_sys::Node) -> Option<DumpedCopy> {
                         return None;
                     }
                     let name = CStr::from_ptr((*c).conname).to_str().ok()?.to_string();
-                    Some(DumpedCopy::Key { table: target, name })
+                    Some(DumpedCopy::Key {
+                        table: target,
+                        name,
+                    })
                 }
                 pg_sys::AlterTableType::AT_AttachPartition
                     if (*s).objtype == pg_sys::ObjectType::OBJECT_INDEX
@@ -276,7 +283,16 @@ unsafe extern "C-unwind" fn during_restore(
         return;
     }
     let forward = PREVIOUS_HOOK.unwrap_or(standard_process_utility_unguarded);
-    forward(pstmt, query_string, read_only_tree, context, params, query_env, dest, qc);
+    forward(
+        pstmt,
+        query_string,
+        read_only_tree,
+        context,
+        params,
+        query_env,
+        dest,
+        qc,
+    );
     if plan == RUN_THEN_BUILD_INDEX {
         build_search_index();
     }

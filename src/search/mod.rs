@@ -1,0 +1,30 @@
+//! `ims.search_issues`: ranked search over issue titles, descriptions,
+//! comments and attachment text, in Korean and English. The pipeline, one
+//! module per stage:
+//!
+//! 1. `tokenize`: text to terms (Hangul bigrams, stemmed English, codes kept
+//!    whole), with positions and byte spans.
+//! 2. `vectors`: each issue's terms as a weighted tsvector in
+//!    `ims.issues.search_vector`, kept current by upserts and triggers.
+//! 3. `ranking`: the BM25 model: one-byte impacts per issue and term, scores
+//!    at query time, and picking the top k.
+//! 4. `list_format` and `doc_sets`: posting lists as stored (sparse or
+//!    bitmap, champion lists) and read back; set algebra over them.
+//! 5. `index_build`: building every list into `ims.mv_search_postings`
+//!    (`ims.refresh_search_index`) and the index's statistics; which issues
+//!    are newer than the lists ("pending").
+//! 6. `query`: the query language (words, "phrases", -exclusions, OR,
+//!    field filters) parsed into terms.
+//! 7. `search_issues`: candidates from the lists (and pending issues from
+//!    their vectors), ranked, checked, with details.
+//! 8. `snippet`: the passage shown with each result.
+
+pub mod doc_sets;
+pub mod index_build;
+pub mod list_format;
+pub mod query;
+pub mod ranking;
+pub mod search_issues;
+pub mod snippet;
+pub mod tokenize;
+pub mod vectors;
