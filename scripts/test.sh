@@ -7,17 +7,24 @@
 #   4. once all versions are done, pg_upgrade from 16 to 18 (tests/upgrade).
 # Exits non-zero if anything fails. Usage: scripts/test.sh (or `make test`).
 # For development: IMS_PG_VERSIONS="16" and IMS_ONLY="regress security_pools"
-# (any of: pgrx, regress, or an integration test's name) run a part of it
-# (`make test-quick V=16 T="regress"`).
+# (any of: pgrx, regress, regress:NAME for one pg_regress test, or an
+# integration test's name) run a part of it (`make test-quick V=16 T="regress:search"`).
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 bash "$REPO_ROOT/scripts/install-deps.sh" || die "installing dependencies failed"
 
 VERSIONS=${IMS_PG_VERSIONS:-"15 16 17 18"}
+REGRESS_TESTS=(setup schema partitions upsert sessions stats cleanup views search operations security drop)
 ONLY=${IMS_ONLY:-}
 wanted() { [ -z "$ONLY" ] || [[ " $ONLY " == *" $1 "* ]]; }
-REGRESS_TESTS=(setup schema partitions upsert sessions stats cleanup views search operations security drop)
+# regress:NAME runs one pg_regress test alone, after `setup`, in its own database.
+selected=()
+for t in $ONLY; do [[ $t == regress:* ]] && selected+=("${t#regress:}"); done
+if [ ${#selected[@]} -gt 0 ]; then
+  REGRESS_TESTS=(setup "${selected[@]}")
+  ONLY="$ONLY regress"
+fi
 passed=0
 failed=0
 failures=()

@@ -1,5 +1,7 @@
 -- Monitoring views, the maintenance job list, scheduling without pg_cron,
 -- restore awareness.
+-- The materialized views as any running installation has them: refreshed.
+SELECT ims.refresh_materialized_views();
 INSERT INTO ims.users (user_id, username, role) VALUES (90, 'ops.user', 'user');
 INSERT INTO ims.crawl_sessions (user_id, started_at) VALUES (90, now() - interval '7 hours');
 INSERT INTO ims.crawl_sessions (user_id, started_at, status, finished_at) VALUES (90, '2001-01-01', 'completed', '2001-01-01 01:00');

@@ -59,4 +59,8 @@ DELETE FROM ims.issues;
 DELETE FROM ims.session_errors;
 DELETE FROM ims.crawl_sessions;
 DELETE FROM ims.users;
+-- the old months' partitions this test made go too
+SELECT deleted_sessions FROM ims.delete_old_sessions(NULL, 365);
+SELECT count(*) AS old_partitions_left FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+ WHERE i.inhparent = 'ims.crawl_sessions'::regclass AND c.relname < 'crawl_sessions_2022';
 RESET TimeZone;

@@ -1,4 +1,6 @@
 -- Session recording: start, log errors and searches, finish.
+-- Own numbering: the same issue_pks whether run alone or after other tests.
+ALTER TABLE ims.issues ALTER COLUMN issue_pk RESTART WITH 1;
 SET TimeZone = 'UTC';
 INSERT INTO ims.users (user_id, username, role, db_role) VALUES (30, 'sess.user', 'user', current_user);
 

@@ -1,4 +1,6 @@
 -- ims.upsert_issue / ims.upsert_issues
+-- Own numbering: the same issue_pks whether run alone or after other tests.
+ALTER TABLE ims.issues ALTER COLUMN issue_pk RESTART WITH 1;
 INSERT INTO ims.users (user_id, username, role) VALUES (20, 'crawler.kim', 'user'), (21, 'crawler.lee', 'user');
 INSERT INTO ims.crawl_sessions (session_id, user_id) VALUES (2001, 20), (2002, 20);
 
