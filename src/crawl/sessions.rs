@@ -7,7 +7,7 @@ use pgrx::JsonB;
 
 use crate::crawl::issue_json::CrawledJson;
 use crate::db::{modify_returning, read_one, read_two};
-use crate::errors::{invalid_parameter, null_argument, permission_denied, raise, SpiOk, SpiValue};
+use crate::errors::{invalid_parameter, null_argument, permission_denied, raise, SpiValue};
 use crate::identity::{current_user_id, login_is_admin};
 
 pub const SESSION_END_STATUSES: [&str; 3] = ["completed", "failed", "cancelled"];
@@ -82,15 +82,9 @@ pub fn start_session(
         "starting a session",
         |row| {
             (
-                row.get::<i64>(1)
-                    .spi_ok("reading the session")
-                    .expect("session_id"),
-                row.get::<pgrx::Uuid>(2)
-                    .spi_ok("reading the session")
-                    .expect("session_uuid"),
-                row.get::<TimestampWithTimeZone>(3)
-                    .spi_ok("reading the session")
-                    .expect("started_at"),
+                row.get::<i64>(1).value("session_id"),
+                row.get::<pgrx::Uuid>(2).value("session_uuid"),
+                row.get::<TimestampWithTimeZone>(3).value("started_at"),
             )
         },
     )
@@ -233,7 +227,7 @@ pub fn log_error(
             issue_id.into(),
         ],
         "logging the error",
-        |row| row.get::<i64>(1).spi_ok("logging the error").expect("error_id"),
+        |row| row.get::<i64>(1).value("error_id"),
     )
     .expect("INSERT returns its row")
 }
@@ -283,7 +277,7 @@ pub fn log_search(
             execution_time_ms.into(),
         ],
         "logging the search",
-        |row| row.get::<i64>(1).spi_ok("logging the search").expect("query_id"),
+        |row| row.get::<i64>(1).value("query_id"),
     )
     .expect("INSERT returns its row")
 }

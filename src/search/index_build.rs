@@ -14,7 +14,7 @@
 //! transaction at or after that xmin, so nothing is lost between builds.
 //!
 //! Row `''` holds the corpus statistics and that xmin; `top:<term>` rows
-//! hold champion lists. Formats: `posting_lists`.
+//! hold champion lists. Formats: `list_format`.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -27,7 +27,7 @@ use crate::search::list_format::{doc_freq, ListBuilder};
 use crate::search::ranking::{impact, FIELD_WEIGHTS};
 use crate::search::vectors::for_each_lexeme;
 
-/// Of the statistics row and the lists (see `posting_lists`).
+/// Of the statistics row and the lists (see `list_format`).
 const FORMAT_VERSION: u8 = 2;
 /// Issues read per cursor fetch while building.
 const BUILD_FETCH: i64 = 2000;

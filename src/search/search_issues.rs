@@ -2,7 +2,7 @@
 //! and attachment text.
 //!
 //! Issues are ranked with BM25 from the posting lists of
-//! `ims.mv_search_postings` (see `search_postings`, `posting_lists`):
+//! `ims.mv_search_postings` (see `index_build`, `list_format`):
 //! - a one-word query reads the word's champion list (its best issues in
 //!   rank order) and stops at the first `k` that pass the filters;
 //! - any other query walks the shortest list it requires and looks the

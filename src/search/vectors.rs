@@ -1,7 +1,7 @@
 //! The indexed form of an issue: `ims.issues.search_vector`, a tsvector of
 //! this extension's tokens with field weights (A title, B description,
 //! C comments, D attachments' extracted text), with positions for
-//! phrases. The posting lists are built from it (`search_postings`), and
+//! phrases. The posting lists are built from it (`index_build`), and
 //! searches score issues written since then straight from it.
 //!
 //! It is kept current by statement-level triggers on issues, comments and
