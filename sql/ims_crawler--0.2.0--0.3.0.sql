@@ -1,6 +1,7 @@
 -- ims_crawler 0.2.0 -> 0.3.0: identity that cannot outlive its request,
 -- trust per database, session keys the extension assigns, bounded
--- partition work, no table-level UPDATE/DELETE for ims_user. Written by
+-- partition work, partition changes that cannot deadlock with crawlers,
+-- no table-level UPDATE/DELETE for ims_user. Written by
 -- hand; tests/integration/upgrade.sh checks the result against a fresh
 -- 0.3.0 install, with data.
 \echo Use "ALTER EXTENSION ims_crawler UPDATE TO '0.3.0'" to load this file. \quit
@@ -187,3 +188,30 @@ AS $$
            ('ims_retention', '0 5 * * 0',
             'SELECT * FROM ims.delete_old_sessions(NULL::bigint, ' || retention_days || ')')
 $$;
+
+-- Changing the monthly partitions (creating one, or detaching and dropping
+-- an old one) takes ACCESS EXCLUSIVE locks on crawl_sessions, the tables
+-- whose foreign keys point at it, and users. Taken one by one while crawlers
+-- hold some of them, they deadlock with the crawlers. This takes them all
+-- at once and gives up after timeout_ms (below deadlock_timeout), releasing
+-- whatever it had: the caller retries, and a crawler never waits long for
+-- it, never deadlocks with it. Returns whether it holds them all.
+CREATE FUNCTION ims.lock_session_tables(timeout_ms integer) RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    previous text := pg_catalog.current_setting('lock_timeout');
+BEGIN
+    PERFORM pg_catalog.set_config('lock_timeout', timeout_ms || 'ms', true);
+    LOCK TABLE ims.users, ims.crawl_sessions, ims.session_issues, ims.session_errors, ims.attachments,
+               ims.search_queries IN ACCESS EXCLUSIVE MODE;
+    PERFORM pg_catalog.set_config('lock_timeout', previous, true);
+    RETURN true;
+EXCEPTION WHEN lock_not_available THEN
+    RETURN false;
+END
+$$;
+REVOKE ALL ON FUNCTION ims.lock_session_tables(integer) FROM PUBLIC;
+COMMENT ON FUNCTION ims.lock_session_tables(integer) IS
+    'Take the locks a partition change needs, all at once, or none within timeout_ms (ensure_partitions and retention retry).';

@@ -17,6 +17,33 @@ $$;
 COMMENT ON FUNCTION ims.restoring() IS
     'True inside pg_restore or a pg_dump script (row_security off, superuser): triggers then keep restored rows as they are.';
 
+-- Changing the monthly partitions (creating one, or detaching and dropping
+-- an old one) takes ACCESS EXCLUSIVE locks on crawl_sessions, the tables
+-- whose foreign keys point at it, and users. Taken one by one while crawlers
+-- hold some of them, they deadlock with the crawlers. This takes them all
+-- at once and gives up after timeout_ms (below deadlock_timeout), releasing
+-- whatever it had: the caller retries, and a crawler never waits long for
+-- it, never deadlocks with it. Returns whether it holds them all.
+CREATE FUNCTION ims.lock_session_tables(timeout_ms integer) RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    previous text := pg_catalog.current_setting('lock_timeout');
+BEGIN
+    PERFORM pg_catalog.set_config('lock_timeout', timeout_ms || 'ms', true);
+    LOCK TABLE ims.users, ims.crawl_sessions, ims.session_issues, ims.session_errors, ims.attachments,
+               ims.search_queries IN ACCESS EXCLUSIVE MODE;
+    PERFORM pg_catalog.set_config('lock_timeout', previous, true);
+    RETURN true;
+EXCEPTION WHEN lock_not_available THEN
+    RETURN false;
+END
+$$;
+REVOKE ALL ON FUNCTION ims.lock_session_tables(integer) FROM PUBLIC;
+COMMENT ON FUNCTION ims.lock_session_tables(integer) IS
+    'Take the locks a partition change needs, all at once, or none within timeout_ms (ensure_partitions and retention retry).';
+
 -- Monitoring: one row per check, worst first.
 CREATE VIEW ims.health WITH (security_invoker = true) AS
 WITH runs AS (

@@ -117,6 +117,9 @@ pub fn ensure_partitions(
 
     let wanted = missing_months(months_ahead);
     let mut created = Vec::with_capacity(wanted.len());
+    if !wanted.is_empty() {
+        crate::operations::lock_session_tables();
+    }
     for (name, start, end, waiting) in wanted {
         crate::limits::check_for_interrupts();
         create_partition(&name, start, end, waiting);

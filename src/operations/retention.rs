@@ -73,6 +73,9 @@ fn drop_old_partitions(cutoff: TimestampWithTimeZone) -> (i64, i64, i64) {
             })
             .collect()
     });
+    if !parts.is_empty() {
+        crate::operations::lock_session_tables();
+    }
     let mut totals = (0, 0, 0);
     for (name, lo, hi) in parts {
         crate::limits::check_for_interrupts();
