@@ -172,6 +172,35 @@ GRANT UPDATE (action) ON ims.session_issues TO ims_user;
 GRANT UPDATE (severity, error_detail, url, is_resolved) ON ims.session_errors TO ims_user;
 GRANT UPDATE (parsed_query, parse_method, confidence, result_count, execution_time_ms) ON ims.search_queries TO ims_user;
 
+-- 0.2.0 adopted a pre-existing schema ims. If a non-superuser owns it, that
+-- owner controls what resolves in it: take it back, and name anything in it
+-- that is not the extension's (such as an overload planted for a cron job).
+DO $schema$
+DECLARE
+    owner_name text;
+    strangers text;
+BEGIN
+    SELECT r.rolname INTO owner_name
+      FROM pg_catalog.pg_namespace n JOIN pg_catalog.pg_roles r ON r.oid = n.nspowner
+     WHERE n.nspname = 'ims' AND NOT r.rolsuper;
+    IF owner_name IS NOT NULL THEN
+        EXECUTE pg_catalog.format('ALTER SCHEMA ims OWNER TO %I', current_user);
+        RAISE WARNING 'ims_crawler 0.3.0: schema ims was owned by %, who is not a superuser; it now belongs to %', owner_name, current_user;
+    END IF;
+    SELECT pg_catalog.string_agg(pg_catalog.format('ims.%I(%s)', p.proname, pg_catalog.pg_get_function_identity_arguments(p.oid)), ', ')
+      INTO strangers
+      FROM pg_catalog.pg_proc p
+     WHERE p.pronamespace = 'ims'::pg_catalog.regnamespace
+       AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+                        WHERE d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND d.objid = p.oid
+                          AND d.deptype = 'e');
+    IF strangers IS NOT NULL THEN
+        RAISE WARNING 'ims_crawler 0.3.0: schema ims holds functions that are not part of the extension: %', strangers
+            USING HINT = 'Check who made them and drop them: calls meant for the extension may resolve to them.';
+    END IF;
+END
+$schema$;
+
 -- Cron job texts with typed arguments.
 CREATE OR REPLACE FUNCTION ims.maintenance_jobs(retention_days integer DEFAULT 365)
 RETURNS TABLE (jobname text, schedule text, command text)
@@ -215,3 +244,15 @@ $$;
 REVOKE ALL ON FUNCTION ims.lock_session_tables(integer) FROM PUBLIC;
 COMMENT ON FUNCTION ims.lock_session_tables(integer) IS
     'Take the locks a partition change needs, all at once, or none within timeout_ms (ensure_partitions and retention retry).';
+
+-- Jobs scheduled by 0.2.0's ims.schedule_maintenance() with pg_cron in this
+-- database get the typed retention call too.
+DO $cron$
+BEGIN
+    IF pg_catalog.to_regclass('cron.job') IS NOT NULL THEN
+        UPDATE cron.job
+           SET command = pg_catalog.replace(command, 'ims.delete_old_sessions(NULL, ', 'ims.delete_old_sessions(NULL::bigint, ')
+         WHERE jobname = 'ims_retention' AND command LIKE '%ims.delete_old_sessions(NULL, %';
+    END IF;
+END
+$cron$;

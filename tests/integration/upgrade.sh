@@ -4,7 +4,8 @@
 # then check that the catalog is exactly a fresh install's and the data
 # survived (and is searchable). From 0.2.0, a pooled login that asserted
 # identities (a member of ims_app) keeps working: the upgrade trusts it in
-# this database with an ims.users row of role 'app'.
+# this database with an ims.users row of role 'app'; and a schema ims that
+# 0.2.0 adopted from a non-superuser is taken back, a planted function named.
 set -euo pipefail
 export PATH="$IMS_PG_BIN:$PATH"
 repo=$(cd "$(dirname "$0")/../.." && pwd)
@@ -18,11 +19,17 @@ q() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
 q -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS ims_upgrade_new" -c "CREATE DATABASE ims_upgrade_new"
 q -d ims_upgrade_new -c "CREATE EXTENSION ims_crawler"
 q -d ims_upgrade_new -f "$repo/tests/integration/lib/catalog_snapshot.sql" >"$work/fresh.txt"
-q -d postgres -c "SET client_min_messages = warning" -c "DROP ROLE IF EXISTS ims_upgrade_pool" -c "CREATE ROLE ims_upgrade_pool LOGIN IN ROLE ims_app"
+q -d postgres -c "SET client_min_messages = warning" -c "DROP ROLE IF EXISTS ims_upgrade_pool" -c "CREATE ROLE ims_upgrade_pool LOGIN IN ROLE ims_app" \
+  -c "DROP ROLE IF EXISTS ims_upgrade_owner" -c "CREATE ROLE ims_upgrade_owner"
 
 for from in 0.1.0 0.2.0; do
   db=ims_upgrade_from_${from//./_}
   q -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
+  if [ "$from" = 0.2.0 ]; then
+    # 0.2.0 adopted a schema ims made beforehand by someone else, overload included.
+    q -d $db -c "CREATE SCHEMA ims AUTHORIZATION ims_upgrade_owner" \
+      -c "CREATE FUNCTION ims.delete_old_sessions(text, integer) RETURNS void LANGUAGE sql AS 'SELECT'"
+  fi
   q -d $db -o /dev/null <<SQL
 CREATE EXTENSION ims_crawler VERSION '$from';
 INSERT INTO ims.users (user_id, username, role) VALUES (1, 'kim', 'user'), (2, 'lee', 'user');
@@ -61,6 +68,14 @@ SQL
   grep -q "application login ims_upgrade_pool" "$work/notices.txt" \
     || { echo "FAIL: the upgrade from $from did not say it trusted ims_upgrade_pool"; exit 1; }
 
+  if [ "$from" = 0.2.0 ]; then
+    grep -q "schema ims was owned by ims_upgrade_owner" "$work/notices.txt" \
+      && grep -q "not part of the extension: ims.delete_old_sessions(text, integer)" "$work/notices.txt" \
+      || { echo "FAIL: the upgrade did not take back schema ims or name the planted function"; exit 1; }
+    owner_super=$(q -d $db -At -c "SELECT r.rolsuper FROM pg_namespace n JOIN pg_roles r ON r.oid = n.nspowner WHERE n.nspname = 'ims'")
+    [ "$owner_super" = t ] || { echo "FAIL: schema ims still belongs to a non-superuser after the upgrade"; exit 1; }
+    q -d $db -c "DROP FUNCTION ims.delete_old_sessions(text, integer)"
+  fi
   q -d $db -f "$repo/tests/integration/lib/catalog_snapshot.sql" >"$work/upgraded.txt"
   if ! diff -u "$work/fresh.txt" "$work/upgraded.txt"; then
     echo "FAIL: the catalog upgraded from $from differs from a fresh $current install (- fresh, + upgraded)"
@@ -69,4 +84,4 @@ SQL
   echo "upgrade $from -> $current: data kept ($after), pool still asserts, catalog identical to a fresh install ($(wc -l <"$work/fresh.txt") objects compared)"
   q -d postgres -c "DROP DATABASE $db"
 done
-q -d postgres -c "DROP DATABASE ims_upgrade_new" -c "DROP ROLE ims_upgrade_pool"
+q -d postgres -c "DROP DATABASE ims_upgrade_new" -c "DROP ROLE ims_upgrade_pool" -c "DROP ROLE ims_upgrade_owner"
