@@ -85,75 +85,82 @@ SELECT v.kind,
 SELECT count(*) AS issues, (SELECT count(*) FROM ims.issue_history) AS history_rows,
        (SELECT count(*) FROM ims.issue_comments) AS comments FROM ims.issues;
 
--- aggregate_daily_stats over a day with 100,000 sessions (100 users), with
--- 2 issue links per session and an error on every tenth.
-TRUNCATE bench.timings;
+-- aggregate_daily_stats against a fair baseline, on a day with 100,000 and on
+-- a day with 1,000,000 sessions (100 users), 2 issue links per session and an
+-- error on every tenth. See bench/aggregate_day.sql.
 INSERT INTO ims.users (user_id, username, role) SELECT u, 'u' || u, 'user' FROM generate_series(2, 101) u;
-SET session_replication_role = replica;  -- bulk setup without audit rows
-INSERT INTO ims.crawl_sessions (session_id, user_id, started_at, finished_at, status, product)
-SELECT 1000000 + g, 2 + g % 100, '2026-03-10 00:00+00'::timestamptz + g * interval '0.8 s',
-       '2026-03-10 00:00+00'::timestamptz + g * interval '0.8 s' + interval '90 s',
-       (ARRAY['completed', 'completed', 'completed', 'failed', 'cancelled'])[1 + g % 5],
-       (ARRAY['OpenFrame', 'Tmax', 'JEUS'])[1 + g % 3]
-  FROM generate_series(1, 100000) g;
-INSERT INTO ims.session_issues (session_id, session_started_at, user_id, issue_pk, action)
-SELECT s.session_id, s.started_at, s.user_id, k.issue_pk, 'unchanged'
-  FROM ims.crawl_sessions s
- CROSS JOIN LATERAL (VALUES (1 + s.session_id % 20000), (1 + (s.session_id + 7919) % 20000)) AS k(issue_pk)
- WHERE s.session_id > 1000000;
-INSERT INTO ims.session_errors (session_id, session_started_at, user_id, severity, error_type, error_message)
-SELECT session_id, started_at, user_id, (ARRAY['warning', 'error', 'critical'])[1 + session_id % 3], 'timeout', 'x'
-  FROM ims.crawl_sessions WHERE session_id > 1000000 AND session_id % 10 = 0;
-RESET session_replication_role;
-SELECT count(*) FROM ims.ensure_partitions(0);
-ANALYZE;
 CREATE TABLE bench.daily_baseline (
     user_id bigint PRIMARY KEY, stat_date date, total_sessions bigint, completed_sessions bigint,
     failed_sessions bigint, cancelled_sessions bigint, total_issues_crawled bigint, unique_issues bigint,
     total_errors numeric, errors_by_severity jsonb, total_searches bigint, avg_duration_seconds numeric,
     product_breakdown jsonb);
-DO $$
+
+-- A day of crawling: `sessions` sessions from session_id first_id + 1 on.
+CREATE PROCEDURE bench.load_day(day date, sessions integer, first_id bigint)
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM set_config('session_replication_role', 'replica', true);  -- bulk setup without audit rows
+    INSERT INTO ims.crawl_sessions (session_id, user_id, started_at, finished_at, status, product)
+    SELECT first_id + g, 2 + g % 100, day::timestamptz + g * (interval '1 day' / sessions / 1.25),
+           day::timestamptz + g * (interval '1 day' / sessions / 1.25) + interval '90 s',
+           (ARRAY['completed', 'completed', 'completed', 'failed', 'cancelled'])[1 + g % 5],
+           (ARRAY['OpenFrame', 'Tmax', 'JEUS'])[1 + g % 3]
+      FROM generate_series(1, sessions) g;
+    INSERT INTO ims.session_issues (session_id, session_started_at, user_id, issue_pk, action)
+    SELECT s.session_id, s.started_at, s.user_id, k.issue_pk, 'unchanged'
+      FROM ims.crawl_sessions s
+     CROSS JOIN LATERAL (VALUES (1 + s.session_id % 20000), (1 + (s.session_id + 7919) % 20000)) AS k(issue_pk)
+     WHERE s.session_id > first_id AND s.session_id <= first_id + sessions;
+    INSERT INTO ims.session_errors (session_id, session_started_at, user_id, severity, error_type, error_message)
+    SELECT session_id, started_at, user_id, (ARRAY['warning', 'error', 'critical'])[1 + session_id % 3], 'timeout', 'x'
+      FROM ims.crawl_sessions
+     WHERE session_id > first_id AND session_id <= first_id + sessions AND session_id % 10 = 0;
+END $$;
+
+-- Time the function and both baselines on one day, `runs` times each.
+CREATE PROCEDURE bench.time_aggregation(day date, runs integer)
+LANGUAGE plpgsql AS $$
 DECLARE
     t0 timestamptz;
 BEGIN
-    FOR r IN 1..5 LOOP
+    FOR r IN 1..runs LOOP
         t0 := clock_timestamp();
-        PERFORM ims.aggregate_daily_stats('2026-03-10');
+        PERFORM ims.aggregate_daily_stats(day);
         INSERT INTO bench.timings VALUES ('aggregate_daily_stats', r, extract(epoch FROM clock_timestamp() - t0) * 1000);
         t0 := clock_timestamp();
         -- The fair baseline: the same figures written by hand as one
         -- set-based statement into a table (checked equal to the function's
-        -- rows below): per user sessions by status, average duration,
-        -- sessions per product, links and distinct issues, errors in total
-        -- and by severity, searches; users with sessions or searches.
+        -- rows after the runs): per user sessions by status, average
+        -- duration, sessions per product, links and distinct issues, errors in
+        -- total and by severity, searches; users with sessions or searches.
         TRUNCATE bench.daily_baseline;
         INSERT INTO bench.daily_baseline
-        SELECT a.user_id, '2026-03-10'::date, coalesce(s.total, 0), coalesce(s.completed, 0), coalesce(s.failed, 0),
+        SELECT a.user_id, day, coalesce(s.total, 0), coalesce(s.completed, 0), coalesce(s.failed, 0),
                coalesce(s.cancelled, 0), coalesce(l.links, 0), coalesce(l.issues, 0), coalesce(e.total, 0),
                coalesce(e.by_severity, '{}'), coalesce(q.searches, 0), s.avg_duration, coalesce(p.breakdown, '{}')
-          FROM (SELECT user_id FROM ims.crawl_sessions WHERE started_at >= '2026-03-10' AND started_at < '2026-03-11'
+          FROM (SELECT user_id FROM ims.crawl_sessions WHERE started_at >= day AND started_at < day + 1
                 UNION
-                SELECT user_id FROM ims.search_queries WHERE created_at >= '2026-03-10' AND created_at < '2026-03-11') a
+                SELECT user_id FROM ims.search_queries WHERE created_at >= day AND created_at < day + 1) a
           LEFT JOIN (SELECT user_id, count(*) AS total, count(*) FILTER (WHERE status = 'completed') AS completed,
                             count(*) FILTER (WHERE status = 'failed') AS failed,
                             count(*) FILTER (WHERE status = 'cancelled') AS cancelled,
                             round(avg(duration_seconds), 3) AS avg_duration
-                       FROM ims.crawl_sessions WHERE started_at >= '2026-03-10' AND started_at < '2026-03-11'
+                       FROM ims.crawl_sessions WHERE started_at >= day AND started_at < day + 1
                       GROUP BY user_id) s USING (user_id)
           LEFT JOIN (SELECT user_id, jsonb_object_agg(product, n) AS breakdown
                        FROM (SELECT user_id, coalesce(product, '(none)') AS product, count(*) AS n FROM ims.crawl_sessions
-                              WHERE started_at >= '2026-03-10' AND started_at < '2026-03-11' GROUP BY 1, 2) x
+                              WHERE started_at >= day AND started_at < day + 1 GROUP BY 1, 2) x
                       GROUP BY user_id) p USING (user_id)
           LEFT JOIN (SELECT user_id, count(*) AS links, count(DISTINCT issue_pk) AS issues FROM ims.session_issues
-                      WHERE session_started_at >= '2026-03-10' AND session_started_at < '2026-03-11'
+                      WHERE session_started_at >= day AND session_started_at < day + 1
                       GROUP BY user_id) l USING (user_id)
           LEFT JOIN (SELECT user_id, sum(n) AS total, jsonb_object_agg(severity, n) AS by_severity
                        FROM (SELECT user_id, severity, count(*) AS n FROM ims.session_errors
-                              WHERE session_started_at >= '2026-03-10' AND session_started_at < '2026-03-11'
+                              WHERE session_started_at >= day AND session_started_at < day + 1
                               GROUP BY 1, 2) y
                       GROUP BY user_id) e USING (user_id)
           LEFT JOIN (SELECT user_id, count(*) AS searches FROM ims.search_queries
-                      WHERE created_at >= '2026-03-10' AND created_at < '2026-03-11' GROUP BY user_id) q USING (user_id);
+                      WHERE created_at >= day AND created_at < day + 1 GROUP BY user_id) q USING (user_id);
         INSERT INTO bench.timings VALUES ('hand-written INSERT ... SELECT (fair baseline)', r, extract(epoch FROM clock_timestamp() - t0) * 1000);
         t0 := clock_timestamp();
         -- The 0.2.0 baseline, kept for comparison: read-only, so the planner
@@ -164,52 +171,36 @@ BEGIN
             FROM (SELECT user_id, count(*) AS total, count(*) FILTER (WHERE status = 'completed') AS completed,
                          count(*) FILTER (WHERE status = 'failed') AS failed,
                          count(*) FILTER (WHERE status = 'cancelled') AS cancelled, avg(duration_seconds) AS avg_duration
-                    FROM ims.crawl_sessions WHERE started_at >= '2026-03-10' AND started_at < '2026-03-11'
+                    FROM ims.crawl_sessions WHERE started_at >= day AND started_at < day + 1
                    GROUP BY user_id) s
             JOIN (SELECT DISTINCT user_id FROM ims.crawl_sessions
-                   WHERE started_at >= '2026-03-10' AND started_at < '2026-03-11') u USING (user_id)
+                   WHERE started_at >= day AND started_at < day + 1) u USING (user_id)
             LEFT JOIN (SELECT user_id, jsonb_object_agg(product, n) AS breakdown
                          FROM (SELECT user_id, product, count(*) AS n FROM ims.crawl_sessions
-                                WHERE started_at >= '2026-03-10' AND started_at < '2026-03-11' GROUP BY 1, 2) x
+                                WHERE started_at >= day AND started_at < day + 1 GROUP BY 1, 2) x
                         GROUP BY user_id) p USING (user_id)
             LEFT JOIN (SELECT user_id, count(*) AS links, count(DISTINCT issue_pk) AS issues FROM ims.session_issues
-                        WHERE session_started_at >= '2026-03-10' AND session_started_at < '2026-03-11'
+                        WHERE session_started_at >= day AND session_started_at < day + 1
                         GROUP BY user_id) l USING (user_id)
             LEFT JOIN (SELECT user_id, sum(n) AS total, jsonb_object_agg(severity, n) AS by_severity
                          FROM (SELECT user_id, severity, count(*) AS n FROM ims.session_errors
-                                WHERE session_started_at >= '2026-03-10' AND session_started_at < '2026-03-11'
+                                WHERE session_started_at >= day AND session_started_at < day + 1
                                 GROUP BY 1, 2) y
                         GROUP BY user_id) e USING (user_id)
             LEFT JOIN (SELECT user_id, count(*) AS searches FROM ims.search_queries
-                        WHERE created_at >= '2026-03-10' AND created_at < '2026-03-11' GROUP BY user_id) q USING (user_id)) x;
+                        WHERE created_at >= day AND created_at < day + 1 GROUP BY user_id) q USING (user_id)) x;
         INSERT INTO bench.timings VALUES ('read-only GROUP BY (the 0.2.0 baseline; unread joins are dropped)', r, extract(epoch FROM clock_timestamp() - t0) * 1000);
     END LOOP;
 END $$;
-\echo '== aggregate_daily_stats: one day with 100,000 sessions, 200,000 links, 10,000 errors (5 runs)'
-SELECT name, round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)::numeric, 1) AS median_ms
-  FROM bench.timings GROUP BY name ORDER BY name;
--- The fair baseline computed exactly the function's figures (both ways).
-SELECT (SELECT count(*) FROM (
-          SELECT user_id, total_sessions, completed_sessions, failed_sessions, cancelled_sessions, total_issues_crawled,
-                 unique_issues, total_errors, errors_by_severity, total_searches, avg_duration_seconds, product_breakdown
-            FROM ims.analytics_daily WHERE stat_date = '2026-03-10'
-          EXCEPT
-          SELECT user_id, total_sessions, completed_sessions, failed_sessions, cancelled_sessions, total_issues_crawled,
-                 unique_issues, total_errors, errors_by_severity, total_searches, avg_duration_seconds, product_breakdown
-            FROM bench.daily_baseline) d)
-     + (SELECT count(*) FROM (
-          SELECT user_id, total_sessions, completed_sessions, failed_sessions, cancelled_sessions, total_issues_crawled,
-                 unique_issues, total_errors, errors_by_severity, total_searches, avg_duration_seconds, product_breakdown
-            FROM bench.daily_baseline
-          EXCEPT
-          SELECT user_id, total_sessions, completed_sessions, failed_sessions, cancelled_sessions, total_issues_crawled,
-                 unique_issues, total_errors, errors_by_severity, total_searches, avg_duration_seconds, product_breakdown
-            FROM ims.analytics_daily WHERE stat_date = '2026-03-10') d) AS rows_differing_from_baseline,
-       (SELECT count(*) FROM bench.daily_baseline) AS baseline_rows;
-SELECT round((SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) FROM bench.timings WHERE name = 'aggregate_daily_stats')::numeric
-           / (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) FROM bench.timings
-               WHERE name = 'hand-written INSERT ... SELECT (fair baseline)')::numeric, 2)
-         AS aggregate_vs_fair_baseline;
+
+\set day 2026-03-10
+\set sessions 100000
+\set first_id 1000000
+\ir aggregate_day.sql
+\set day 2026-03-11
+\set sessions 1000000
+\set first_id 5000000
+\ir aggregate_day.sql
 
 -- delete_old_sessions of a whole month of 1,000,000 sessions (partition
 -- path) against DELETE of another month of 1,000,000 (the row path).
