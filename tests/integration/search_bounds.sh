@@ -10,6 +10,8 @@
 #     and so does pg_cancel_backend;
 #   - the backend's memory peak stays bounded and the server never restarts.
 set -euo pipefail
+# (Output is matched with here-strings: `echo | grep -q` fails under pipefail
+# when grep stops reading a long error before echo has written it all.)
 export PATH="$IMS_PG_BIN:$PATH"
 db=ims_search_bounds
 n=${IMS_BOUNDS_ISSUES:-100000}
@@ -30,7 +32,7 @@ t0=$(date +%s%N)
 out=$(q -c "SET statement_timeout = '300ms'" -c "SELECT count(*) FROM ims.search_issues('memory', NULL, 1000)" 2>&1 || true)
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 echo "unindexed search under statement_timeout 300ms: ${ms} ms: $(echo "$out" | head -n 1)"
-echo "$out" | grep -q "canceling statement due to statement timeout" || fail "statement_timeout did not stop the search"
+grep -q "canceling statement due to statement timeout" <<<"$out" || fail "statement_timeout did not stop the search"
 [ "$ms" -lt 1300 ] || fail "the search ran ${ms} ms past a 300 ms statement_timeout"
 
 # pg_cancel_backend from another session.
@@ -79,9 +81,9 @@ echo "backend memory peak (VmHWM less shared memory and files): ${private_mb} MB
 [ "$private_mb" -lt 256 ] || fail "a search backend peaked at ${private_mb} MB of private memory"
 
 err=$(q -c "SELECT * FROM ims.search_issues('$too_many')" 2>&1 || true)
-echo "$err" | grep -q "the limit is 64" || fail "70 distinct terms were not refused: $err"
+grep -q "the limit is 64" <<<"$err" || fail "70 distinct terms were not refused: $err"
 code=$(q -c "\set VERBOSITY sqlstate" -c "SELECT * FROM ims.search_issues('$too_many')" 2>&1 || true)
-echo "$code" | grep -q 54000 || fail "too many terms is not SQLSTATE 54000: $code"
+grep -q 54000 <<<"$code" || fail "too many terms is not SQLSTATE 54000: $code"
 
 now_started=$(psql -X -At -d postgres -c "SELECT pg_postmaster_start_time()")
 [ "$started" = "$now_started" ] || fail "the server restarted during the test"
