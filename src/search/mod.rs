@@ -2,8 +2,9 @@
 //! comments and attachment text, in Korean and English. The pipeline, one
 //! module per stage:
 //!
-//! 1. `tokenize`: text to terms (Hangul bigrams, stemmed English, codes kept
-//!    whole), with positions and byte spans.
+//! 1. `tokenize`: text to terms (Hangul bigrams and stems, stemmed English,
+//!    codes kept whole), with positions and byte spans; `korean` holds the
+//!    Hangul stemmer.
 //! 2. `vectors`: each issue's terms as a weighted tsvector in
 //!    `ims.issues.search_vector`, kept current by upserts and triggers.
 //! 3. `ranking`: the BM25 model: one-byte impacts per issue and term, scores
@@ -21,6 +22,7 @@
 
 pub mod doc_sets;
 pub mod index_build;
+pub mod korean;
 pub mod list_format;
 pub mod query;
 pub mod ranking;

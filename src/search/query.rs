@@ -1,18 +1,23 @@
 //! The search query language, as people know it from Jira and GitLab:
 //!
-//! - words are AND-ed: `연결 타임아웃 OpenFrame`
-//! - `"quoted phrase"`: the words next to each other, in order
+//! - plain words: one or two must all match; of three or more, at least
+//!   half (rounded up) must, and issues holding more of them rank higher
+//!   (`배치가 중단된 경우` finds an issue without `경우`)
+//! - `a AND b`: both required, whatever else the query holds
+//! - `"quoted phrase"`: required, the words next to each other, in order
 //! - `-word`, `-"a phrase"`: issues containing it are left out
 //! - `a OR b`: either (binds tighter than the implicit AND)
 //! - `product:X`, `status:Y`, `priority:Z` (case-insensitive, value may be
 //!   quoted; the same field twice means either value; `-status:closed`
 //!   leaves a value out)
 //!
-//! A word is tokenized like the indexed text; a word that yields several
-//! tokens (a Hangul word of three or more syllables, `OpenFrame에서`)
-//! matches as a phrase. An unterminated quote runs to the end of the query.
+//! A plain word matches in any of its forms (`tokenize::query_forms`: a
+//! Hangul word by its stem, its bigrams and a compound's parts; a Latin
+//! word without an attached particle); a form of several tokens matches as
+//! a phrase. A quoted phrase and an exclusion are matched as written. An
+//! unterminated quote runs to the end of the query.
 
-use crate::search::tokenize::{tokenize, Mode, Token};
+use crate::search::tokenize::{query_forms, tokenize, Mode, Token};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Field {
@@ -42,10 +47,18 @@ pub struct Filter {
 /// Tokens that must appear together, at these relative positions.
 pub type Phrase = Vec<Token>;
 
+/// One word, quoted phrase or OR group: matched if any alternative is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Clause {
+    pub alts: Vec<Phrase>,
+    /// A quoted phrase or a word joined by AND: every result holds it.
+    /// Otherwise the query's minimum-should-match applies.
+    pub required: bool,
+}
+
 #[derive(Debug, Default, Clone)]
 pub struct ParsedQuery {
-    /// AND of clauses; each clause is an OR of phrases.
-    pub clauses: Vec<Vec<Phrase>>,
+    pub clauses: Vec<Clause>,
     /// Phrases that must not appear.
     pub excluded: Vec<Phrase>,
     pub filters: Vec<Filter>,
@@ -53,8 +66,13 @@ pub struct ParsedQuery {
 
 #[derive(Debug)]
 enum Item {
-    Text { text: String, negated: bool },
+    Text {
+        text: String,
+        negated: bool,
+        quoted: bool,
+    },
     Or,
+    And,
     Filter(Filter),
 }
 
@@ -84,7 +102,11 @@ fn lex(query: &str) -> Vec<Item> {
         }
         if chars[i] == '"' {
             let (text, next) = read_quoted(&chars, i + 1);
-            items.push(Item::Text { text, negated });
+            items.push(Item::Text {
+                text,
+                negated,
+                quoted: true,
+            });
             i = next;
             continue;
         }
@@ -114,10 +136,13 @@ fn lex(query: &str) -> Vec<Item> {
         }
         if word == "OR" && !negated {
             items.push(Item::Or);
+        } else if word == "AND" && !negated {
+            items.push(Item::And);
         } else {
             items.push(Item::Text {
                 text: word,
                 negated,
+                quoted: false,
             });
         }
     }
@@ -158,12 +183,15 @@ fn dedup_phrases(phrases: &mut Vec<Phrase>) {
 
 impl ParsedQuery {
     fn merge_duplicates(&mut self) {
-        for alts in &mut self.clauses {
-            dedup_phrases(alts);
+        for c in &mut self.clauses {
+            dedup_phrases(&mut c.alts);
         }
-        let mut seen: Vec<Vec<Vec<(String, u32)>>> = Vec::new();
-        self.clauses.retain(|alts| {
-            let mut key: Vec<Vec<(String, u32)>> = alts
+        // A repeated clause counts once, required if any copy is.
+        let mut seen: Vec<(Vec<Vec<(String, u32)>>, usize)> = Vec::new();
+        let mut kept: Vec<Clause> = Vec::new();
+        for c in self.clauses.drain(..) {
+            let mut key: Vec<Vec<(String, u32)>> = c
+                .alts
                 .iter()
                 .map(|p| {
                     phrase_key(p)
@@ -173,13 +201,15 @@ impl ParsedQuery {
                 })
                 .collect();
             key.sort();
-            if seen.contains(&key) {
-                false
-            } else {
-                seen.push(key);
-                true
+            match seen.iter().find(|(k, _)| *k == key) {
+                Some(&(_, at)) => kept[at].required |= c.required,
+                None => {
+                    seen.push((key, kept.len()));
+                    kept.push(c);
+                }
             }
-        });
+        }
+        self.clauses = kept;
         dedup_phrases(&mut self.excluded);
         let mut filters: Vec<Filter> = Vec::new();
         for f in self.filters.drain(..) {
@@ -201,7 +231,7 @@ impl ParsedQuery {
         let mut terms: Vec<&str> = self
             .clauses
             .iter()
-            .flatten()
+            .flat_map(|c| &c.alts)
             .chain(&self.excluded)
             .flatten()
             .map(|t| t.term.as_str())
@@ -215,30 +245,54 @@ impl ParsedQuery {
 fn parse_items(query: &str) -> ParsedQuery {
     let mut q = ParsedQuery::default();
     let mut pending_or = false;
+    let mut pending_and = false;
     for item in lex(query) {
         match item {
             Item::Or => pending_or = !q.clauses.is_empty(),
+            Item::And => {
+                if let Some(last) = q.clauses.last_mut() {
+                    last.required = true;
+                    pending_and = true;
+                }
+            }
             Item::Filter(f) => {
                 q.filters.push(f);
                 pending_or = false;
             }
-            Item::Text { text, negated } => {
-                let phrase = tokenize(&text, Mode::Query);
-                if phrase.is_empty() {
+            Item::Text {
+                text,
+                negated,
+                quoted,
+            } => {
+                if negated {
+                    let phrase = tokenize(&text, Mode::Query);
+                    if !phrase.is_empty() {
+                        q.excluded.push(phrase);
+                    }
+                    pending_or = false;
                     continue;
                 }
-                if negated {
-                    q.excluded.push(phrase);
-                    pending_or = false;
-                } else if pending_or {
-                    q.clauses
-                        .last_mut()
-                        .expect("a clause before OR")
-                        .push(phrase);
-                    pending_or = false;
+                let forms = if quoted {
+                    let phrase = tokenize(&text, Mode::Query);
+                    if phrase.is_empty() { vec![] } else { vec![phrase] }
                 } else {
-                    q.clauses.push(vec![phrase]);
+                    query_forms(&text)
+                };
+                if forms.is_empty() {
+                    continue;
                 }
+                if pending_or {
+                    let last = q.clauses.last_mut().expect("a clause before OR");
+                    last.alts.extend(forms);
+                    last.required |= quoted || pending_and;
+                } else {
+                    q.clauses.push(Clause {
+                        alts: forms,
+                        required: quoted || pending_and,
+                    });
+                }
+                pending_or = false;
+                pending_and = false;
             }
         }
     }
@@ -258,6 +312,15 @@ pub fn quote_lexeme(term: &str) -> String {
     }
     s.push('\'');
     s
+}
+
+fn clause_tsquery(c: &Clause) -> String {
+    let alts: Vec<String> = c.alts.iter().map(phrase_tsquery).collect();
+    if alts.len() > 1 {
+        format!("({})", alts.join(" | "))
+    } else {
+        alts[0].clone()
+    }
 }
 
 fn phrase_tsquery(p: &Phrase) -> String {
@@ -282,18 +345,7 @@ impl ParsedQuery {
     /// The text form of the tsquery matching this query's words (filters
     /// are not part of it). Empty when there is nothing to match.
     pub fn tsquery_text(&self) -> String {
-        let mut parts: Vec<String> = self
-            .clauses
-            .iter()
-            .map(|alts| {
-                let alts: Vec<String> = alts.iter().map(phrase_tsquery).collect();
-                if alts.len() > 1 {
-                    format!("({})", alts.join(" | "))
-                } else {
-                    alts[0].clone()
-                }
-            })
-            .collect();
+        let mut parts: Vec<String> = self.clauses.iter().map(clause_tsquery).collect();
         if parts.is_empty() {
             return String::new();
         }
@@ -305,10 +357,60 @@ impl ParsedQuery {
         parts.join(" & ")
     }
 
+    /// How many of the clauses that are not required a result must match:
+    /// all of one or two, at least half (rounded up) of three or more.
+    pub fn min_should_match(&self) -> usize {
+        let optional = self.clauses.iter().filter(|c| !c.required).count();
+        if optional <= 2 {
+            optional
+        } else {
+            optional.div_ceil(2)
+        }
+    }
+
+    /// Whether every clause must match (no clause is merely counted).
+    pub fn all_required(&self) -> bool {
+        let optional = self.clauses.iter().filter(|c| !c.required).count();
+        self.min_should_match() == optional
+    }
+
+    /// The tsquery every result matches (required clauses and exclusions;
+    /// all clauses when all are required); None when there is none.
+    pub fn required_tsquery(&self) -> Option<String> {
+        if self.all_required() {
+            return Some(self.tsquery_text()).filter(|t| !t.is_empty());
+        }
+        let mut parts: Vec<String> = self
+            .clauses
+            .iter()
+            .filter(|c| c.required)
+            .map(clause_tsquery)
+            .collect();
+        parts.extend(
+            self.excluded
+                .iter()
+                .map(|p| format!("!{}", phrase_tsquery(p))),
+        );
+        (!parts.is_empty()).then(|| parts.join(" & "))
+    }
+
+    /// The tsqueries of the clauses a result must match `min_should_match`
+    /// of (none when all are required).
+    pub fn optional_tsqueries(&self) -> Vec<String> {
+        if self.all_required() {
+            return Vec::new();
+        }
+        self.clauses
+            .iter()
+            .filter(|c| !c.required)
+            .map(clause_tsquery)
+            .collect()
+    }
+
     /// Every distinct term that counts toward the rank.
     pub fn scoring_terms(&self) -> Vec<String> {
         let mut terms: Vec<String> = Vec::new();
-        for t in self.clauses.iter().flatten().flatten() {
+        for t in self.clauses.iter().flat_map(|c| &c.alts).flatten() {
             if !terms.contains(&t.term) {
                 terms.push(t.term.clone());
             }
@@ -351,9 +453,36 @@ mod tests {
     fn korean_words_become_bigram_phrases() {
         assert_eq!(
             parse("타임아웃").tsquery_text(),
-            "('타임' <-> '임아' <-> '아웃')"
+            "('=타임아웃' | ('타임' <-> '아웃') | ('타임' <2> '아웃') | ('타임' <3> '아웃'))"
         );
-        assert_eq!(parse("연결").tsquery_text(), "'연결'");
+        assert_eq!(parse("연결").tsquery_text(), "('=연결' | '연결')");
+        assert_eq!(parse("연결이").tsquery_text(), "('=연결' | '연결')");
+        // quoted: as written
+        assert_eq!(parse("\"연결이\"").tsquery_text(), "('연결' <-> '결이')");
+    }
+
+    #[test]
+    fn natural_questions_need_half_of_their_words() {
+        let q = parse("배치가 중단된 경우");
+        assert_eq!(q.min_should_match(), 2);
+        assert!(!q.all_required());
+        assert_eq!(q.required_tsquery(), None);
+        assert_eq!(
+            q.optional_tsqueries(),
+            ["('=배치' | '배치')", "('=중단' | '중단')", "('=경우' | '경우')"]
+        );
+        let q = parse("timeout connection");
+        assert!(q.all_required());
+        assert_eq!(q.required_tsquery().as_deref(), Some("'timeout' & 'connect'"));
+        // AND and quotes make words required; the rest counts
+        let q = parse(r#"batch AND job stop "disk full" memory leak -crash"#);
+        let required: Vec<bool> = q.clauses.iter().map(|c| c.required).collect();
+        assert_eq!(required, [true, true, false, true, false, false]);
+        assert_eq!(q.min_should_match(), 2);
+        assert_eq!(
+            q.required_tsquery().as_deref(),
+            Some("'batch' & 'job' & ('disk' <-> 'full') & !'crash'")
+        );
     }
 
     #[test]
@@ -381,7 +510,7 @@ mod tests {
             "{many} product:A product:a product:A -crash -crash \"disk full\" \"disk full\""
         ));
         assert_eq!(q.clauses.len(), 2);
-        assert_eq!(q.clauses[0].len(), 1);
+        assert_eq!(q.clauses[0].alts.len(), 1);
         assert_eq!(q.excluded.len(), 1);
         assert_eq!(q.filters.len(), 1);
         assert_eq!(
@@ -391,7 +520,7 @@ mod tests {
         assert_eq!(q.distinct_terms(), 5);
         // different phrases of the same words stay apart
         let q = parse(r#""disk full" OR "full disk" OR "disk full""#);
-        assert_eq!(q.clauses[0].len(), 2);
+        assert_eq!(q.clauses[0].alts.len(), 2);
     }
 
     #[test]

@@ -29,7 +29,7 @@ use crate::search::index_build::{
     attribute_key, champions_key, current_meta, pending_predicate, Meta,
 };
 use crate::search::list_format::{decode, decode_champions, Cursor, List, Postings};
-use crate::search::query::{parse, Field, ParsedQuery};
+use crate::search::query::{parse, Clause, Field, ParsedQuery};
 use crate::search::ranking::{
     idf, impact, score_table, term_score, top_after, Scored, FIELD_WEIGHTS,
 };
@@ -91,17 +91,62 @@ fn filter_args(q: &ParsedQuery, product: Option<&str>) -> Filters {
     }
 }
 
-/// A query's words and field filters as SQL over `ims.issues i`: $1 the
-/// tsquery, $2..$7 the filter values (see `Filters::args`).
+/// How a query's words match a stored vector: a tsquery every result
+/// matches (required words, phrases and exclusions; None if there is none)
+/// and the tsqueries of the words of which it must match `min_optional`.
+struct Matching {
+    required: Option<String>,
+    optional: Vec<String>,
+    min_optional: i32,
+}
+
+impl Matching {
+    fn of(q: &ParsedQuery) -> Matching {
+        Matching {
+            required: q.required_tsquery(),
+            optional: q.optional_tsqueries(),
+            min_optional: q.min_should_match() as i32,
+        }
+    }
+
+    /// Values of `words_sql!`'s three parameters.
+    fn args(&self) -> [DatumWithOid<'static>; 3] {
+        [
+            self.required.clone().unwrap_or_default().into(),
+            self.optional.clone().into(),
+            if self.optional.is_empty() { 0 } else { self.min_optional }.into(),
+        ]
+    }
+}
+
+/// A query's words over `ims.issues i` (see `Matching`), with the
+/// parameter numbers of the required tsquery, the optional ones and how
+/// many of those must match.
+macro_rules! words_sql {
+    ($required:literal, $optional:literal, $min:literal) => {
+        concat!(
+            "(NULLIF(", $required, ", '') IS NULL OR i.search_vector @@ NULLIF(", $required,
+            ", '')::pg_catalog.tsquery)
+             AND (SELECT count(*) FROM unnest(", $optional, "::text[]) AS o(q)
+                   WHERE i.search_vector @@ o.q::pg_catalog.tsquery) >= ", $min
+        )
+    };
+}
+
+/// A query's words and field filters as SQL over `ims.issues i`: $1, $8,
+/// $9 the words (`Matching::args`), $2..$7 the filter values (see
+/// `Filters::args`).
 macro_rules! matches_sql {
     () => {
-        "i.search_vector @@ $1::pg_catalog.tsquery
-             AND (cardinality($2::text[]) = 0 OR lower(i.product) = ANY ($2))
+        concat!(
+            words_sql!("$1", "$8", "$9"),
+            " AND (cardinality($2::text[]) = 0 OR lower(i.product) = ANY ($2))
              AND NOT (coalesce(lower(i.product), '') = ANY ($3))
              AND (cardinality($4::text[]) = 0 OR lower(i.status) = ANY ($4))
              AND NOT (coalesce(lower(i.status), '') = ANY ($5))
              AND (cardinality($6::text[]) = 0 OR lower(i.priority) = ANY ($6))
              AND NOT (coalesce(lower(i.priority), '') = ANY ($7))"
+        )
     };
 }
 
@@ -115,7 +160,7 @@ fn pending_sql() -> String {
             matches_sql!(),
             " THEN i.search_vector END FROM ims.issues i WHERE {}"
         ),
-        pending_predicate("$8", "$9")
+        pending_predicate("$10", "$11")
     )
 }
 
@@ -124,8 +169,10 @@ fn pending_sql() -> String {
 const EXISTING: &str = "SELECT issue_pk FROM ims.issues WHERE issue_pk = ANY ($1)";
 /// The same, for a query whose phrases the lists cannot check: the stored
 /// vector decides.
-const EXISTING_AND_MATCHING: &str = "\
-SELECT issue_pk FROM ims.issues WHERE issue_pk = ANY ($1) AND search_vector @@ $2::pg_catalog.tsquery";
+const EXISTING_AND_MATCHING: &str = concat!(
+    "SELECT issue_pk FROM ims.issues i WHERE issue_pk = ANY ($1) AND ",
+    words_sql!("$2", "$3", "$4")
+);
 
 const DETAILS: &str = "\
 SELECT i.issue_pk, i.issue_id, i.title, i.product, i.status, left(i.description, $2)
@@ -228,7 +275,7 @@ pub fn search_issues(
             "max_results must not be negative, got {max_results}"
         ));
     }
-    let (parsed, tsquery) = parse_checked(query);
+    let parsed = parse_checked(query);
     let k = max_results.min(MAX_RESULTS) as usize;
     if k == 0 {
         return TableIterator::new(Vec::new());
@@ -236,17 +283,18 @@ pub fn search_issues(
 
     let terms = parsed.scoring_terms();
     let filters = filter_args(&parsed, product);
+    let matching = Matching::of(&parsed);
     let ranked = match single_term(&parsed) {
-        Some(term) => best_champions(term, &parsed, &tsquery, &filters, k),
+        Some(term) => best_champions(term, &parsed, &matching, &filters, k),
         None => None,
     }
-    .unwrap_or_else(|| ranked_from_lists(&parsed, &terms, &tsquery, &filters, k));
+    .unwrap_or_else(|| ranked_from_lists(&parsed, &terms, &matching, &filters, k));
     TableIterator::new(with_details(ranked, terms, k))
 }
 
-/// The query parsed, and its tsquery text; an error for a query that is
-/// too long, empty, has too many terms, or no word to search for.
-fn parse_checked(query: &str) -> (ParsedQuery, String) {
+/// The query parsed; an error for a query that is too long, empty, has too
+/// many terms, or no word to search for.
+fn parse_checked(query: &str) -> ParsedQuery {
     if query.len() > crate::limits::MAX_QUERY_BYTES {
         raise(
             PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
@@ -273,22 +321,21 @@ fn parse_checked(query: &str) -> (ParsedQuery, String) {
             Some("Search for fewer words; repeated words and filters count once."),
         );
     }
-    let tsquery = parsed.tsquery_text();
-    if tsquery.is_empty() {
+    if parsed.clauses.is_empty() {
         raise(
             PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
             format!("query {query:?} has no words to search for"),
             Some("Give at least one word or \"phrase\" that is not excluded (-word); OR and field filters alone do not search."),
         );
     }
-    (parsed, tsquery)
+    parsed
 }
 
 /// The scoring term of a query with one word, if that is all it scores
 /// (exclusions and filters may come with it).
 fn single_term(q: &ParsedQuery) -> Option<&str> {
     match q.clauses.as_slice() {
-        [alts] if alts.len() == 1 && alts[0].len() == 1 => Some(alts[0][0].term.as_str()),
+        [c] if c.alts.len() == 1 && c.alts[0].len() == 1 => Some(c.alts[0][0].term.as_str()),
         _ => None,
     }
 }
@@ -300,7 +347,7 @@ fn single_term(q: &ParsedQuery) -> Option<&str> {
 fn best_champions(
     term: &str,
     parsed: &ParsedQuery,
-    tsquery: &str,
+    matching: &Matching,
     filters: &Filters,
     k: usize,
 ) -> Option<Vec<Scored>> {
@@ -314,7 +361,8 @@ fn best_champions(
     let idf = idf(meta.docs.max(1) as f32, champions.doc_freq.max(1) as f32);
     let terms = [term.to_string()];
     let (pending, mut ranked) = score_pending(
-        tsquery,
+        matching,
+        &Coord::of(parsed, &terms),
         &terms,
         &[idf],
         meta.avg_length.max(1.0) as f32,
@@ -330,7 +378,7 @@ fn best_champions(
         .excluded
         .iter()
         .any(|p| p.len() > 1)
-        .then_some(tsquery);
+        .then_some(matching);
     let listed: Vec<(u8, i64)> = champions
         .best
         .into_iter()
@@ -374,7 +422,7 @@ impl ListedFilters<'_> {
 
 /// The first `k` of `listed` (in their order) that still exist (and, with
 /// `check`, match it), asking in growing batches.
-fn first_existing(listed: &[(u8, i64)], k: usize, check: Option<&str>) -> Vec<(u8, i64)> {
+fn first_existing(listed: &[(u8, i64)], k: usize, check: Option<&Matching>) -> Vec<(u8, i64)> {
     let mut found = Vec::with_capacity(k);
     let mut done = 0;
     let mut want = k + 16;
@@ -392,12 +440,14 @@ fn first_existing(listed: &[(u8, i64)], k: usize, check: Option<&str>) -> Vec<(u
 
 /// The arguments of `matches_sql!` followed by `more`.
 fn args_with<const N: usize>(
-    tsquery: &str,
+    matching: &Matching,
     f: &Filters,
     more: [DatumWithOid<'static>; N],
 ) -> Vec<DatumWithOid<'static>> {
-    let mut args: Vec<DatumWithOid<'static>> = vec![tsquery.to_string().into()];
+    let [required, optional, min] = matching.args();
+    let mut args: Vec<DatumWithOid<'static>> = vec![required];
     args.extend(f.args());
+    args.extend([optional, min]);
     args.extend(more);
     args
 }
@@ -406,7 +456,7 @@ fn args_with<const N: usize>(
 fn ranked_from_lists(
     parsed: &ParsedQuery,
     terms: &[String],
-    tsquery: &str,
+    matching: &Matching,
     filters: &Filters,
     k: usize,
 ) -> Vec<Scored> {
@@ -427,20 +477,23 @@ fn ranked_from_lists(
 
     // Pending issues: scored from their vectors; skipped in the lists.
     let xmin = meta.map_or(0, |m| m.xmin);
-    let (pending, mut ranked) = score_pending(tsquery, terms, &idf, avg_length, filters, xmin);
+    let coord = Coord::of(parsed, terms);
+    let (pending, mut ranked) =
+        score_pending(matching, &coord, terms, &idf, avg_length, filters, xmin);
     if meta.is_some() {
-        let (candidates, ranks) = score_listed(parsed, &lists, filters, &pending, terms, &idf);
+        let (candidates, ranks) =
+            score_listed(parsed, &lists, filters, &pending, terms, &idf, &coord);
         let needs_check = parsed
             .clauses
             .iter()
-            .flatten()
+            .flat_map(|c| &c.alts)
             .chain(&parsed.excluded)
             .any(|p| p.len() > 1);
         ranked.extend(best_listed(
             &candidates,
             &ranks,
             k,
-            needs_check.then_some(tsquery),
+            needs_check.then_some(matching),
         ));
     }
     ranked
@@ -571,7 +624,8 @@ fn list_keys(q: &ParsedQuery, terms: &[String], f: &Filters) -> Vec<String> {
 /// Score the pending issues that match. Returns every pending issue_pk
 /// (sorted) and the scored matches.
 fn score_pending(
-    tsquery: &str,
+    matching: &Matching,
+    coord: &Coord,
     terms: &[String],
     idf: &[f32],
     avg_length: f32,
@@ -590,7 +644,7 @@ fn score_pending(
             .select(
                 &pending_sql(),
                 None,
-                &args_with(tsquery, f, [xmin.to_string().into(), (xmin > 0).into()]),
+                &args_with(matching, f, [xmin.to_string().into(), (xmin > 0).into()]),
             )
             .spi_ok("finding pending issues");
         for row in rows {
@@ -611,8 +665,14 @@ fn score_pending(
                 .zip(idf)
                 .map(|(&tf, &idf)| term_score(impact(tf, doc.length, avg_length), idf))
                 .sum();
+            let found = doc
+                .tf
+                .iter()
+                .enumerate()
+                .filter(|(_, &tf)| tf > 0.0)
+                .fold(0u64, |m, (i, _)| m | 1 << i);
             scored.push(Scored {
-                rank: rank.max(f32::MIN_POSITIVE),
+                rank: (rank * coord.factor(found)).max(f32::MIN_POSITIVE),
                 issue_pk: pk,
             });
         }
@@ -621,10 +681,47 @@ fn score_pending(
     (pending, scored)
 }
 
+/// Which clauses a result matched, from the terms it holds: a clause
+/// matches when every term of one of its alternatives is there (phrase
+/// order is checked on the stored vector). Scores are BM25 times the share
+/// of clauses matched, so an issue holding more of the words ranks higher.
+struct Coord {
+    /// Per clause, per alternative, a bit per term of `terms`.
+    clauses: Vec<Vec<u64>>,
+}
+
+impl Coord {
+    fn of(q: &ParsedQuery, terms: &[String]) -> Coord {
+        let bit = |t: &str| terms.iter().position(|x| x == t).map_or(0, |i| 1u64 << i);
+        Coord {
+            clauses: q
+                .clauses
+                .iter()
+                .map(|c| {
+                    c.alts
+                        .iter()
+                        .map(|p| p.iter().fold(0, |m, t| m | bit(&t.term)))
+                        .collect()
+                })
+                .collect(),
+        }
+    }
+
+    fn factor(&self, found: u64) -> f32 {
+        let matched = self
+            .clauses
+            .iter()
+            .filter(|alts| alts.iter().any(|&m| found & m == m))
+            .count();
+        matched as f32 / self.clauses.len().max(1) as f32
+    }
+}
+
 /// Score the issues in the posting lists that satisfy the query: every
-/// word (a phrase as all its words; an OR clause as either side), the
-/// filters and the exclusions, skipping pending issues. The shortest
-/// required list drives; the others are looked up along it.
+/// required word (a phrase as all its words; an OR clause as either side),
+/// enough of the optional ones, the filters and the exclusions, skipping
+/// pending issues. The shortest required list drives; without one, the
+/// union of the optional lists a result must be in at least one of.
 fn score_listed(
     q: &ParsedQuery,
     lists: &HashMap<String, List>,
@@ -632,26 +729,42 @@ fn score_listed(
     pending: &[i64],
     terms: &[String],
     idf: &[f32],
+    coord: &Coord,
 ) -> (Vec<i64>, Vec<f32>) {
     let lists = QueryLists {
         lists,
         empty: List::Sparse(Postings::default()),
+        all_required: q.all_required(),
     };
     let owned = lists.or_lists(q, f);
     let mut required = lists.required(q, f);
     required.extend(owned.iter());
     required.sort_by_key(|l| l.len());
-    let Some((driver, others)) = required.split_first() else {
-        return (Vec::new(), Vec::new());
+    let owned_optional = lists.optional_unions(q);
+    let mut optional = lists.optional_terms(q);
+    optional.extend(owned_optional.iter());
+    optional.sort_by_key(|l| l.len());
+    let min_optional = if lists.all_required { 0 } else { q.min_should_match() };
+    let (driver, others): (Vec<i64>, &[&List]) = match required.split_first() {
+        Some((driver, others)) => (driver.postings().docs, others),
+        // A result is in at least one of the shortest n - m + 1 optional lists.
+        None if min_optional > 0 => {
+            let some = &optional[..optional.len() - min_optional + 1];
+            (doc_sets::union(some.iter().map(|l| l.postings().docs)), &[])
+        }
+        None => return (Vec::new(), Vec::new()),
     };
     let walk = Walk {
         others: others.iter().map(|l| l.cursor()).collect(),
         excluded: lists.excluded(q, f),
+        optional: optional.iter().map(|l| l.cursor()).collect(),
+        min_optional,
         scoring: terms
             .iter()
             .zip(idf)
             .map(|(t, &idf)| (lists.get(t).cursor(), score_table(idf)))
             .collect(),
+        coord,
     };
     walk.run(driver, pending)
 }
@@ -661,11 +774,17 @@ fn score_listed(
 struct QueryLists<'a> {
     lists: &'a HashMap<String, List>,
     empty: List,
+    /// Every clause is required (no minimum-should-match).
+    all_required: bool,
 }
 
 impl QueryLists<'_> {
     fn get(&self, key: &str) -> &List {
         self.lists.get(key).unwrap_or(&self.empty)
+    }
+
+    fn is_required(&self, c: &Clause) -> bool {
+        self.all_required || c.required
     }
 
     /// The issues holding every word of a phrase: the shortest list, looked
@@ -689,13 +808,19 @@ impl QueryLists<'_> {
         docs
     }
 
-    /// OR clauses and multi-value filters, each merged into a list of its own.
+    /// A clause of several alternatives as one list: the issues matching any.
+    fn clause_union(&self, c: &Clause) -> List {
+        List::from_docs(doc_sets::union(c.alts.iter().map(|p| self.all_words(p))))
+    }
+
+    /// Required OR clauses and multi-value filters, each merged into a list
+    /// of its own.
     fn or_lists(&self, q: &ParsedQuery, f: &Filters) -> Vec<List> {
         let mut owned: Vec<List> = q
             .clauses
             .iter()
-            .filter(|alts| alts.len() > 1)
-            .map(|alts| List::from_docs(doc_sets::union(alts.iter().map(|p| self.all_words(p)))))
+            .filter(|c| self.is_required(c) && c.alts.len() > 1)
+            .map(|c| self.clause_union(c))
             .collect();
         for (field, yes, _) in f.by_field() {
             if yes.len() > 1 {
@@ -708,14 +833,14 @@ impl QueryLists<'_> {
         owned
     }
 
-    /// The lists every result must be in: each word of a one-alternative
-    /// clause, each single-value filter.
+    /// The lists every result must be in: each word of a required
+    /// one-alternative clause, each single-value filter.
     fn required(&self, q: &ParsedQuery, f: &Filters) -> Vec<&List> {
         let mut required: Vec<&List> = q
             .clauses
             .iter()
-            .filter(|alts| alts.len() == 1)
-            .flat_map(|alts| alts[0].iter().map(|t| self.get(&t.term)))
+            .filter(|c| self.is_required(c) && c.alts.len() == 1)
+            .flat_map(|c| c.alts[0].iter().map(|t| self.get(&t.term)))
             .collect();
         for (field, yes, _) in f.by_field() {
             if yes.len() == 1 {
@@ -723,6 +848,24 @@ impl QueryLists<'_> {
             }
         }
         required
+    }
+
+    /// Optional clauses of one word: their lists as stored.
+    fn optional_terms(&self, q: &ParsedQuery) -> Vec<&List> {
+        q.clauses
+            .iter()
+            .filter(|c| !self.is_required(c) && c.alts.len() == 1 && c.alts[0].len() == 1)
+            .map(|c| self.get(&c.alts[0][0].term))
+            .collect()
+    }
+
+    /// Other optional clauses, each merged into a list of its own.
+    fn optional_unions(&self, q: &ParsedQuery) -> Vec<List> {
+        q.clauses
+            .iter()
+            .filter(|c| !self.is_required(c) && !(c.alts.len() == 1 && c.alts[0].len() == 1))
+            .map(|c| self.clause_union(c))
+            .collect()
     }
 
     /// The lists no result may be in: one-word exclusions and excluded
@@ -744,19 +887,23 @@ impl QueryLists<'_> {
     }
 }
 
-/// A walk along the driving list: keep an issue that every other required
-/// list holds and no excluded one does, and score it.
+/// A walk along the driving issues: keep an issue that every other
+/// required list holds, enough optional lists hold and no excluded one
+/// does, and score it.
 struct Walk<'a> {
     others: Vec<Cursor<'a>>,
     excluded: Vec<Cursor<'a>>,
+    optional: Vec<Cursor<'a>>,
+    min_optional: usize,
     scoring: Vec<(Cursor<'a>, [f32; 256])>,
+    coord: &'a Coord,
 }
 
 impl Walk<'_> {
-    fn run(mut self, driver: &List, pending: &[i64]) -> (Vec<i64>, Vec<f32>) {
+    fn run(mut self, driver: Vec<i64>, pending: &[i64]) -> (Vec<i64>, Vec<f32>) {
         let (mut docs, mut ranks) = (Vec::new(), Vec::new());
         let mut at_pending = 0;
-        for (i, d) in driver.postings().docs.into_iter().enumerate() {
+        for (i, d) in driver.into_iter().enumerate() {
             if i % 4096 == 0 {
                 crate::limits::check_for_interrupts();
             }
@@ -773,19 +920,36 @@ impl Walk<'_> {
     fn keeps(&mut self, d: i64) -> bool {
         self.others.iter_mut().all(|c| c.find(d).is_some())
             && !self.excluded.iter_mut().any(|c| c.find(d).is_some())
+            && (self.min_optional == 0
+                || self
+                    .optional
+                    .iter_mut()
+                    .filter_map(|c| c.find(d))
+                    .count()
+                    >= self.min_optional)
     }
 
     fn score(&mut self, d: i64) -> f32 {
-        self.scoring
-            .iter_mut()
-            .filter_map(|(c, score)| c.find(d).map(|q| score[q as usize]))
-            .sum()
+        let mut found = 0u64;
+        let mut sum = 0.0;
+        for (i, (c, score)) in self.scoring.iter_mut().enumerate() {
+            if let Some(q) = c.find(d) {
+                sum += score[q as usize];
+                found |= 1 << i;
+            }
+        }
+        sum * self.coord.factor(found)
     }
 }
 
 /// The best `k` of the scored candidates that still exist (and, with
-/// `check`, match that tsquery).
-fn best_listed(candidates: &[i64], ranks: &[f32], k: usize, check: Option<&str>) -> Vec<Scored> {
+/// `check`, match the query on their stored vectors).
+fn best_listed(
+    candidates: &[i64],
+    ranks: &[f32],
+    k: usize,
+    check: Option<&Matching>,
+) -> Vec<Scored> {
     // Take the best few, check they exist; take more if too many are gone.
     let mut found: Vec<Scored> = Vec::new();
     let mut last: Option<Scored> = None;
@@ -805,15 +969,18 @@ fn best_listed(candidates: &[i64], ranks: &[f32], k: usize, check: Option<&str>)
     found
 }
 
-fn existing(pks: &[i64], check: Option<&str>) -> HashSet<i64> {
+fn existing(pks: &[i64], check: Option<&Matching>) -> HashSet<i64> {
     Spi::connect(|c| {
         let rows = match check {
             None => c.select(EXISTING, None, &[pks.to_vec().into()]),
-            Some(tsquery) => c.select(
-                EXISTING_AND_MATCHING,
-                None,
-                &[pks.to_vec().into(), tsquery.into()],
-            ),
+            Some(m) => {
+                let [required, optional, min] = m.args();
+                c.select(
+                    EXISTING_AND_MATCHING,
+                    None,
+                    &[pks.to_vec().into(), required, optional, min],
+                )
+            }
         };
         rows.spi_ok("checking results")
             .filter_map(|r| r.get::<i64>(1).spi_ok("checking results"))

@@ -46,11 +46,17 @@ fn render(w: Window, terms: &HashSet<String>) -> (Option<String>, bool) {
 
 /// For each term, a string that text producing it must contain (in ASCII
 /// lower case): the term itself, or for an English stem the part stemming
-/// never changes (`connect` comes from `connection`: `conn`).
+/// never changes (`connect` comes from `connection`: `conn`), or for a
+/// Hangul stem its syllables but the last, which endings fuse into
+/// (`=깨지` comes from `깨집니다`: `깨`).
 fn probes(terms: &HashSet<String>) -> Vec<String> {
     terms
         .iter()
         .map(|t| {
+            if let Some(stem) = t.strip_prefix(crate::search::tokenize::STEM_MARK) {
+                let last = stem.char_indices().last().map_or(0, |(i, _)| i);
+                return stem[..last.max(stem.chars().next().map_or(0, char::len_utf8))].to_string();
+            }
             let stem = t.bytes().all(|b| b.is_ascii_lowercase());
             let keep = match t.len() {
                 _ if !stem => t.len(),

@@ -5,7 +5,12 @@
 //!   word (`OpenFrame에서` gives `openfram` and `에서`).
 //! - Hangul (and other CJK) runs become overlapping character bigrams; a
 //!   one-syllable run stays a unigram. Particles then do not matter: `연결이`
-//!   and `연결을` both contain the bigram `연결`.
+//!   and `연결을` both contain the bigram `연결`. In the index a Hangul word
+//!   is also kept as its stem, marked (`korean`: `깨집니다` and `깨짐` both
+//!   as `=깨지`): a query word's stem then finds whole words, which rank
+//!   above a bigram inside a longer word (`시작` in `재시작`).
+//! - A query word is matched in several forms (`query_forms`): its stem,
+//!   its bigrams, and for a compound its parts written apart.
 //! - Latin words are lowercased and stemmed (English Snowball); a few very
 //!   common English words are dropped.
 //! - Identifiers and codes (`ORA-00942`, `OFCOBOL-1234`, `v7.0.3`, `0x1F`,
@@ -20,15 +25,18 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use rust_stemmers::{Algorithm, Stemmer};
+
+use crate::search::korean;
 use unicode_normalization::UnicodeNormalization;
 
 /// Tokens longer than this (in bytes) are noise (base64, hashes) and dropped.
 const MAX_TOKEN_BYTES: usize = 64;
 
 const STOPWORDS: &[&str] = &[
-    "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into", "is", "it",
-    "no", "not", "of", "on", "or", "such", "that", "the", "their", "then", "there", "these",
-    "they", "this", "to", "was", "will", "with",
+    "a", "an", "and", "are", "as", "at", "be", "but", "by", "did", "do", "does", "for", "how",
+    "if", "in", "into", "is", "it", "no", "not", "of", "on", "or", "such", "that", "the", "their",
+    "then", "there", "these", "they", "this", "to", "was", "what", "when", "where", "which", "who",
+    "why", "will", "with",
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -263,7 +271,7 @@ pub fn tokenize_from(text: &str, mode: Mode, first_pos: u32) -> Vec<Token> {
             end: run.end,
         };
         pos += match run.class {
-            Class::Cjk => cjk_tokens(&mut emitter, &run.text, pos),
+            Class::Cjk => cjk_tokens(&mut emitter, &run.text, mode, pos),
             _ => word_tokens(&mut emitter, &run.text, mode, pos),
         };
     }
@@ -291,9 +299,12 @@ impl Emitter<'_> {
 }
 
 /// A run of Hangul (or other CJK): its character bigrams (one character
-/// alone is itself). Returns the positions used.
-fn cjk_tokens(e: &mut Emitter, text: &str, pos: u32) -> u32 {
+/// alone is itself) and, in the index, its stem. Returns the positions used.
+fn cjk_tokens(e: &mut Emitter, text: &str, mode: Mode, pos: u32) -> u32 {
     let cs: Vec<char> = text.chars().collect();
+    if mode == Mode::Index && korean::is_hangul_word(text) && !korean::is_particle(text) {
+        e.emit(stem_term(&korean::stem(text)), pos);
+    }
     if cs.len() == 1 {
         e.emit(cs[0].to_string(), pos);
         return 1;
@@ -304,6 +315,118 @@ fn cjk_tokens(e: &mut Emitter, text: &str, pos: u32) -> u32 {
     cs.len().saturating_sub(1) as u32
 }
 
+/// Marks a Hangul stem term apart from bigrams (no other term has it:
+/// the tokenizer splits words at `=`).
+pub const STEM_MARK: char = '=';
+
+/// The term of a Hangul word's stem.
+pub fn stem_term(stem: &str) -> String {
+    format!("{STEM_MARK}{stem}")
+}
+
+/// Longest Hangul compound split into parts written apart (`배치작업` as
+/// `배치 작업`), in syllables.
+const MAX_SPLIT_SYLLABLES: usize = 8;
+
+/// The forms an unquoted query word matches, each a phrase; an issue
+/// matches the word if it matches any form. A Hangul word: its stem (as the
+/// index keeps it), the stem's and the written word's bigrams, and a
+/// compound's parts written apart. A Latin word or code with a particle
+/// attached (`OpenFrame에서`): the word alone. None for a particle or a
+/// stop word alone.
+pub fn query_forms(word: &str) -> Vec<Vec<Token>> {
+    let runs = runs(word);
+    let whole = || {
+        let tokens = tokenize(word, Mode::Query);
+        if tokens.is_empty() { vec![] } else { vec![tokens] }
+    };
+    match runs.as_slice() {
+        [w, h] if w.class == Class::Word && h.class == Class::Cjk && korean::is_particle(&h.text) => {
+            let tokens = tokenize(&word[..h.start], Mode::Query);
+            if tokens.is_empty() { vec![] } else { vec![tokens] }
+        }
+        [h] if h.class == Class::Cjk && korean::is_hangul_word(&h.text) => {
+            if korean::is_particle(&h.text) {
+                return vec![];
+            }
+            hangul_forms(&h.text)
+        }
+        _ => whole(),
+    }
+}
+
+fn hangul_forms(written: &str) -> Vec<Vec<Token>> {
+    let stem = korean::stem(written);
+    let mut forms = vec![
+        vec![query_token(stem_term(&stem), 1)],
+        bigram_phrase(&stem.chars().collect::<Vec<_>>(), 1),
+        bigram_phrase(&written.chars().collect::<Vec<_>>(), 1),
+    ];
+    let bare: Vec<char> = korean::without_particle(written).chars().collect();
+    if (4..=MAX_SPLIT_SYLLABLES).contains(&bare.len()) {
+        for at in 2..=bare.len() - 2 {
+            // The first part may carry a particle of up to two syllables
+            // in the text (`메모리가 누수`): one position each.
+            for gap in 0..=2 {
+                let mut phrase = bigram_phrase(&bare[..at], 1);
+                let next = phrase.last().map_or(1, |t| t.pos + 1 + gap);
+                phrase.extend(bigram_phrase(&bare[at..], next));
+                forms.push(phrase);
+            }
+        }
+    }
+    without_subsumed(forms)
+}
+
+fn query_token(term: String, pos: u32) -> Token {
+    Token {
+        term,
+        pos,
+        start: 0,
+        end: 0,
+    }
+}
+
+/// The bigrams of a Hangul word from position `pos`, as the index has them.
+fn bigram_phrase(syllables: &[char], pos: u32) -> Vec<Token> {
+    if syllables.len() == 1 {
+        return vec![query_token(syllables[0].to_string(), pos)];
+    }
+    syllables
+        .windows(2)
+        .enumerate()
+        .map(|(k, w)| query_token(w.iter().collect(), pos + k as u32))
+        .collect()
+}
+
+/// The forms, without repeats and without any form that contains another
+/// one (the same terms at the same relative positions): it matches a
+/// subset of what that one matches.
+fn without_subsumed(forms: Vec<Vec<Token>>) -> Vec<Vec<Token>> {
+    let contains = |outer: &[Token], inner: &[Token]| {
+        let first = &inner[0];
+        outer.iter().filter(|o| o.term == first.term).any(|o| {
+            inner.iter().all(|t| {
+                let at = o.pos + t.pos - first.pos;
+                outer.iter().any(|x| x.term == t.term && x.pos == at)
+            })
+        })
+    };
+    let n = forms.len();
+    let keep: Vec<bool> = (0..n)
+        .map(|i| {
+            !(0..n).any(|j| {
+                let same = contains(&forms[j], &forms[i]);
+                j != i && contains(&forms[i], &forms[j]) && (!same || j < i)
+            })
+        })
+        .collect();
+    forms
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(f, k)| k.then_some(f))
+        .collect()
+}
 /// A run of Latin letters and digits: a code (`ORA-00942`: whole, and in
 /// index mode each part), an identifier (`TJES`: as written, and in index
 /// mode its stem), or a word (stemmed). Returns the positions used.
@@ -358,10 +481,10 @@ mod tests {
 
     #[test]
     fn hangul_bigrams_match_across_particles() {
-        assert_eq!(terms("연결이", Mode::Index), ["연결", "결이"]);
-        assert_eq!(terms("연결을", Mode::Index), ["연결", "결을"]);
+        assert_eq!(terms("연결이", Mode::Index), ["=연결", "연결", "결이"]);
+        assert_eq!(terms("연결을", Mode::Index), ["=연결", "연결", "결을"]);
         assert_eq!(terms("연결", Mode::Query), ["연결"]);
-        assert_eq!(terms("값", Mode::Index), ["값"]);
+        assert_eq!(terms("값", Mode::Index), ["=값", "값"]);
     }
 
     #[test]
@@ -401,7 +524,7 @@ mod tests {
     fn hangul_and_digits_written_together_are_also_whole() {
         assert_eq!(
             terms("서버1 장애", Mode::Index),
-            ["서버1", "서버", "1", "장애"]
+            ["서버1", "=서버", "서버", "1", "=장애", "장애"]
         );
         assert_eq!(terms("서버1 장애", Mode::Query), ["서버1", "장애"]);
         assert_eq!(terms("2차 타임아웃3", Mode::Query), ["2차", "타임아웃3"]);
@@ -415,6 +538,47 @@ mod tests {
     }
 
     #[test]
+    fn hangul_words_are_also_indexed_by_their_stem() {
+        assert_eq!(terms("깨집니다", Mode::Index), ["=깨지", "깨집", "집니", "니다"]);
+        assert_eq!(terms("연결이", Mode::Index), ["=연결", "연결", "결이"]);
+        assert_eq!(terms("않음", Mode::Index), ["=않", "않음"]);
+        assert_eq!(terms("에서", Mode::Index), ["에서"]);
+        assert_eq!(terms("깨집니다", Mode::Query), ["깨집", "집니", "니다"]);
+    }
+
+    fn forms(word: &str) -> Vec<Vec<String>> {
+        query_forms(word)
+            .into_iter()
+            .map(|f| f.into_iter().map(|t| t.term).collect())
+            .collect()
+    }
+
+    #[test]
+    fn query_words_match_in_several_forms() {
+        assert_eq!(forms("연결이"), [["=연결"], ["연결"]]);
+        assert_eq!(forms("깨짐"), [["=깨지"], ["깨지"], ["깨짐"]]);
+        assert_eq!(
+            forms("배치작업"),
+            [
+                vec!["=배치작업"],
+                vec!["배치", "작업"],
+                vec!["배치", "작업"],
+                vec!["배치", "작업"]
+            ]
+        );
+        assert_eq!(forms("OpenFrame에서"), [["openfram"]]);
+        assert_eq!(forms("JEUS를"), [["jeus"]]);
+        assert_eq!(forms("에서"), Vec::<Vec<String>>::new());
+        assert_eq!(forms("the"), Vec::<Vec<String>>::new());
+        assert_eq!(forms("TJES기동"), [["tjes", "기동"]]);
+        // the split form's parts sit where the index puts words written apart
+        let split = &query_forms("배치작업")[1];
+        let doc = tokenize("배치 작업이", Mode::Index);
+        let at = |t: &str| doc.iter().find(|x| x.term == t).unwrap().pos;
+        assert_eq!(split[1].pos - split[0].pos, at("작업") - at("배치"));
+    }
+
+    #[test]
     fn edges_are_not_connectors() {
         assert_eq!(terms("end. -x _y", Mode::Index), ["end", "x", "y"]);
     }
@@ -423,7 +587,7 @@ mod tests {
     fn nfkc_and_script_changes() {
         assert_eq!(terms("ＯＲＡ－００９４２", Mode::Query), ["ora-00942"]);
         assert_eq!(terms("OpenFrame에서", Mode::Index), ["openfram", "에서"]);
-        assert_eq!(terms("TJES기동", Mode::Index), ["tjes", "기동"]);
+        assert_eq!(terms("TJES기동", Mode::Index), ["tjes", "=기동", "기동"]);
     }
 
     #[test]

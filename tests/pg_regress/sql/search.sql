@@ -60,13 +60,73 @@ SELECT count(*) AS stored FROM ims.upsert_issues($$[
  {"issue_id": "R-29", "product": "OpenFrame", "module": "TJES", "status": "Open", "priority": "Low",
   "title": "TJES slow response", "description": "TJES answers take two seconds."},
  {"issue_id": "R-30", "product": "WebtoB", "status": "Open",
-  "title": "Virtual host configuration ignored", "description": "The second virtual host serves the default site."}
+  "title": "Virtual host configuration ignored", "description": "The second virtual host serves the default site."},
+ {"issue_id": "R-31", "product": "OpenFrame", "status": "Open",
+  "title": "로그인 화면에서 한글이 깨집니다", "description": "Windows 클라이언트의 로그인 화면에서 한글 입력이 깨집니다."},
+ {"issue_id": "R-32", "product": "OpenFrame", "status": "Open",
+  "title": "문자가 깨져서 표시됩니다", "description": "보고서를 출력하면 일부 문자가 깨져서 표시됩니다."},
+ {"issue_id": "R-33", "product": "OpenFrame", "module": "Batch", "status": "Open",
+  "title": "메모리 사용량 급증", "description": "배치 실행 중 힙 메모리가 두 배로 늘어나 OOM이 발생합니다."},
+ {"issue_id": "R-34", "product": "OpenFrame", "module": "OSC", "status": "Open",
+  "title": "화면 응답이 느립니다", "description": "OSC 화면 전환에 5초 이상 걸리고 조회도 느려요."},
+ {"issue_id": "R-35", "product": "Tmax", "status": "Open",
+  "title": "라이선스 만료됨", "description": "라이선스가 만료되어 서버가 올라오지 않음."},
+ {"issue_id": "R-36", "product": "OpenFrame", "module": "Batch", "status": "Open",
+  "title": "스케줄러가 작업을 시작하지 않음", "description": "예약된 배치 작업이 정해진 시각에 실행되지 않고 대기 상태로 남습니다."},
+ {"issue_id": "R-37", "product": "Tmax", "status": "Open",
+  "title": "타임아웃 설정 문의", "description": "트랜잭션 타임아웃 값을 어디서 바꾸는지 문의드립니다."},
+ {"issue_id": "R-38", "product": "OpenFrame", "status": "Open",
+  "title": "OpenFrame 환경에서 메모리가 누수되는 문제", "description": "장시간 운영하면 프로세스의 메모리가 조금씩 새어 나갑니다."},
+ {"issue_id": "R-39", "product": "OpenFrame", "module": "Batch", "status": "Open",
+  "title": "배치 작업이 중단되었습니다", "description": "야간 배치 작업이 중간에 멈추고 재시작되지 않았습니다."},
+ {"issue_id": "R-40", "product": "JEUS", "status": "Open",
+  "title": "데이터베이스 연결이 자주 끊김", "description": "DB 커넥션 풀에서 연결이 자주 끊깁니다."},
+ {"issue_id": "R-41", "product": "Tibero", "status": "Open",
+  "title": "Tibero 접속 실패", "description": "Tibero에 접속할 때 인증 오류가 반환됩니다."},
+ {"issue_id": "R-42", "product": "JEUS", "status": "Open",
+  "title": "JEUS 설치 중 오류", "description": "JEUS를 설치하면 라이선스 파일을 찾지 못합니다."},
+ {"issue_id": "R-43", "product": "WebtoB", "status": "Open",
+  "title": "인증서를 갱신했는데도 경고가 표시됨", "description": "새 인증서로 교체한 후에도 브라우저가 경고를 보여 줍니다."},
+ {"issue_id": "R-44", "product": "Tmax", "status": "Open",
+  "title": "로그 파일이 생성되지 않습니다", "description": "로그 디렉터리 권한을 바꾼 뒤로 로그 파일이 만들어지지 않습니다."},
+ {"issue_id": "R-45", "product": "OpenFrame", "module": "Batch", "status": "Open",
+  "title": "Batch job stops without error", "description": "The nightly batch job stopped at step 4 and nothing was written to the log."},
+ {"issue_id": "R-46", "product": "JEUS", "status": "Open",
+  "title": "How to configure the transaction timeout", "description": "Customer asks where the transaction timeout of JEUS services is configured."},
+ {"issue_id": "R-47", "product": "JEUS", "status": "Open",
+  "title": "Login page freezes after upgrade", "description": "After upgrading to 7.1 the login page freezes when the user submits the form."},
+ {"issue_id": "R-48", "product": "OpenFrame", "status": "Open",
+  "title": "Disk usage keeps growing on the spool volume", "description": "Spool files are never deleted, so usage grows until the volume runs out of space."},
+ {"issue_id": "R-49", "product": "JEUS", "status": "Open",
+  "title": "사용자 권한 변경 후 메뉴가 보이지 않음", "description": "관리자가 권한을 변경하면 일부 메뉴가 사라집니다."},
+ {"issue_id": "R-50", "product": "WebtoB", "status": "Open",
+  "title": "대용량 파일 업로드 시 서버가 멈춤", "description": "500MB 이상 파일을 업로드하면 서버가 응답하지 않습니다."},
+ {"issue_id": "R-51", "product": "Tibero", "status": "Open",
+  "title": "SQL 실행 계획이 바뀌어 조회가 느려짐", "description": "통계를 갱신한 후 실행 계획이 바뀌어 조회 속도가 떨어졌습니다."},
+ {"issue_id": "R-52", "product": "OpenFrame", "module": "TJES", "status": "Open",
+  "title": "TJES 작업 로그 조회 불가", "description": "TJES에서 완료된 작업의 로그를 볼 수 없습니다."},
+ {"issue_id": "R-53", "product": "OpenFrame", "module": "OSC", "status": "Open",
+  "title": "온라인 트랜잭션 응답 지연", "description": "CICS 트랜잭션 응답 시간이 3초 이상으로 늘었습니다."},
+ {"issue_id": "R-54", "product": "JEUS", "status": "Open",
+  "title": "메모리 설정 가이드", "description": "JVM 힙 크기를 정하는 방법을 안내합니다."},
+ {"issue_id": "R-55", "product": "OpenFrame", "module": "Batch", "status": "Open",
+  "title": "배치 일정 변경 요청", "description": "배치 실행 시각을 오전 2시로 바꿔 주세요."},
+ {"issue_id": "R-56", "product": "OpenFrame", "status": "Open",
+  "title": "한글 폰트 추가 요청", "description": "보고서에 새 한글 폰트를 넣고 싶습니다."},
+ {"issue_id": "R-57", "product": "JEUS", "status": "Open",
+  "title": "Password expires too early", "description": "User passwords expire after 30 days although the policy says 90."},
+ {"issue_id": "R-58", "product": "Tmax", "status": "Open",
+  "title": "Connection pool exhausted under load", "description": "All 50 connections in the pool are busy and new requests wait until they time out."},
+ {"issue_id": "R-59", "product": "WebtoB", "status": "Open",
+  "title": "인증서 체인 오류", "description": "중간 인증서가 누락되어 SSL 핸드셰이크에 실패합니다."},
+ {"issue_id": "R-60", "product": "WebtoB", "status": "Open",
+  "title": "WebtoB 재시작 후 세션이 유지되지 않음", "description": "WebtoB를 재시작하면 로그인 세션이 모두 끊어집니다."}
 ]$$);
 SELECT ims.refresh_materialized_views();
 
 -- The labelled set: the relevant issue must be first (top 1) or in the top 3.
-CREATE TEMP TABLE judgements (query text, product text, expected text, within int);
-INSERT INTO judgements VALUES
+CREATE TEMP TABLE judgements (query text, product text, expected text, within int, class text DEFAULT 'baseline');
+INSERT INTO judgements (query, product, expected, within) VALUES
   ('연결 타임아웃', NULL, 'R-01', 3),
   ('연결이', NULL, 'R-01', 3),                     -- particle form of 연결
   ('타임아웃', NULL, 'R-11', 3),
@@ -118,6 +178,81 @@ INSERT INTO judgements VALUES
   ('EBCDIC', NULL, 'R-24', 1),
   ('로그인 실패', NULL, 'R-14', 1);
 
+-- How Korean engineers write (0.4.0): inflected forms, particles in the
+-- query, Latin words with particles, compounds with and without spaces,
+-- natural questions, and precision (an issue sharing one word of the query
+-- must not outrank the one that matches it).
+INSERT INTO judgements (query, product, expected, within, class) VALUES
+  ('한글 깨짐', NULL, 'R-31', 3, 'inflection'),
+  ('깨짐', NULL, 'R-32', 3, 'inflection'),
+  ('깨지는 문자', NULL, 'R-32', 1, 'inflection'),
+  ('한글이 깨져서', NULL, 'R-31', 3, 'inflection'),
+  ('메모리 급증', NULL, 'R-33', 1, 'inflection'),
+  ('메모리가 급증했습니다', NULL, 'R-33', 1, 'inflection'),
+  ('느림', NULL, 'R-34', 1, 'inflection'),
+  ('조회가 느립니다', NULL, 'R-34', 3, 'inflection'),
+  ('응답이 느려요', NULL, 'R-34', 1, 'inflection'),
+  ('라이선스 만료', NULL, 'R-35', 1, 'inflection'),
+  ('라이선스가 만료되어', NULL, 'R-35', 1, 'inflection'),
+  ('만료됨', NULL, 'R-35', 3, 'inflection'),
+  ('시작하지 않음', NULL, 'R-36', 1, 'inflection'),
+  ('실행되지 않고', NULL, 'R-36', 3, 'inflection'),
+  ('중단됨', NULL, 'R-39', 1, 'inflection'),
+  ('누수되는', NULL, 'R-38', 3, 'inflection'),
+  ('끊김', NULL, 'R-40', 3, 'inflection'),
+  ('생성되지 않음', NULL, 'R-44', 1, 'inflection'),
+  ('인증서를 갱신했는데', NULL, 'R-43', 1, 'inflection'),
+  ('변경하면 메뉴', NULL, 'R-49', 1, 'inflection'),
+  ('stopped batch job', NULL, 'R-45', 1, 'inflection'),
+  ('freezing login page', NULL, 'R-47', 1, 'inflection'),
+  ('passwords expiring', NULL, 'R-57', 1, 'inflection'),
+  ('growing disk usage', NULL, 'R-48', 1, 'inflection'),
+  ('타임아웃 설정이', NULL, 'R-37', 1, 'particle'),
+  ('설정을', NULL, 'R-37', 3, 'particle'),
+  ('스케줄러가', NULL, 'R-36', 1, 'particle'),
+  ('권한을 변경하면', NULL, 'R-49', 1, 'particle'),
+  ('업로드를', NULL, 'R-50', 1, 'particle'),
+  ('인증서가 만료되어', NULL, 'R-07', 1, 'particle'),
+  ('세션이 유지되지', NULL, 'R-60', 1, 'particle'),
+  ('로그 파일이', NULL, 'R-44', 1, 'particle'),
+  ('실행 계획이', NULL, 'R-51', 1, 'particle'),
+  ('커넥션 풀에서', NULL, 'R-40', 1, 'particle'),
+  ('라이선스 파일을', NULL, 'R-42', 1, 'particle'),
+  ('OpenFrame에서 메모리', NULL, 'R-38', 1, 'mixed'),
+  ('Tibero에 접속', NULL, 'R-41', 1, 'mixed'),
+  ('JEUS를 설치', NULL, 'R-42', 1, 'mixed'),
+  ('TJES에서 로그', NULL, 'R-52', 1, 'mixed'),
+  ('WebtoB를 재시작', NULL, 'R-60', 1, 'mixed'),
+  ('SSL 핸드셰이크', NULL, 'R-59', 1, 'mixed'),
+  ('500MB 파일 업로드', NULL, 'R-50', 1, 'mixed'),
+  ('DB 커넥션', NULL, 'R-40', 1, 'mixed'),
+  ('배치작업 중단', NULL, 'R-39', 1, 'spacing'),
+  ('로그파일 생성', NULL, 'R-44', 1, 'spacing'),
+  ('메모리누수', NULL, 'R-38', 3, 'spacing'),
+  ('실행계획', NULL, 'R-51', 1, 'spacing'),
+  ('인증서 체인오류', NULL, 'R-59', 1, 'spacing'),
+  ('파일업로드', NULL, 'R-50', 1, 'spacing'),
+  ('연결타임아웃', NULL, 'R-01', 3, 'spacing'),
+  ('로그인화면', NULL, 'R-31', 1, 'spacing'),
+  ('배치가 중단된 경우', NULL, 'R-39', 1, 'natural'),
+  ('한글이 깨지는 문제', NULL, 'R-31', 3, 'natural'),
+  ('메모리가 계속 늘어나는 현상', NULL, 'R-33', 3, 'natural'),
+  ('타임아웃 설정 방법', NULL, 'R-37', 1, 'natural'),
+  ('로그인 세션이 끊어지는 이유', NULL, 'R-60', 1, 'natural'),
+  ('why does the batch job stop', NULL, 'R-45', 1, 'natural'),
+  ('how to configure transaction timeout', NULL, 'R-46', 1, 'natural'),
+  ('login page freezes after upgrading to 7.1', NULL, 'R-47', 1, 'natural'),
+  ('what happens when the connection pool is exhausted', NULL, 'R-58', 1, 'natural'),
+  ('서버가 응답하지 않는 경우', NULL, 'R-50', 3, 'natural'),
+  ('인증서를 교체했는데 경고가 계속 나오는 문제', NULL, 'R-43', 1, 'natural'),
+  ('배치 작업 중단', NULL, 'R-39', 1, 'precision'),
+  ('한글 폰트', NULL, 'R-56', 1, 'precision'),
+  ('힙 메모리 급증', NULL, 'R-33', 1, 'precision'),
+  ('disk usage spool', NULL, 'R-48', 1, 'precision'),
+  ('configure transaction timeout', NULL, 'R-46', 1, 'precision'),
+  ('connection pool exhausted', NULL, 'R-58', 1, 'precision'),
+  ('certificate expired warning', NULL, 'R-08', 1, 'precision');
+
 SELECT j.query, coalesce(j.product, '') AS product, j.expected, j.within, r.position,
        coalesce(r.position <= j.within, false) AS ok
   FROM judgements j
@@ -127,16 +262,31 @@ SELECT j.query, coalesce(j.product, '') AS product, j.expected, j.within, r.posi
             FROM ims.search_issues(j.query, j.product, 10)) s
          WHERE s.issue_id = j.expected) r ON true
  ORDER BY ok, j.query, j.expected;
-SELECT count(*) AS judgements, count(*) FILTER (WHERE ok) AS passed FROM (
-  SELECT coalesce((SELECT s.position FROM (SELECT issue_id, row_number() OVER () AS position
-                                             FROM ims.search_issues(j.query, j.product, 10)) s
-                    WHERE s.issue_id = j.expected) <= j.within, false) AS ok
-    FROM judgements j) x;
+-- Per class: judgements passed, recall (expected issue in the top 10) and
+-- mean reciprocal rank (BENCHMARKS.md reports the whole set).
+SELECT coalesce(class, 'all') AS class, count(*) AS judgements, count(*) FILTER (WHERE ok) AS passed,
+       round(avg((position IS NOT NULL)::int), 3) AS recall_at_10,
+       round(avg(coalesce(1.0 / position, 0)), 3) AS mrr
+  FROM (SELECT j.class, p.position, coalesce(p.position <= j.within, false) AS ok
+          FROM judgements j
+          LEFT JOIN LATERAL (
+                SELECT s.position FROM (SELECT issue_id, row_number() OVER () AS position
+                                          FROM ims.search_issues(j.query, j.product, 10)) s
+                 WHERE s.issue_id = j.expected) p ON true) x
+ GROUP BY ROLLUP (class) ORDER BY class NULLS LAST;
 
 -- Exclusion removes, phrases require adjacency
 SELECT issue_id FROM ims.search_issues('memory leak -redeploy');
 SELECT issue_id FROM ims.search_issues('"connection reset"') ORDER BY 1;
 SELECT issue_id FROM ims.search_issues('connection reset') ORDER BY 1;
+-- Plain words: one or two must all match, of three or more half (rounded
+-- up), more matched ranks higher; AND and quotes make a word required.
+SELECT issue_id, title FROM ims.search_issues('배치가 중단된 경우', NULL, 3);
+SELECT count(*) AS with_and FROM ims.search_issues('배치가 중단된 AND 경우');
+SELECT count(*) AS quoted FROM ims.search_issues('배치가 중단된 "경우"');
+SELECT issue_id FROM ims.search_issues('batch job stop AND nightly') ORDER BY 1;
+SELECT issue_id FROM ims.search_issues('memory leak session redeploy heap grows') ORDER BY rank DESC, issue_id LIMIT 2;
+SELECT ims.to_search_query('배치가 중단된 경우');
 -- product: and the product argument agree
 SELECT (SELECT array_agg(issue_id ORDER BY issue_id) FROM ims.search_issues('connection product:tmax'))
      = (SELECT array_agg(issue_id ORDER BY issue_id) FROM ims.search_issues('connection', 'Tmax')) AS same;
