@@ -2,7 +2,7 @@
 -- reads and stamps (issues.search_vector, search_version) are in schema.sql.
 
 COMMENT ON COLUMN ims.issues.search_vector IS
-    'Search tokens (Hangul bigrams, stemmed English, codes whole) weighted A title, B description, C comments, D attachment text; kept current by triggers.';
+    'Search tokens (Hangul bigrams and =stems, stemmed English, codes whole) weighted A title, B description, C comments, D attachment text; kept current by triggers.';
 -- Searches rank from the posting lists in ims.mv_search_postings (below)
 -- and score the issues written since its last refresh from their vectors:
 -- those carry a transaction id at or after the one the refresh recorded.
@@ -49,7 +49,7 @@ COMMENT ON FUNCTION ims.search_query_text(text) IS 'Text form of ims.to_search_q
 COMMENT ON FUNCTION ims.refresh_search_vectors(bigint[]) IS
     'Recompute the search vectors of these issues (the triggers call it; pass every issue_pk to rebuild the index).';
 COMMENT ON FUNCTION ims.search_issues(text, text, integer) IS
-    'Ranked (BM25) search over titles, descriptions, comments and attachment text: words, "phrases", -exclusions, OR, product:/status:/priority: filters; best first, with a snippet.';
+    'Ranked (BM25) search over titles, descriptions, comments and attachment text: words (of three or more, half must match; Korean by stem), AND, "phrases", -exclusions, OR, product:/status:/priority: filters; best first, with a snippet.';
 
 -- The posting lists: one row per term (and per product, status and
 -- priority value) with every issue holding it and its BM25 impact; row ''
