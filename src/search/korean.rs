@@ -70,27 +70,126 @@ pub fn is_hangul_word(word: &str) -> bool {
 /// Particles, longest first. Those in `WEAK_PARTICLES` also end many nouns
 /// (`경로`, `도구`) and are removed only from words of three or more syllables.
 const PARTICLES: &[&str] = &[
-    "에서부터", "에서는", "에서도", "에서의", "으로는", "으로도", "으로서", "으로써", "에게서",
-    "이라는", "이라고", "이라도", "이지만", "께서는", "입니다", "이에요", "에서", "에게", "한테",
-    "으로", "까지", "부터", "보다", "처럼", "마다", "이나", "이랑", "라는", "라고", "께서", "에는",
-    "에도", "과는", "와는", "만큼", "이란", "이며", "이고", "이다", "이", "가", "을", "를", "은",
-    "는", "의", "에", "로", "와", "과", "도", "만", "나", "랑", "란",
+    "에서부터",
+    "에서는",
+    "에서도",
+    "에서의",
+    "으로는",
+    "으로도",
+    "으로서",
+    "으로써",
+    "에게서",
+    "이라는",
+    "이라고",
+    "이라도",
+    "이지만",
+    "께서는",
+    "입니다",
+    "이에요",
+    "에서",
+    "에게",
+    "한테",
+    "으로",
+    "까지",
+    "부터",
+    "보다",
+    "처럼",
+    "마다",
+    "이나",
+    "이랑",
+    "라는",
+    "라고",
+    "께서",
+    "에는",
+    "에도",
+    "과는",
+    "와는",
+    "만큼",
+    "이란",
+    "이며",
+    "이고",
+    "이다",
+    "이",
+    "가",
+    "을",
+    "를",
+    "은",
+    "는",
+    "의",
+    "에",
+    "로",
+    "와",
+    "과",
+    "도",
+    "만",
+    "나",
+    "랑",
+    "란",
 ];
 const WEAK_PARTICLES: &[&str] = &["로", "도", "나", "만", "와", "과", "의", "란", "랑"];
+/// Particles that follow only a final consonant (`연결이`, `설정을`) or only
+/// a vowel (`서버가`, `파일로`), by their first syllable: a noun ending in
+/// 이 after a vowel (`게이트웨이`) keeps it.
+const AFTER_CONSONANT: &[char] = &['이', '을', '은', '과', '으', '입'];
+const AFTER_VOWEL: &[char] = &['가', '를', '와', '라', '란', '랑', '나'];
 
 /// Endings attached straight to a stem, longest first.
 const ENDINGS: &[&str] = &[
-    "는데도", "으면서", "으려고", "습니다", "습니까", "십시오", "으세요", "는데요", "는데", "은데",
-    "지만", "도록", "려고", "거나", "면서", "는지", "은지", "으면", "으니", "니까", "세요", "어서",
-    "아서", "여서", "어요", "아요", "여요", "어도", "아도", "다", "고", "지", "게", "며", "면",
-    "던", "기", "음", "어", "아", "여",
+    "는데도",
+    "으면서",
+    "으려고",
+    "습니다",
+    "습니까",
+    "십시오",
+    "으세요",
+    "는데요",
+    "는데",
+    "은데",
+    "지만",
+    "도록",
+    "려고",
+    "거나",
+    "면서",
+    "는지",
+    "은지",
+    "으면",
+    "으니",
+    "니까",
+    "세요",
+    "어서",
+    "아서",
+    "여서",
+    "어요",
+    "아요",
+    "여요",
+    "어도",
+    "아도",
+    "다",
+    "고",
+    "지",
+    "게",
+    "며",
+    "면",
+    "던",
+    "기",
+    "음",
+    "어",
+    "아",
+    "여",
 ];
 /// Endings that follow the vowel of a contracted stem (`느려요`, `깨져서`):
 /// removed only after one, since many nouns end in these (`문서`, `필요`).
 const AFTER_CONTRACTION: &[&str] = &["서", "요", "도"];
 
 /// Nouns of three or more syllables that end like an ending.
-const NOUNS: &[&str] = &["메시지", "이미지", "패키지", "스토리지", "페이지", "홈페이지"];
+const NOUNS: &[&str] = &[
+    "메시지",
+    "이미지",
+    "패키지",
+    "스토리지",
+    "페이지",
+    "홈페이지",
+];
 
 /// Whether the word is only a particle (`에서`, `를`): it carries no
 /// meaning of its own.
@@ -126,15 +225,23 @@ pub fn without_particle(word: &str) -> String {
 
 fn ends_with(syllables: &[char], suffix: &str) -> Option<usize> {
     let n = suffix.chars().count();
-    (syllables.len() > n && syllables[syllables.len() - n..].iter().copied().eq(suffix.chars()))
-        .then(|| syllables.len() - n)
+    (syllables.len() > n
+        && syllables[syllables.len() - n..]
+            .iter()
+            .copied()
+            .eq(suffix.chars()))
+    .then(|| syllables.len() - n)
 }
 
 fn strip_particle(syllables: &[char]) -> Option<Vec<char>> {
     PARTICLES.iter().find_map(|p| {
         let keep = ends_with(syllables, p)?;
         let weak = WEAK_PARTICLES.contains(p);
-        (!weak || keep >= 2).then(|| syllables[..keep].to_vec())
+        let closed = jamo(syllables[keep - 1]).is_some_and(|j| j.t != T_NONE);
+        let first = p.chars().next()?;
+        let fits = !(AFTER_CONSONANT.contains(&first) && !closed)
+            && !(AFTER_VOWEL.contains(&first) && closed);
+        (fits && (!weak || keep >= 2)).then(|| syllables[..keep].to_vec())
     })
 }
 
@@ -303,12 +410,28 @@ mod tests {
         assert_eq!(s("타임아웃이"), "타임아웃");
         assert_eq!(s("화면에서"), "화면");
         assert_eq!(s("값이"), "값");
+        assert_eq!(s("서버가"), "서버");
+        assert_eq!(s("설정을"), "설정");
+        assert_eq!(s("메뉴를"), "메뉴");
+        assert_eq!(s("게이트웨이"), "게이트웨이");
+        assert_eq!(s("게이트웨이가"), "게이트웨이");
         assert!(is_particle("에서") && is_particle("를") && !is_particle("설정"));
     }
 
     #[test]
     fn nouns_that_look_like_endings_stay() {
-        for w in ["경고", "문서", "필요", "화면", "경로", "마음", "메시지", "연결", "로그인", "서버"] {
+        for w in [
+            "경고",
+            "문서",
+            "필요",
+            "화면",
+            "경로",
+            "마음",
+            "메시지",
+            "연결",
+            "로그인",
+            "서버",
+        ] {
             assert_eq!(s(w), w, "{w}");
         }
         assert_eq!(s("OpenFrame"), "OpenFrame");

@@ -274,7 +274,11 @@ fn parse_items(query: &str) -> ParsedQuery {
                 }
                 let forms = if quoted {
                     let phrase = tokenize(&text, Mode::Query);
-                    if phrase.is_empty() { vec![] } else { vec![phrase] }
+                    if phrase.is_empty() {
+                        vec![]
+                    } else {
+                        vec![phrase]
+                    }
                 } else {
                     query_forms(&text)
                 };
@@ -469,11 +473,18 @@ mod tests {
         assert_eq!(q.required_tsquery(), None);
         assert_eq!(
             q.optional_tsqueries(),
-            ["('=배치' | '배치')", "('=중단' | '중단')", "('=경우' | '경우')"]
+            [
+                "('=배치' | '배치')",
+                "('=중단' | '중단')",
+                "('=경우' | '경우')"
+            ]
         );
         let q = parse("timeout connection");
         assert!(q.all_required());
-        assert_eq!(q.required_tsquery().as_deref(), Some("'timeout' & 'connect'"));
+        assert_eq!(
+            q.required_tsquery().as_deref(),
+            Some("'timeout' & 'connect'")
+        );
         // AND and quotes make words required; the rest counts
         let q = parse(r#"batch AND job stop "disk full" memory leak -crash"#);
         let required: Vec<bool> = q.clauses.iter().map(|c| c.required).collect();

@@ -5,9 +5,13 @@
 //! `ims.mv_search_postings` (see `index_build`, `list_format`):
 //! - a one-word query reads the word's champion list (its best issues in
 //!   rank order) and stops at the first `k` that pass the filters;
-//! - any other query walks the shortest list it requires and looks the
-//!   issue up in the others (dense lists answer in O(1)), then checks the
-//!   best candidates still exist (and, for phrases, match the stored vector);
+//! - any other query first scores the issues in its terms' champion lists
+//!   (a threshold algorithm: exact when the k-th best beats what any other
+//!   issue could score), else walks the shortest list it requires (or, for
+//!   a natural question of optional words, the union of the few lists one
+//!   of which every result holds) and looks the issue up in the others
+//!   (dense lists answer in O(1)); then checks the best candidates still
+//!   exist (and, for phrases, match the stored vector);
 //! - issues written since the lists were built ("pending") are scored from
 //!   their stored vectors, with the same one-byte impacts, and skipped in
 //!   the lists; until the first build every issue is pending.
@@ -28,7 +32,9 @@ use crate::search::doc_sets;
 use crate::search::index_build::{
     attribute_key, champions_key, current_meta, pending_predicate, Meta,
 };
-use crate::search::list_format::{decode, decode_champions, Cursor, List, Postings};
+use crate::search::list_format::{
+    decode, decode_champions, Champions, Cursor, List, Postings, CHAMPIONS,
+};
 use crate::search::query::{parse, Clause, Field, ParsedQuery};
 use crate::search::ranking::{
     idf, impact, score_table, term_score, top_after, Scored, FIELD_WEIGHTS,
@@ -114,7 +120,12 @@ impl Matching {
         [
             self.required.clone().unwrap_or_default().into(),
             self.optional.clone().into(),
-            if self.optional.is_empty() { 0 } else { self.min_optional }.into(),
+            if self.optional.is_empty() {
+                0
+            } else {
+                self.min_optional
+            }
+            .into(),
         ]
     }
 }
@@ -125,10 +136,16 @@ impl Matching {
 macro_rules! words_sql {
     ($required:literal, $optional:literal, $min:literal) => {
         concat!(
-            "(NULLIF(", $required, ", '') IS NULL OR i.search_vector @@ NULLIF(", $required,
+            "(NULLIF(",
+            $required,
+            ", '') IS NULL OR i.search_vector @@ NULLIF(",
+            $required,
             ", '')::pg_catalog.tsquery)
-             AND (SELECT count(*) FROM unnest(", $optional, "::text[]) AS o(q)
-                   WHERE i.search_vector @@ o.q::pg_catalog.tsquery) >= ", $min
+             AND (SELECT count(*) FROM unnest(",
+            $optional,
+            "::text[]) AS o(q)
+                   WHERE i.search_vector @@ o.q::pg_catalog.tsquery) >= ",
+            $min
         )
     };
 }
@@ -184,18 +201,40 @@ SELECT k.issue_pk,
        left((SELECT string_agg(a.extracted_text, E'\\n' ORDER BY a.attachment_id) FROM ims.attachments a WHERE a.issue_pk = k.issue_pk), $2)
   FROM unnest($1::bigint[]) AS k(issue_pk)";
 
+/// The lists and champion lists a query reads, by key (a term's champion
+/// list by the term).
+struct Index {
+    lists: HashMap<String, List>,
+    champions: HashMap<String, Champions>,
+}
+
 /// The posting lists a query needs (terms, single-word exclusions, filter
-/// values) and the index's statistics; no statistics when the index has
-/// not been built in this cluster.
-fn load_index(keys: &[String]) -> (Option<Meta>, HashMap<String, List>) {
-    let Some(meta) = current_meta() else {
-        return (None, HashMap::new());
+/// values), its terms' champion lists, and the index's statistics; no
+/// statistics when the index has not been built in this cluster.
+fn load_index(keys: &[String], terms: &[String]) -> (Option<Meta>, Index) {
+    let mut index = Index {
+        lists: HashMap::new(),
+        champions: HashMap::new(),
     };
-    let rows = read_rows(keys);
-    (
-        Some(meta),
-        rows.into_iter().map(|(k, b)| (k, decode(&b))).collect(),
-    )
+    let Some(meta) = current_meta() else {
+        return (None, index);
+    };
+    let mut keys = keys.to_vec();
+    keys.extend(terms.iter().map(|t| champions_key(t)));
+    for (key, bytes) in read_rows(&keys) {
+        // No term holds ':' (the tokenizer splits there): `top:` is a champion list.
+        match key.strip_prefix("top:") {
+            Some(term) => {
+                index
+                    .champions
+                    .insert(term.to_string(), decode_champions(&bytes));
+            }
+            None => {
+                index.lists.insert(key, decode(&bytes));
+            }
+        }
+    }
+    (Some(meta), index)
 }
 
 /// These rows of the search index, by key (missing keys are absent).
@@ -460,7 +499,8 @@ fn ranked_from_lists(
     filters: &Filters,
     k: usize,
 ) -> Vec<Scored> {
-    let (meta, lists) = load_index(&list_keys(parsed, terms, filters));
+    let (meta, index) = load_index(&list_keys(parsed, terms, filters), terms);
+    let lists = &index.lists;
     let (docs, avg_length, doc_freq) = match &meta {
         Some(m) => (
             m.docs.max(1) as f32,
@@ -481,22 +521,69 @@ fn ranked_from_lists(
     let (pending, mut ranked) =
         score_pending(matching, &coord, terms, &idf, avg_length, filters, xmin);
     if meta.is_some() {
-        let (candidates, ranks) =
-            score_listed(parsed, &lists, filters, &pending, terms, &idf, &coord);
         let needs_check = parsed
             .clauses
             .iter()
             .flat_map(|c| &c.alts)
             .chain(&parsed.excluded)
             .any(|p| p.len() > 1);
-        ranked.extend(best_listed(
-            &candidates,
-            &ranks,
-            k,
-            needs_check.then_some(matching),
-        ));
+        let check = needs_check.then_some(matching);
+        let scoring = Scoring {
+            terms,
+            idf: &idf,
+            coord: &coord,
+        };
+        let best = best_from_champions(parsed, &index, filters, &pending, &scoring, check, k)
+            .unwrap_or_else(|| {
+                let (candidates, ranks) =
+                    score_listed(parsed, lists, filters, &pending, &scoring, None);
+                best_listed(&candidates, &ranks, k, check)
+            });
+        ranked.extend(best);
     }
     ranked
+}
+
+/// The terms a query scores, their idf, and its clauses for coordination.
+struct Scoring<'a> {
+    terms: &'a [String],
+    idf: &'a [f32],
+    coord: &'a Coord,
+}
+
+/// The best `k` listed issues, found among the terms' champion lists (a
+/// short list counts whole): every issue in any of them is checked and
+/// scored in full. Exact when the k-th best scores above what any other
+/// issue could (each term at most its champions' lowest impact); None
+/// otherwise, to walk the lists in full.
+fn best_from_champions(
+    q: &ParsedQuery,
+    index: &Index,
+    f: &Filters,
+    pending: &[i64],
+    scoring: &Scoring,
+    check: Option<&Matching>,
+    k: usize,
+) -> Option<Vec<Scored>> {
+    let mut bound = 0.0f32;
+    let mut sets = Vec::with_capacity(scoring.terms.len());
+    for (t, &idf) in scoring.terms.iter().zip(scoring.idf) {
+        let list = index.lists.get(t);
+        match index.champions.get(t) {
+            Some(c) => {
+                bound += term_score(c.best.last()?.0, idf);
+                let mut docs: Vec<i64> = c.best.iter().map(|b| b.1).collect();
+                docs.sort_unstable();
+                sets.push(docs);
+            }
+            None if list.is_some_and(|l| l.len() > CHAMPIONS) => return None,
+            None => sets.push(list.map_or_else(Vec::new, |l| l.postings().docs)),
+        }
+    }
+    let candidates = doc_sets::union(sets);
+    let (docs, ranks) = score_listed(q, &index.lists, f, pending, scoring, Some(candidates));
+    let best = best_listed(&docs, &ranks, k, check);
+    (best.len() >= k && best[k - 1].rank > bound).then_some(best)
 }
 
 /// A result row: issue_id, title, product, status, rank, snippet.
@@ -727,9 +814,8 @@ fn score_listed(
     lists: &HashMap<String, List>,
     f: &Filters,
     pending: &[i64],
-    terms: &[String],
-    idf: &[f32],
-    coord: &Coord,
+    scoring: &Scoring,
+    candidates: Option<Vec<i64>>,
 ) -> (Vec<i64>, Vec<f32>) {
     let lists = QueryLists {
         lists,
@@ -744,27 +830,33 @@ fn score_listed(
     let mut optional = lists.optional_terms(q);
     optional.extend(owned_optional.iter());
     optional.sort_by_key(|l| l.len());
-    let min_optional = if lists.all_required { 0 } else { q.min_should_match() };
-    let (driver, others): (Vec<i64>, &[&List]) = match required.split_first() {
-        Some((driver, others)) => (driver.postings().docs, others),
+    let min_optional = if lists.all_required {
+        0
+    } else {
+        q.min_should_match()
+    };
+    let (driver, others): (Vec<i64>, &[&List]) = match (candidates, required.split_first()) {
+        (Some(candidates), _) => (candidates, &required),
+        (None, Some((driver, others))) => (driver.postings().docs, others),
         // A result is in at least one of the shortest n - m + 1 optional lists.
-        None if min_optional > 0 => {
+        (None, None) if min_optional > 0 => {
             let some = &optional[..optional.len() - min_optional + 1];
             (doc_sets::union(some.iter().map(|l| l.postings().docs)), &[])
         }
-        None => return (Vec::new(), Vec::new()),
+        (None, None) => return (Vec::new(), Vec::new()),
     };
     let walk = Walk {
         others: others.iter().map(|l| l.cursor()).collect(),
         excluded: lists.excluded(q, f),
         optional: optional.iter().map(|l| l.cursor()).collect(),
         min_optional,
-        scoring: terms
+        scoring: scoring
+            .terms
             .iter()
-            .zip(idf)
+            .zip(scoring.idf)
             .map(|(t, &idf)| (lists.get(t).cursor(), score_table(idf)))
             .collect(),
-        coord,
+        coord: scoring.coord,
     };
     walk.run(driver, pending)
 }
@@ -921,12 +1013,7 @@ impl Walk<'_> {
         self.others.iter_mut().all(|c| c.find(d).is_some())
             && !self.excluded.iter_mut().any(|c| c.find(d).is_some())
             && (self.min_optional == 0
-                || self
-                    .optional
-                    .iter_mut()
-                    .filter_map(|c| c.find(d))
-                    .count()
-                    >= self.min_optional)
+                || self.optional.iter_mut().filter_map(|c| c.find(d)).count() >= self.min_optional)
     }
 
     fn score(&mut self, d: i64) -> f32 {

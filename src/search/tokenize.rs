@@ -338,12 +338,22 @@ pub fn query_forms(word: &str) -> Vec<Vec<Token>> {
     let runs = runs(word);
     let whole = || {
         let tokens = tokenize(word, Mode::Query);
-        if tokens.is_empty() { vec![] } else { vec![tokens] }
+        if tokens.is_empty() {
+            vec![]
+        } else {
+            vec![tokens]
+        }
     };
     match runs.as_slice() {
-        [w, h] if w.class == Class::Word && h.class == Class::Cjk && korean::is_particle(&h.text) => {
+        [w, h]
+            if w.class == Class::Word && h.class == Class::Cjk && korean::is_particle(&h.text) =>
+        {
             let tokens = tokenize(&word[..h.start], Mode::Query);
-            if tokens.is_empty() { vec![] } else { vec![tokens] }
+            if tokens.is_empty() {
+                vec![]
+            } else {
+                vec![tokens]
+            }
         }
         [h] if h.class == Class::Cjk && korean::is_hangul_word(&h.text) => {
             if korean::is_particle(&h.text) {
@@ -539,7 +549,10 @@ mod tests {
 
     #[test]
     fn hangul_words_are_also_indexed_by_their_stem() {
-        assert_eq!(terms("깨집니다", Mode::Index), ["=깨지", "깨집", "집니", "니다"]);
+        assert_eq!(
+            terms("깨집니다", Mode::Index),
+            ["=깨지", "깨집", "집니", "니다"]
+        );
         assert_eq!(terms("연결이", Mode::Index), ["=연결", "연결", "결이"]);
         assert_eq!(terms("않음", Mode::Index), ["=않", "않음"]);
         assert_eq!(terms("에서", Mode::Index), ["에서"]);
