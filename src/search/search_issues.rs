@@ -39,7 +39,7 @@ use crate::search::query::{parse, Clause, Field, ParsedQuery};
 use crate::search::ranking::{
     idf, impact, score_table, term_score, top_after, Scored, FIELD_WEIGHTS,
 };
-use crate::search::snippet::make_snippet;
+use crate::search::snippet::{make_snippet, Marks};
 use crate::search::vectors::read_doc_terms;
 
 /// The most rows one search returns.
@@ -328,7 +328,7 @@ pub fn search_issues(
         None => None,
     }
     .unwrap_or_else(|| ranked_from_lists(&parsed, &terms, &matching, &filters, k));
-    TableIterator::new(with_details(ranked, terms, k))
+    TableIterator::new(with_details(ranked, &parsed, k))
 }
 
 /// The query parsed; an error for a query that is too long, empty, has too
@@ -597,11 +597,18 @@ type ResultRow = (
 );
 
 /// The best `k` with their titles, products, statuses and snippets.
-fn with_details(mut ranked: Vec<Scored>, terms: Vec<String>, k: usize) -> Vec<ResultRow> {
+fn with_details(mut ranked: Vec<Scored>, q: &ParsedQuery, k: usize) -> Vec<ResultRow> {
     ranked.sort_by(Scored::order);
     ranked.truncate(k);
     let pks: Vec<i64> = ranked.iter().map(|s| s.issue_pk).collect();
-    let marks: HashSet<String> = terms.into_iter().collect();
+    let words = q.clauses.iter().map(|c| {
+        let mut terms: Vec<String> = c.alts.iter().flatten().map(|t| t.term.clone()).collect();
+        terms.dedup();
+        terms
+    });
+    let required = q.clauses.iter().filter(|c| c.required).count();
+    let enough = (!q.all_required()).then(|| required + q.min_should_match());
+    let marks = Marks::new(words, enough);
     let mut rows = read_details(pks, &marks);
     // Snippets prefer the description: comments and attachments are read
     // only for issues whose description lacks some of the words.
@@ -639,7 +646,7 @@ const SCANNED_CHARS: i32 = crate::search::snippet::SCANNED_BYTES as i32;
 
 /// The results' titles, products, statuses and snippets from their
 /// descriptions, by issue_pk.
-fn read_details(pks: Vec<i64>, marks: &HashSet<String>) -> HashMap<i64, Details> {
+fn read_details(pks: Vec<i64>, marks: &Marks) -> HashMap<i64, Details> {
     Spi::connect(|c| {
         c.select(DETAILS, None, &[pks.into(), SCANNED_CHARS.into()])
             .spi_ok("reading results")
@@ -666,11 +673,7 @@ fn read_details(pks: Vec<i64>, marks: &HashSet<String>) -> HashMap<i64, Details>
 
 /// Snippets of these results from their description, comments, attachment
 /// text and title.
-fn snippets_from_children(
-    rows: &mut HashMap<i64, Details>,
-    pks: Vec<i64>,
-    marks: &HashSet<String>,
-) {
+fn snippets_from_children(rows: &mut HashMap<i64, Details>, pks: Vec<i64>, marks: &Marks) {
     Spi::connect(|c| {
         for r in c
             .select(CHILD_TEXT, None, &[pks.into(), SCANNED_CHARS.into()])
@@ -807,8 +810,9 @@ impl Coord {
 /// Score the issues in the posting lists that satisfy the query: every
 /// required word (a phrase as all its words; an OR clause as either side),
 /// enough of the optional ones, the filters and the exclusions, skipping
-/// pending issues. The shortest required list drives; without one, the
-/// union of the optional lists a result must be in at least one of.
+/// pending issues. Given `candidates`, those are checked; otherwise the
+/// smallest required clause drives (or, for a natural question of optional
+/// words, the union of the few one of which every result holds).
 fn score_listed(
     q: &ParsedQuery,
     lists: &HashMap<String, List>,
@@ -820,35 +824,62 @@ fn score_listed(
     let lists = QueryLists {
         lists,
         empty: List::Sparse(Postings::default()),
-        all_required: q.all_required(),
     };
-    let owned = lists.or_lists(q, f);
-    let mut required = lists.required(q, f);
-    required.extend(owned.iter());
-    required.sort_by_key(|l| l.len());
-    let owned_optional = lists.optional_unions(q);
-    let mut optional = lists.optional_terms(q);
-    optional.extend(owned_optional.iter());
-    optional.sort_by_key(|l| l.len());
-    let min_optional = if lists.all_required {
+    let all_required = q.all_required();
+    let clause = |c: &Clause| ClauseLists {
+        alts: c
+            .alts
+            .iter()
+            .map(|p| p.iter().map(|t| lists.get(&t.term)).collect())
+            .collect(),
+    };
+    let mut required: Vec<ClauseLists> = q
+        .clauses
+        .iter()
+        .filter(|c| all_required || c.required)
+        .map(clause)
+        .collect();
+    // A filter is a clause whose alternatives are its values.
+    for (field, yes, _) in f.by_field() {
+        if !yes.is_empty() {
+            required.push(ClauseLists {
+                alts: yes
+                    .iter()
+                    .map(|v| vec![lists.get(&attribute_key(field, v))])
+                    .collect(),
+            });
+        }
+    }
+    let mut optional: Vec<ClauseLists> = q
+        .clauses
+        .iter()
+        .filter(|c| !(all_required || c.required))
+        .map(clause)
+        .collect();
+    required.sort_by_key(ClauseLists::size);
+    optional.sort_by_key(ClauseLists::size);
+    let min_optional = if all_required {
         0
     } else {
         q.min_should_match()
     };
-    let (driver, others): (Vec<i64>, &[&List]) = match (candidates, required.split_first()) {
-        (Some(candidates), _) => (candidates, &required),
-        (None, Some((driver, others))) => (driver.postings().docs, others),
-        // A result is in at least one of the shortest n - m + 1 optional lists.
-        (None, None) if min_optional > 0 => {
-            let some = &optional[..optional.len() - min_optional + 1];
-            (doc_sets::union(some.iter().map(|l| l.postings().docs)), &[])
-        }
-        (None, None) => return (Vec::new(), Vec::new()),
+    let driver = match candidates {
+        Some(candidates) => candidates,
+        None => match required.first() {
+            Some(smallest) => smallest.docs(&lists),
+            // A result is in at least one of the smallest n - m + 1 optional clauses.
+            None if min_optional > 0 => doc_sets::union(
+                optional[..optional.len() - min_optional + 1]
+                    .iter()
+                    .map(|c| c.docs(&lists)),
+            ),
+            None => return (Vec::new(), Vec::new()),
+        },
     };
     let walk = Walk {
-        others: others.iter().map(|l| l.cursor()).collect(),
+        required: required.iter().map(ClauseLists::cursors).collect(),
         excluded: lists.excluded(q, f),
-        optional: optional.iter().map(|l| l.cursor()).collect(),
+        optional: optional.iter().map(ClauseLists::cursors).collect(),
         min_optional,
         scoring: scoring
             .terms
@@ -866,8 +897,6 @@ fn score_listed(
 struct QueryLists<'a> {
     lists: &'a HashMap<String, List>,
     empty: List,
-    /// Every clause is required (no minimum-should-match).
-    all_required: bool,
 }
 
 impl QueryLists<'_> {
@@ -875,14 +904,10 @@ impl QueryLists<'_> {
         self.lists.get(key).unwrap_or(&self.empty)
     }
 
-    fn is_required(&self, c: &Clause) -> bool {
-        self.all_required || c.required
-    }
-
-    /// The issues holding every word of a phrase: the shortest list, looked
-    /// up in the others.
-    fn all_words(&self, phrase: &[crate::search::tokenize::Token]) -> Vec<i64> {
-        let mut words: Vec<&List> = phrase.iter().map(|t| self.get(&t.term)).collect();
+    /// The issues holding every one of these lists' terms: the shortest
+    /// list, looked up in the others.
+    fn all_of(&self, words: &[&List]) -> Vec<i64> {
+        let mut words = words.to_vec();
         words.sort_by_key(|l| l.len());
         let Some((shortest, rest)) = words.split_first() else {
             return Vec::new();
@@ -898,66 +923,6 @@ impl QueryLists<'_> {
             rest.iter_mut().all(|c| c.find(d).is_some())
         });
         docs
-    }
-
-    /// A clause of several alternatives as one list: the issues matching any.
-    fn clause_union(&self, c: &Clause) -> List {
-        List::from_docs(doc_sets::union(c.alts.iter().map(|p| self.all_words(p))))
-    }
-
-    /// Required OR clauses and multi-value filters, each merged into a list
-    /// of its own.
-    fn or_lists(&self, q: &ParsedQuery, f: &Filters) -> Vec<List> {
-        let mut owned: Vec<List> = q
-            .clauses
-            .iter()
-            .filter(|c| self.is_required(c) && c.alts.len() > 1)
-            .map(|c| self.clause_union(c))
-            .collect();
-        for (field, yes, _) in f.by_field() {
-            if yes.len() > 1 {
-                let sets = yes
-                    .iter()
-                    .map(|v| self.get(&attribute_key(field, v)).postings().docs);
-                owned.push(List::from_docs(doc_sets::union(sets)));
-            }
-        }
-        owned
-    }
-
-    /// The lists every result must be in: each word of a required
-    /// one-alternative clause, each single-value filter.
-    fn required(&self, q: &ParsedQuery, f: &Filters) -> Vec<&List> {
-        let mut required: Vec<&List> = q
-            .clauses
-            .iter()
-            .filter(|c| self.is_required(c) && c.alts.len() == 1)
-            .flat_map(|c| c.alts[0].iter().map(|t| self.get(&t.term)))
-            .collect();
-        for (field, yes, _) in f.by_field() {
-            if yes.len() == 1 {
-                required.push(self.get(&attribute_key(field, &yes[0])));
-            }
-        }
-        required
-    }
-
-    /// Optional clauses of one word: their lists as stored.
-    fn optional_terms(&self, q: &ParsedQuery) -> Vec<&List> {
-        q.clauses
-            .iter()
-            .filter(|c| !self.is_required(c) && c.alts.len() == 1 && c.alts[0].len() == 1)
-            .map(|c| self.get(&c.alts[0][0].term))
-            .collect()
-    }
-
-    /// Other optional clauses, each merged into a list of its own.
-    fn optional_unions(&self, q: &ParsedQuery) -> Vec<List> {
-        q.clauses
-            .iter()
-            .filter(|c| !self.is_required(c) && !(c.alts.len() == 1 && c.alts[0].len() == 1))
-            .map(|c| self.clause_union(c))
-            .collect()
     }
 
     /// The lists no result may be in: one-word exclusions and excluded
@@ -979,13 +944,50 @@ impl QueryLists<'_> {
     }
 }
 
-/// A walk along the driving issues: keep an issue that every other
-/// required list holds, enough optional lists hold and no excluded one
-/// does, and score it.
+/// A clause as posting lists: an issue holds it when it is in every list
+/// of one of its alternatives (phrase order is checked on the stored
+/// vector).
+struct ClauseLists<'a> {
+    alts: Vec<Vec<&'a List>>,
+}
+
+impl<'a> ClauseLists<'a> {
+    /// At most how many issues hold it.
+    fn size(&self) -> usize {
+        self.alts
+            .iter()
+            .map(|a| a.iter().map(|l| l.len()).min().unwrap_or(0))
+            .sum()
+    }
+
+    /// The issues holding it, ascending.
+    fn docs(&self, lists: &QueryLists) -> Vec<i64> {
+        match self.alts.as_slice() {
+            [one] if one.len() == 1 => one[0].postings().docs,
+            _ => doc_sets::union(self.alts.iter().map(|a| lists.all_of(a))),
+        }
+    }
+
+    fn cursors(&self) -> Vec<Vec<Cursor<'a>>> {
+        self.alts
+            .iter()
+            .map(|a| a.iter().map(|l| l.cursor()).collect())
+            .collect()
+    }
+}
+
+/// Whether a clause's cursors hold issue `d` (called with `d` ascending).
+fn holds(alts: &mut [Vec<Cursor>], d: i64) -> bool {
+    alts.iter_mut()
+        .any(|alt| alt.iter_mut().all(|c| c.find(d).is_some()))
+}
+
+/// A walk along the driving issues: keep an issue that holds every
+/// required clause, enough optional ones and no excluded list, and score it.
 struct Walk<'a> {
-    others: Vec<Cursor<'a>>,
+    required: Vec<Vec<Vec<Cursor<'a>>>>,
     excluded: Vec<Cursor<'a>>,
-    optional: Vec<Cursor<'a>>,
+    optional: Vec<Vec<Vec<Cursor<'a>>>>,
     min_optional: usize,
     scoring: Vec<(Cursor<'a>, [f32; 256])>,
     coord: &'a Coord,
@@ -1010,10 +1012,16 @@ impl Walk<'_> {
     }
 
     fn keeps(&mut self, d: i64) -> bool {
-        self.others.iter_mut().all(|c| c.find(d).is_some())
+        self.required.iter_mut().all(|c| holds(c, d))
             && !self.excluded.iter_mut().any(|c| c.find(d).is_some())
             && (self.min_optional == 0
-                || self.optional.iter_mut().filter_map(|c| c.find(d)).count() >= self.min_optional)
+                || self
+                    .optional
+                    .iter_mut()
+                    .map(|c| holds(c, d))
+                    .filter(|&h| h)
+                    .count()
+                    >= self.min_optional)
     }
 
     fn score(&mut self, d: i64) -> f32 {

@@ -1,7 +1,7 @@
 //! Search result snippets: a short passage around the best match, with the
 //! matched words marked.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use crate::search::tokenize::{tokenize, Mode};
 use crate::search::vectors::prefix;
@@ -13,9 +13,39 @@ const SNIPPET_AFTER: usize = 160;
 /// thread costs a result no more than this.
 pub const SCANNED_BYTES: usize = 16 * 1024;
 
+/// The terms to mark, each with the query word it is a form of: a passage
+/// holds a word when it holds any of its forms (`=깨지` or `깨짐`).
+pub struct Marks {
+    word_of: HashMap<String, usize>,
+    words: usize,
+    /// A passage with this many words explains the match (all of them,
+    /// unless the query needs only some).
+    enough: usize,
+}
+
+impl Marks {
+    /// From each query word's terms; `enough` words make a passage complete
+    /// (None: all of them).
+    pub fn new(words: impl IntoIterator<Item = Vec<String>>, enough: Option<usize>) -> Marks {
+        let mut word_of = HashMap::new();
+        let mut count = 0;
+        for (w, terms) in words.into_iter().enumerate() {
+            for t in terms {
+                word_of.entry(t).or_insert(w);
+            }
+            count = w + 1;
+        }
+        Marks {
+            word_of,
+            words: count,
+            enough: enough.unwrap_or(count).min(count),
+        }
+    }
+}
+
 /// The best passage found so far.
 struct Window<'a> {
-    /// Distinct terms in it.
+    /// Distinct query words in it.
     found: usize,
     text: &'a str,
     from: usize,
@@ -25,9 +55,9 @@ struct Window<'a> {
 }
 
 /// A short passage around the best match, matched words in <b></b>, and
-/// whether it holds every term. Fields in order of preference:
+/// whether it holds every query word. Fields in order of preference:
 /// description, comments, attachments, title.
-pub fn make_snippet(fields: [Option<&str>; 4], terms: &HashSet<String>) -> (Option<String>, bool) {
+pub fn make_snippet(fields: [Option<&str>; 4], terms: &Marks) -> (Option<String>, bool) {
     let probes = probes(terms);
     match best_window(fields, terms, Some(&probes)) {
         Some(w) => render(w, terms),
@@ -36,8 +66,8 @@ pub fn make_snippet(fields: [Option<&str>; 4], terms: &HashSet<String>) -> (Opti
     }
 }
 
-fn render(w: Window, terms: &HashSet<String>) -> (Option<String>, bool) {
-    let complete = w.found == terms.len();
+fn render(w: Window, terms: &Marks) -> (Option<String>, bool) {
+    let complete = w.found >= terms.enough;
     (
         Some(render_snippet(w.text, w.from, w.to, w.spans)),
         complete,
@@ -49,9 +79,10 @@ fn render(w: Window, terms: &HashSet<String>) -> (Option<String>, bool) {
 /// never changes (`connect` comes from `connection`: `conn`), or for a
 /// Hangul stem its syllables but the last, which endings fuse into
 /// (`=깨지` comes from `깨집니다`: `깨`).
-fn probes(terms: &HashSet<String>) -> Vec<String> {
+fn probes(terms: &Marks) -> Vec<String> {
     terms
-        .iter()
+        .word_of
+        .keys()
         .map(|t| {
             if let Some(stem) = t.strip_prefix(crate::search::tokenize::STEM_MARK) {
                 let last = stem.char_indices().last().map_or(0, |(i, _)| i);
@@ -74,16 +105,17 @@ fn probes(terms: &HashSet<String>) -> Vec<String> {
 /// Hangul syllables); without, every word.
 fn find_hits<'t>(
     text: &str,
-    terms: &'t HashSet<String>,
+    terms: &'t Marks,
     probes: Option<&[String]>,
-) -> Vec<(usize, usize, &'t String)> {
-    let matched = |from: usize, piece: &str| -> Vec<(usize, usize, &'t String)> {
+) -> Vec<(usize, usize, usize)> {
+    let matched = |from: usize, piece: &str| -> Vec<(usize, usize, usize)> {
         tokenize(piece, Mode::Index)
             .into_iter()
             .filter_map(|t| {
                 terms
+                    .word_of
                     .get(&t.term)
-                    .map(|term| (from + t.start, from + t.end, term))
+                    .map(|&word| (from + t.start, from + t.end, word))
             })
             .collect()
     };
@@ -124,13 +156,13 @@ fn find_hits<'t>(
 /// The best window over the fields, in order of preference.
 fn best_window<'a>(
     fields: [Option<&'a str>; 4],
-    terms: &HashSet<String>,
+    terms: &Marks,
     probes: Option<&[String]>,
 ) -> Option<Window<'a>> {
     let mut best: Option<Window> = None;
     for field in fields {
         // A window with every term cannot be beaten: skip the other fields.
-        if best.as_ref().is_some_and(|b| b.found == terms.len()) {
+        if best.as_ref().is_some_and(|b| b.found == terms.words) {
             break;
         }
         let Some(text) = field else { continue };
@@ -140,7 +172,7 @@ fn best_window<'a>(
         for (j, &(start, _, _)) in hits.iter().enumerate() {
             let from = start.saturating_sub(SNIPPET_BEFORE);
             let to = (start + SNIPPET_AFTER).min(text.len());
-            let distinct: HashSet<&String> = hits[j..]
+            let distinct: HashSet<usize> = hits[j..]
                 .iter()
                 .take_while(|h| h.1 <= to)
                 .map(|h| h.2)
@@ -148,7 +180,7 @@ fn best_window<'a>(
             let beats_earlier = best.as_ref().is_none_or(|b| distinct.len() > b.found);
             if beats_earlier && field_best.is_none_or(|b| distinct.len() > b.0) {
                 field_best = Some((distinct.len(), from, to));
-                if distinct.len() == terms.len() {
+                if distinct.len() == terms.words {
                     break;
                 }
             }
@@ -206,14 +238,15 @@ fn render_snippet(text: &str, from: usize, to: usize, mut spans: Vec<(usize, usi
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::search::tokenize::{tokenize, Mode};
-
-    /// The terms a query gives, as search_issues marks them.
-    fn terms_of(query: &str) -> HashSet<String> {
-        tokenize(query, Mode::Query)
-            .into_iter()
-            .map(|t| t.term)
-            .collect()
+    /// The terms a query gives, one word per token, as search_issues
+    /// marks them.
+    fn terms_of(query: &str) -> Marks {
+        Marks::new(
+            tokenize(query, Mode::Query)
+                .into_iter()
+                .map(|t| vec![t.term]),
+            None,
+        )
     }
 
     #[test]
