@@ -1,7 +1,8 @@
 -- Search benchmark at one corpus size (psql variable n): ims.search_issues
 -- against baseline B0, the original design done properly (stored weighted
 -- english tsvector, GIN, websearch_to_tsquery, ts_rank_cd, ORDER BY LIMIT),
--- on the same generated corpus, in the same run.
+-- and against the peer, Tantivy (bench/tantivy_peer.py, run from here when
+-- IMS_PEER_DSN is set), on the same generated corpus, in the same run.
 \set ON_ERROR_STOP 1
 SET client_min_messages = warning;
 \pset footer off
@@ -73,6 +74,8 @@ CREATE INDEX b0_product ON bench.b0 (product);
 SELECT round(extract(epoch FROM clock_timestamp() - :'t0'::timestamptz)::numeric, 1) AS b0_build_s \gset
 VACUUM ANALYZE ims.issues;
 VACUUM ANALYZE bench.b0;
+-- Write out what the load dirtied, so the timings below do not race the checkpointer.
+CHECKPOINT;
 
 -- Queries in four buckets, from the corpus statistics.
 DROP TABLE IF EXISTS bench.q;
@@ -94,7 +97,9 @@ SELECT 'mixed 2-4 terms', string_agg(w, ' ') FROM (
 UNION ALL
 SELECT 'common + product', w || ' product:Tmax' FROM (
     SELECT w FROM words, st, n WHERE w !~ '-' AND st.term = lower(w) AND st.doc_freq >= n.docs * 0.05
-     ORDER BY hashtext(w || 'p') LIMIT 20) p;
+     ORDER BY hashtext(w || 'p') LIMIT 20) p
+UNION ALL
+SELECT 'no match', 'zyxq' || g || ' ' || (ARRAY['kwvj', '뷁뛹', 'qqzx'])[1 + g % 3] FROM generate_series(1, 20) g;
 
 CREATE OR REPLACE FUNCTION bench.run_b0(query text) RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE
@@ -107,6 +112,14 @@ BEGIN
        WHERE b.tsv @@ q AND (prod IS NULL OR b.product = prod)
        ORDER BY ts_rank_cd(b.tsv, q) DESC LIMIT 50) x;
     RETURN n;
+END $$;
+
+CREATE OR REPLACE FUNCTION bench.time_search(query text, k int) RETURNS float8 LANGUAGE plpgsql AS $$
+DECLARE
+    t0 timestamptz := clock_timestamp();
+BEGIN
+    PERFORM count(*) FROM ims.search_issues(query, NULL, k);
+    RETURN extract(epoch FROM clock_timestamp() - t0) * 1000;
 END $$;
 
 -- Warm up, then time each query 3 times on each side.
@@ -145,23 +158,41 @@ BEGIN
         END LOOP;
     END LOOP;
 END $$;
+-- What each returned row costs (details and snippet): the common bucket
+-- with 50 results against 1, best of 3 each.
+CREATE TABLE bench.per_row AS
+SELECT query, min(ms) FILTER (WHERE k = 1) AS ms_1, min(ms) FILTER (WHERE k = 50) AS ms_50 FROM (
+  SELECT q.query, k.k, bench.time_search(q.query, k.k) AS ms
+    FROM bench.q q, generate_series(1, 3), (VALUES (1), (50)) k(k) WHERE q.bucket = 'common') x
+ GROUP BY query;
+
 UPDATE ims.issues SET search_version = pg_current_xact_id() WHERE issue_pk % 1000 = 0;
 CALL bench.time_common('common, 0.1% pending');
 UPDATE ims.issues SET search_version = pg_current_xact_id() WHERE issue_pk % 100 = 0;
 CALL bench.time_common('common, 1% pending');
 
+-- The peer, on the same issues and queries (its timings join bench.t).
+\! [ -z "$IMS_PEER_DSN" ] || python3 "$IMS_BENCH_DIR/tantivy_peer.py" "$IMS_PEER_DSN"
+
 \echo
-\echo '== search at' :n 'issues: latency in ms (20 queries per bucket x 3 runs, warm cache)'
+\echo '== search at' :n 'issues: latency in ms (20 queries per bucket x 3 runs, warm cache, top 50)'
 SELECT bucket,
        round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) FILTER (WHERE name = 'ims')::numeric, 2) AS ims_p50,
        round(percentile_cont(0.95) WITHIN GROUP (ORDER BY ms) FILTER (WHERE name = 'ims')::numeric, 2) AS ims_p95,
-       round(percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) FILTER (WHERE name = 'ims')::numeric, 2) AS ims_p99,
        round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) FILTER (WHERE name = 'B0')::numeric, 2) AS b0_p50,
        round(percentile_cont(0.95) WITHIN GROUP (ORDER BY ms) FILTER (WHERE name = 'B0')::numeric, 2) AS b0_p95,
-       round(percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) FILTER (WHERE name = 'B0')::numeric, 2) AS b0_p99,
-       round((percentile_cont(0.95) WITHIN GROUP (ORDER BY ms) FILTER (WHERE name = 'B0')
-            / nullif(percentile_cont(0.95) WITHIN GROUP (ORDER BY ms) FILTER (WHERE name = 'ims'), 0))::numeric, 2) AS p95_speedup
+       round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) FILTER (WHERE name = 'tantivy')::numeric, 2) AS tantivy_p50,
+       round(percentile_cont(0.95) WITHIN GROUP (ORDER BY ms) FILTER (WHERE name = 'tantivy')::numeric, 2) AS tantivy_p95,
+       round((percentile_cont(0.95) WITHIN GROUP (ORDER BY ms) FILTER (WHERE name = 'ims')
+            / nullif(percentile_cont(0.95) WITHIN GROUP (ORDER BY ms) FILTER (WHERE name = 'B0'), 0))::numeric, 2) AS p95_ims_to_b0,
+       round((percentile_cont(0.95) WITHIN GROUP (ORDER BY ms) FILTER (WHERE name = 'ims')
+            / nullif(percentile_cont(0.95) WITHIN GROUP (ORDER BY ms) FILTER (WHERE name = 'tantivy'), 0))::numeric, 2) AS p95_ims_to_tantivy
   FROM bench.t GROUP BY bucket ORDER BY bucket;
+\echo '== what a returned row costs: common bucket, 50 results against 1 (medians of the best of 3)'
+SELECT round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms_1)::numeric, 2) AS ms_1_row,
+       round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms_50)::numeric, 2) AS ms_50_rows,
+       round((percentile_cont(0.5) WITHIN GROUP (ORDER BY (ms_50 - ms_1) / 49) * 1000)::numeric, 1) AS us_per_row
+  FROM bench.per_row;
 SELECT :n AS issues, :'load_seconds_incl_index' AS load_s_incl_vectors, :'ims_rebuild_s' AS ims_lists_build_s, :'b0_build_s' AS b0_build_s;
 WITH sz AS (
   SELECT pg_total_relation_size('ims.mv_search_postings') AS lists,

@@ -32,5 +32,6 @@ fi
 for n in $SIZES; do
   p -q -d postgres -c "DROP DATABASE IF EXISTS bench_search" -c "CREATE DATABASE bench_search"
   p -q -d bench_search -c "CREATE EXTENSION ims_crawler"
-  p -d bench_search -v n="$n" -f "$REPO_ROOT/bench/search.sql"
+  IMS_BENCH_DIR="$REPO_ROOT/bench" IMS_PEER_DSN="host=$DIR/sock port=$PORT user=postgres dbname=bench_search" \
+    p -d bench_search -v n="$n" -f "$REPO_ROOT/bench/search.sql"
 done

@@ -35,9 +35,10 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}"
 fi
 
-if ! python3 -c "import psycopg, psycopg_pool, pytest, sqlalchemy, yaml" 2>/dev/null; then
-  log "installing psycopg, psycopg_pool, pytest, SQLAlchemy and PyYAML (PyPI)"
-  python3 -m pip install --quiet "psycopg[binary]>=3.1" "psycopg-pool>=3.2" "pytest>=7" "sqlalchemy>=2.0" "pyyaml>=6"
+if ! python3 -c "import psycopg, psycopg_pool, pytest, sqlalchemy, yaml, tantivy" 2>/dev/null; then
+  log "installing psycopg, psycopg_pool, pytest, SQLAlchemy, PyYAML and tantivy (the search benchmark's peer) (PyPI)"
+  python3 -m pip install --quiet "psycopg[binary]>=3.1" "psycopg-pool>=3.2" "pytest>=7" "sqlalchemy>=2.0" "pyyaml>=6" \
+    "tantivy>=0.22"
 fi
 
 # Debian's postgresql package starts a system cluster; we never use it, and
