@@ -223,14 +223,17 @@ pub fn without_particle(word: &str) -> String {
     strip_particle(&syllables).map_or_else(|| word.to_string(), |s| s.into_iter().collect())
 }
 
+/// Where `suffix` starts in `syllables`, if it ends them and something
+/// comes before it. Compares from the end: most suffixes fail at once.
 fn ends_with(syllables: &[char], suffix: &str) -> Option<usize> {
-    let n = suffix.chars().count();
-    (syllables.len() > n
-        && syllables[syllables.len() - n..]
-            .iter()
-            .copied()
-            .eq(suffix.chars()))
-    .then(|| syllables.len() - n)
+    let mut at = syllables.len();
+    for c in suffix.chars().rev() {
+        if at == 0 || syllables[at - 1] != c {
+            return None;
+        }
+        at -= 1;
+    }
+    (at > 0).then_some(at)
 }
 
 fn strip_particle(syllables: &[char]) -> Option<Vec<char>> {
