@@ -1,8 +1,8 @@
 //! The search query language, as people know it from Jira and GitLab:
 //!
-//! - plain words: one or two must all match; of three or more, at least
-//!   half (rounded up) must, and issues holding more of them rank higher
-//!   (`배치가 중단된 경우` finds an issue without `경우`)
+//! - plain words: at least half of them (rounded up) must match, and an
+//!   issue holding more of them ranks higher (`배치가 중단된 경우` finds an
+//!   issue without `경우`; of `타임아웃 문의` either word finds, both first)
 //! - `a AND b`: both required, whatever else the query holds
 //! - `"quoted phrase"`: required, the words next to each other, in order
 //! - `-word`, `-"a phrase"`: issues containing it are left out
@@ -362,14 +362,9 @@ impl ParsedQuery {
     }
 
     /// How many of the clauses that are not required a result must match:
-    /// all of one or two, at least half (rounded up) of three or more.
+    /// at least half of them, rounded up (1 of 2, 2 of 3 or 4, 3 of 5).
     pub fn min_should_match(&self) -> usize {
-        let optional = self.clauses.iter().filter(|c| !c.required).count();
-        if optional <= 2 {
-            optional
-        } else {
-            optional.div_ceil(2)
-        }
+        self.clauses.iter().filter(|c| !c.required).count().div_ceil(2)
     }
 
     /// Whether every clause must match (no clause is merely counted).
@@ -480,6 +475,9 @@ mod tests {
             ]
         );
         let q = parse("timeout connection");
+        assert_eq!(q.min_should_match(), 1);
+        assert!(parse("timeout").all_required());
+        let q = parse("timeout AND connection");
         assert!(q.all_required());
         assert_eq!(
             q.required_tsquery().as_deref(),

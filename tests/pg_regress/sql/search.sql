@@ -279,9 +279,12 @@ SELECT coalesce(class, 'all') AS class, count(*) AS judgements, count(*) FILTER 
 SELECT issue_id FROM ims.search_issues('memory leak -redeploy');
 SELECT issue_id FROM ims.search_issues('"connection reset"') ORDER BY 1;
 SELECT issue_id FROM ims.search_issues('connection reset') ORDER BY 1;
--- Plain words: one or two must all match, of three or more half (rounded
--- up), more matched ranks higher; AND and quotes make a word required.
+-- Plain words: at least half of them (rounded up) match, more matched ranks
+-- higher; AND and quotes make a word required.
 SELECT issue_id, title FROM ims.search_issues('배치가 중단된 경우', NULL, 3);
+SELECT issue_id, title FROM ims.search_issues('타임아웃 설정 방법', NULL, 3);
+SELECT issue_id, title FROM ims.search_issues('타임아웃 문의하는 방법', NULL, 2);
+SELECT count(*) AS both_required FROM ims.search_issues('타임아웃 AND 방법');
 SELECT count(*) AS with_and FROM ims.search_issues('배치가 중단된 AND 경우');
 SELECT count(*) AS quoted FROM ims.search_issues('배치가 중단된 "경우"');
 SELECT issue_id FROM ims.search_issues('batch job stop AND nightly') ORDER BY 1;

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# A search answers the same whichever way it ranks. Over 30,000 issues of
+# Korean and English words (Zipf-like, so frequent terms have champion
+# lists), each query's results from the posting lists (champion lists with
+# their bound, or the full walk) must equal its results when every issue is
+# pending and scored one by one from its stored vector: the same issues, in
+# the same order, with the same rank. Covers one Korean word (an OR of its
+# forms), two words, natural questions (minimum-should-match), filters,
+# phrases, exclusions and AND.
+set -euo pipefail
+export PATH="$IMS_PG_BIN:$PATH"
+db=ims_search_paths
+q() { psql -X -q -v ON_ERROR_STOP=1 -d $db "$@"; }
+fail() { echo "FAIL: $*"; exit 1; }
+
+psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
+q -c "CREATE EXTENSION ims_crawler"
+q <<'SQL'
+CREATE TEMP TABLE vocab AS
+SELECT k, (ARRAY['연결이','타임아웃','배치가','메모리','누수되는','세션','배포','오류가','인증서가','로그인',
+                 '중단되었습니다','깨집니다','서버','데이터셋','잠금','connection','timeout','batch','memory',
+                 'leak','session','deploy','error','certificate','login','stopped','failed','queue','gateway',
+                 'catalog'])[1 + k % 30] || CASE WHEN k >= 30 THEN (k / 30)::text ELSE '' END AS w
+  FROM generate_series(0, 899) k;
+CREATE TEMP TABLE words AS SELECT array_agg(w ORDER BY k) AS a FROM vocab;
+INSERT INTO ims.issues (issue_id, title, description, product, status)
+SELECT 'P-' || g,
+       (SELECT string_agg(a[1 + least(899, floor(exp(((hashint8(g * 100 + i) & 2147483647)::float8 / 2147483648.0) * ln(900))) - 1)::int], ' ')
+          FROM generate_series(1, 5) i),
+       (SELECT string_agg(a[1 + least(899, floor(exp(((hashint8(g * 100 + 50 + i) & 2147483647)::float8 / 2147483648.0) * ln(900))) - 1)::int], ' ')
+          FROM generate_series(1, 25) i),
+       (ARRAY['OpenFrame', 'JEUS', 'Tmax'])[1 + g % 3], (ARRAY['open', 'closed'])[1 + g % 2]
+  FROM generate_series(1, 30000) g, words;
+SELECT ims.refresh_search_index();
+SQL
+champions=$(q -At -c "SELECT count(*) FROM ims.mv_search_postings WHERE term IN ('top:=연결', 'top:연결', 'top:=메모리', 'top:connect', 'top:memori')")
+[ "$champions" -ge 4 ] || fail "the corpus is too small for champion lists ($champions of 5)"
+
+q <<'SQL'
+CREATE TABLE public.queries (query text);
+INSERT INTO public.queries VALUES
+  ('연결'), ('메모리가'), ('타임아웃'), ('깨짐'), ('중단된'), ('connection'),
+  ('연결 타임아웃'), ('memory leak'), ('메모리 누수'), ('세션 product:JEUS'), ('timeout status:closed'),
+  ('배치가 중단된 경우'), ('why does the batch job stop'), ('메모리가 계속 누수되는 문제'),
+  ('인증서 memory'), ('login failed session gateway queue'), ('"connection timeout"'), ('연결 -timeout'),
+  ('메모리 AND 누수 세션'), ('연결 OR connection 오류'), ('서버1 오류2 배포3');
+CREATE TABLE public.from_lists AS
+SELECT x.query, s.issue_id, round(s.rank::numeric, 4) AS rank, s.position
+  FROM public.queries x, LATERAL ims.search_issues(x.query, NULL, 50) WITH ORDINALITY s(issue_id, t, p, st, rank, sn, position);
+SQL
+rows=$(q -At -c "SELECT count(*) FROM public.from_lists")
+[ "$rows" -gt 500 ] || fail "only $rows results from the lists"
+
+# Every issue pending: scored from its vector, in one transaction rolled back.
+differences=$(q -At <<'SQL'
+BEGIN;
+UPDATE ims.issues SET search_version = pg_current_xact_id();
+SELECT count(*) FROM (
+  (SELECT * FROM public.from_lists
+   EXCEPT ALL
+   SELECT x.query, s.issue_id, round(s.rank::numeric, 4), s.position
+     FROM public.queries x, LATERAL ims.search_issues(x.query, NULL, 50) WITH ORDINALITY s(issue_id, t, p, st, rank, sn, position))
+  UNION ALL
+  (SELECT x.query, s.issue_id, round(s.rank::numeric, 4), s.position
+     FROM public.queries x, LATERAL ims.search_issues(x.query, NULL, 50) WITH ORDINALITY s(issue_id, t, p, st, rank, sn, position)
+   EXCEPT ALL
+   SELECT * FROM public.from_lists)) d;
+ROLLBACK;
+SQL
+)
+differences=$(tail -n 1 <<<"$differences")
+if [ "$differences" != 0 ]; then
+  q -c "SELECT query, count(*) FROM public.from_lists GROUP BY 1 ORDER BY 1"
+  fail "$differences result rows differ between the posting lists and scoring every issue from its vector"
+fi
+echo "21 queries over 30,000 issues: $rows results from the posting lists (champion lists included), identical when every issue is scored from its vector"
+psql -X -q -d postgres -c "DROP DATABASE $db"
