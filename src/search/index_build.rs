@@ -219,7 +219,12 @@ pub fn current_meta() -> Option<Meta> {
         &[],
         "reading the search index",
     )?;
-    Meta::decode(&bytes).filter(|m| m.docs > 0 && m.xmin > 0)
+    usable_meta(&bytes)
+}
+
+/// The statistics row (`''`) as `current_meta` takes it.
+pub fn usable_meta(bytes: &[u8]) -> Option<Meta> {
+    Meta::decode(bytes).filter(|m| m.docs > 0 && m.xmin > 0)
 }
 
 /// The SQL condition on issues `i` that are pending: stamped at or after

@@ -30,7 +30,7 @@ use crate::db::{read_one, read_two};
 use crate::errors::{invalid_parameter, null_argument, raise, SpiOk, SpiValue};
 use crate::search::doc_sets;
 use crate::search::index_build::{
-    attribute_key, champions_key, current_meta, pending_predicate, Meta,
+    attribute_key, champions_key, pending_predicate, usable_meta, Meta,
 };
 use crate::search::list_format::{
     decode, decode_champions, Champions, Cursor, List, Postings, CHAMPIONS,
@@ -216,12 +216,16 @@ fn load_index(keys: &[String], terms: &[String]) -> (Option<Meta>, Index) {
         lists: HashMap::new(),
         champions: HashMap::new(),
     };
-    let Some(meta) = current_meta() else {
-        return (None, index);
-    };
+    let mut meta = None;
+    // One read: the statistics row '', the lists, the champion lists.
     let mut keys = keys.to_vec();
+    keys.push(String::new());
     keys.extend(terms.iter().map(|t| champions_key(t)));
     for (key, bytes) in read_rows(&keys) {
+        if key.is_empty() {
+            meta = usable_meta(&bytes);
+            continue;
+        }
         // No term holds ':' (the tokenizer splits there): `top:` is a champion list.
         match key.strip_prefix("top:") {
             Some(term) => {
@@ -234,7 +238,11 @@ fn load_index(keys: &[String], terms: &[String]) -> (Option<Meta>, Index) {
             }
         }
     }
-    (Some(meta), index)
+    if meta.is_none() {
+        index.lists.clear(); // not built here: every issue is pending
+        index.champions.clear();
+    }
+    (meta, index)
 }
 
 /// These rows of the search index, by key (missing keys are absent).
@@ -390,11 +398,12 @@ fn best_champions(
     filters: &Filters,
     k: usize,
 ) -> Option<Vec<Scored>> {
-    let meta = current_meta()?;
     let top = champions_key(term);
     let mut keys = list_keys(parsed, &[], filters);
     keys.push(top.clone());
+    keys.push(String::new()); // the statistics row
     let mut rows = read_rows(&keys);
+    let meta = usable_meta(&rows.remove("")?)?;
     let champions = decode_champions(&rows.remove(&top)?);
     let lists: HashMap<String, List> = rows.into_iter().map(|(k, b)| (k, decode(&b))).collect();
     let idf = idf(meta.docs.max(1) as f32, champions.doc_freq.max(1) as f32);
@@ -598,6 +607,9 @@ type ResultRow = (
 
 /// The best `k` with their titles, products, statuses and snippets.
 fn with_details(mut ranked: Vec<Scored>, q: &ParsedQuery, k: usize) -> Vec<ResultRow> {
+    if ranked.is_empty() {
+        return Vec::new();
+    }
     ranked.sort_by(Scored::order);
     ranked.truncate(k);
     let pks: Vec<i64> = ranked.iter().map(|s| s.issue_pk).collect();
