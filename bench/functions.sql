@@ -85,6 +85,38 @@ SELECT v.kind,
 SELECT count(*) AS issues, (SELECT count(*) FROM ims.issue_history) AS history_rows,
        (SELECT count(*) FROM ims.issue_comments) AS comments FROM ims.issues;
 
+-- One issue per call, as a crawler that stores each issue as it reads it:
+-- 300 new issues, then the same 300 changed, one transaction per call.
+CREATE PROCEDURE bench.run_single(sid bigint) LANGUAGE plpgsql AS $$
+DECLARE
+    t0 timestamptz;
+    issue jsonb;
+BEGIN
+    FOR variant IN 0..1 LOOP
+        FOR i IN 1..300 LOOP
+            issue := bench.issue_batch(100000 + i, 1, variant) -> 0;
+            t0 := clock_timestamp();
+            PERFORM ims.upsert_issue(issue, sid);
+            COMMIT;
+            INSERT INTO bench.timings VALUES (CASE variant WHEN 0 THEN 'upsert_issue new' ELSE 'upsert_issue changed' END,
+                                              i, extract(epoch FROM clock_timestamp() - t0) * 1000);
+            COMMIT;
+        END LOOP;
+    END LOOP;
+END $$;
+CALL bench.run_single(:sid);
+\echo '== upsert_issue: one issue with 5 comments per call and transaction (300 calls each)'
+SELECT name, round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)::numeric, 2) AS p50_ms,
+       round(percentile_cont(0.95) WITHIN GROUP (ORDER BY ms)::numeric, 2) AS p95_ms
+  FROM bench.timings WHERE name LIKE 'upsert_issue %' GROUP BY name ORDER BY name;
+
+\echo '== indexes written by the upserts above, and how often searches or upserts read them'
+SELECT relname AS table_name, indexrelname AS index_name, idx_scan,
+       pg_size_pretty(pg_relation_size(indexrelid)) AS size
+  FROM pg_stat_user_indexes
+ WHERE schemaname = 'ims' AND relname IN ('issues', 'issue_comments', 'issue_history', 'session_issues', 'audit_log')
+ ORDER BY relname, indexrelname;
+
 -- aggregate_daily_stats against a fair baseline, on a day with 100,000 and on
 -- a day with 1,000,000 sessions (100 users), 2 issue links per session and an
 -- error on every tenth. See bench/aggregate_day.sql.
