@@ -130,34 +130,28 @@ BEGIN
     RETURN extract(epoch FROM clock_timestamp() - t0) * 1000;
 END $$;
 
--- Warm up, then time each query 3 times on each side, one side after the
--- other (interleaved, B0's large reads left the caches cold for ours: the
--- common bucket doubled).
-SELECT count(*) FROM bench.q, LATERAL ims.search_issues(query, NULL, 50) s;
+-- Each side times each query 3 times after a warm-up pass, one side after
+-- the other (interleaved, B0's large reads left the caches cold for ours:
+-- the common bucket doubled).
 DO $$
 DECLARE
+    side text;
     r record;
     t0 timestamptz;
 BEGIN
-    FOR rep IN 1..3 LOOP
-        FOR r IN SELECT * FROM bench.q LOOP
-            t0 := clock_timestamp();
-            PERFORM count(*) FROM ims.search_issues(r.query, NULL, 50);
-            INSERT INTO bench.t VALUES ('ims', r.bucket, extract(epoch FROM clock_timestamp() - t0) * 1000);
-        END LOOP;
-    END LOOP;
-END $$;
-SELECT sum(bench.run_b0(query)) FROM bench.q;
-DO $$
-DECLARE
-    r record;
-    t0 timestamptz;
-BEGIN
-    FOR rep IN 1..3 LOOP
-        FOR r IN SELECT * FROM bench.q LOOP
-            t0 := clock_timestamp();
-            PERFORM bench.run_b0(r.query);
-            INSERT INTO bench.t VALUES ('B0', r.bucket, extract(epoch FROM clock_timestamp() - t0) * 1000);
+    FOREACH side IN ARRAY ARRAY['ims', 'B0'] LOOP
+        FOR rep IN 0..3 LOOP
+            FOR r IN SELECT * FROM bench.q LOOP
+                t0 := clock_timestamp();
+                IF side = 'ims' THEN
+                    PERFORM count(*) FROM ims.search_issues(r.query, NULL, 50);
+                ELSE
+                    PERFORM bench.run_b0(r.query);
+                END IF;
+                IF rep > 0 THEN
+                    INSERT INTO bench.t VALUES (side, r.bucket, extract(epoch FROM clock_timestamp() - t0) * 1000);
+                END IF;
+            END LOOP;
         END LOOP;
     END LOOP;
 END $$;
