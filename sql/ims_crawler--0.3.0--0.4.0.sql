@@ -7,7 +7,7 @@
 COMMENT ON COLUMN ims.issues.search_vector IS
     'Search tokens (Hangul bigrams and =stems, stemmed English, codes whole) weighted A title, B description, C comments, D attachment text; kept current by triggers.';
 COMMENT ON FUNCTION ims.search_issues(text, text, integer) IS
-    'Ranked (BM25) search over titles, descriptions, comments and attachment text: words (of three or more, half must match; Korean by stem), AND, "phrases", -exclusions, OR, product:/status:/priority: filters; best first, with a snippet.';
+    'Ranked (BM25) search over titles, descriptions, comments and attachment text: words (at least half of them must match, more rank higher; Korean by stem), AND, "phrases", -exclusions, OR, product:/status:/priority: filters; best first, with a snippet.';
 
 -- Recomputing a vector is not a change to the issue: no updated_at, audit
 -- row, search stamp or per-statement trigger work for it. The index built
