@@ -17,7 +17,7 @@
 //! a phrase. A quoted phrase and an exclusion are matched as written. An
 //! unterminated quote runs to the end of the query.
 
-use crate::search::tokenize::{query_forms, tokenize, Mode, Token};
+use crate::search::tokenize::{query_forms, tokenize, written_form, Mode, Token};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Field {
@@ -273,12 +273,7 @@ fn parse_items(query: &str) -> ParsedQuery {
                     continue;
                 }
                 let forms = if quoted {
-                    let phrase = tokenize(&text, Mode::Query);
-                    if phrase.is_empty() {
-                        vec![]
-                    } else {
-                        vec![phrase]
-                    }
+                    written_form(&text)
                 } else {
                     query_forms(&text)
                 };
@@ -364,7 +359,11 @@ impl ParsedQuery {
     /// How many of the clauses that are not required a result must match:
     /// at least half of them, rounded up (1 of 2, 2 of 3 or 4, 3 of 5).
     pub fn min_should_match(&self) -> usize {
-        self.clauses.iter().filter(|c| !c.required).count().div_ceil(2)
+        self.clauses
+            .iter()
+            .filter(|c| !c.required)
+            .count()
+            .div_ceil(2)
     }
 
     /// Whether every clause must match (no clause is merely counted).

@@ -336,24 +336,11 @@ const MAX_SPLIT_SYLLABLES: usize = 8;
 /// stop word alone.
 pub fn query_forms(word: &str) -> Vec<Vec<Token>> {
     let runs = runs(word);
-    let whole = || {
-        let tokens = tokenize(word, Mode::Query);
-        if tokens.is_empty() {
-            vec![]
-        } else {
-            vec![tokens]
-        }
-    };
     match runs.as_slice() {
         [w, h]
             if w.class == Class::Word && h.class == Class::Cjk && korean::is_particle(&h.text) =>
         {
-            let tokens = tokenize(&word[..h.start], Mode::Query);
-            if tokens.is_empty() {
-                vec![]
-            } else {
-                vec![tokens]
-            }
+            written_form(&word[..h.start])
         }
         [h] if h.class == Class::Cjk && korean::is_hangul_word(&h.text) => {
             if korean::is_particle(&h.text) {
@@ -361,7 +348,18 @@ pub fn query_forms(word: &str) -> Vec<Vec<Token>> {
             }
             hangul_forms(&h.text)
         }
-        _ => whole(),
+        _ => written_form(word),
+    }
+}
+
+/// Text matched as written: one form, its query tokens as a phrase (none
+/// when it has no token: punctuation, stop words).
+pub fn written_form(text: &str) -> Vec<Vec<Token>> {
+    let tokens = tokenize(text, Mode::Query);
+    if tokens.is_empty() {
+        vec![]
+    } else {
+        vec![tokens]
     }
 }
 
