@@ -22,7 +22,8 @@ COMMENT ON COLUMN ims.issues.raw_data IS 'Keys of the crawled JSON that have no 
 COMMENT ON COLUMN ims.issues.crawl_count IS 'How many times the issue was crawled (every upsert counts).';
 COMMENT ON COLUMN ims.issues.content_hash IS 'Reserved for a digest of the issue''s content.';
 
-COMMENT ON TABLE ims.session_issues IS 'Which session crawled which issue, and what that crawl did to it.';
+COMMENT ON TABLE ims.session_issues IS 'Which session crawled which issue, and what that crawl did to it. Partitioned by the session''s month, like crawl_sessions.';
+COMMENT ON TABLE ims.session_issues_default IS 'Links of sessions in crawl_sessions_default; ims.ensure_partitions() moves them with their sessions.';
 COMMENT ON COLUMN ims.session_issues.action IS 'inserted, updated or unchanged (the strongest over the session).';
 COMMENT ON COLUMN ims.session_issues.user_id IS 'The session''s owner, copied from the session for row level security.';
 
@@ -40,7 +41,8 @@ COMMENT ON TABLE ims.search_queries IS 'Searches users ran, with how the query w
 COMMENT ON COLUMN ims.search_queries.parse_method IS 'rule, llm, hybrid, keyword, manual or fallback.';
 COMMENT ON COLUMN ims.search_queries.confidence IS 'The parser''s confidence, 0 to 1.';
 
-COMMENT ON TABLE ims.session_errors IS 'Errors met during crawl sessions.';
+COMMENT ON TABLE ims.session_errors IS 'Errors met during crawl sessions. Partitioned by the session''s month, like crawl_sessions.';
+COMMENT ON TABLE ims.session_errors_default IS 'Errors of sessions in crawl_sessions_default; ims.ensure_partitions() moves them with their sessions.';
 COMMENT ON COLUMN ims.session_errors.severity IS 'debug, info, warning, error or critical.';
 
 COMMENT ON TABLE ims.analytics_daily IS 'Per-user daily totals, written by ims.aggregate_daily_stats().';
@@ -65,12 +67,13 @@ COMMENT ON MATERIALIZED VIEW ims.mv_weekly_issue_trends IS 'Issues created and r
 COMMENT ON MATERIALIZED VIEW ims.mv_product_stats IS 'Per-product issue, module and comment counts and status breakdown (refresh with ims.refresh_materialized_views()).';
 
 COMMENT ON FUNCTION ims.set_updated_at() IS 'Trigger: keeps updated_at current.';
-COMMENT ON FUNCTION ims.fill_session_reference() IS 'Trigger: fills session_started_at (and the owner) from session_id.';
+COMMENT ON FUNCTION ims.fill_session_reference() IS 'Trigger: fills session_started_at (and the owner) from session_id; a link or error given without session_started_at is re-inserted into its month''s partition.';
+COMMENT ON FUNCTION ims.forget_removed_sessions() IS 'Trigger: attachments and searches of deleted sessions forget the session (session_id NULL).';
 
 COMMENT ON FUNCTION ims.current_user_id() IS 'The ims user the caller acts as: asserted by a trusted login with ims.set_current_user() (while that user is active), else the login''s own users row (db_role; application logins act as nobody), else NULL.';
 COMMENT ON FUNCTION ims.set_current_user(bigint, text) IS 'For trusted logins (ims_admin, or ims_app members this database trusts with a users row of role app): act as this ims user until the transaction ends (scope transaction, the default) or, with scope session, until cleared (NULL), RESET ALL / DISCARD ALL, or disconnect. A failed call clears any identity first.';
-COMMENT ON FUNCTION ims.guard_session_keys() IS 'Trigger: session_id comes from the sequence (administrators may give a free one), is unique across partitions, and session keys never change.';
-COMMENT ON FUNCTION ims.ensure_partitions(integer) IS 'Create missing monthly partitions of crawl_sessions up to N months ahead (and for months waiting in DEFAULT); returns what it created.';
+COMMENT ON FUNCTION ims.guard_session_keys() IS 'Trigger: session_id comes from the sequence (administrators may give a free one), is unique across partitions, and session keys and start times never change.';
+COMMENT ON FUNCTION ims.ensure_partitions(integer) IS 'Create missing monthly partitions of crawl_sessions, session_issues and session_errors up to N months ahead (and for months waiting in DEFAULT); returns the crawl_sessions partitions it created.';
 COMMENT ON FUNCTION ims.secure_partitions() IS 'Give every crawl_sessions partition row level security and its grants; returns how many it changed.';
 COMMENT ON FUNCTION ims.refresh_materialized_views() IS 'Refresh both materialized views, concurrently once populated.';
 COMMENT ON FUNCTION ims.upsert_issue(jsonb, bigint) IS 'Insert or update one crawled issue with its comments and attachments; returns issue_pk, action (inserted/updated/unchanged) and changed_fields.';
@@ -82,4 +85,5 @@ COMMENT ON FUNCTION ims.log_search(text, jsonb, text, double precision, integer,
 COMMENT ON FUNCTION ims.aggregate_daily_stats(date) IS 'Fill analytics_daily for one day (default yesterday); idempotent; returns rows written.';
 COMMENT ON FUNCTION ims.aggregate_monthly_stats(integer, integer) IS 'Fill analytics_monthly for one month; idempotent; returns rows written.';
 COMMENT ON FUNCTION ims.get_user_stats(bigint) IS 'One user''s totals: sessions by status, issues crawled, unique issues, errors, searches, last session.';
-COMMENT ON FUNCTION ims.delete_old_sessions(bigint, integer) IS 'Delete sessions older than N days with their errors and links (user_id NULL: all users, dropping whole monthly partitions).';
+COMMENT ON FUNCTION ims.delete_old_sessions(bigint, integer) IS 'Delete sessions older than N days with their errors and links (user_id NULL: all users, dropping whole monthly partitions, whose rows are counted from table statistics).';
+COMMENT ON FUNCTION ims.delete_old_sessions(bigint, integer, boolean) IS 'ims.delete_old_sessions(user_id, older_than_days), counting the rows of dropped months exactly when exact_counts is true.';

@@ -28,7 +28,7 @@ CREATE INDEX idx_issues_raw_data ON ims.issues USING gin (raw_data jsonb_path_op
 
 -- session_issues
 CREATE INDEX idx_session_issues_issue_pk ON ims.session_issues (issue_pk);           -- FK, issue -> sessions that saw it
-CREATE INDEX idx_session_issues_session ON ims.session_issues (session_id, session_started_at); -- FK cascade, session detail
+CREATE INDEX idx_session_issues_session ON ims.session_issues (session_id, session_started_at); -- session detail, finish_session
 CREATE INDEX idx_session_issues_user_crawled ON ims.session_issues (user_id, crawled_at); -- RLS, daily/monthly aggregation
 
 -- issue_comments: re-crawls match comments by source id, else by content hash
@@ -45,18 +45,18 @@ CREATE INDEX idx_issue_history_field_changed ON ims.issue_history (field_name, c
 CREATE UNIQUE INDEX uq_attachments_checksum ON ims.attachments (issue_pk, checksum) WHERE checksum IS NOT NULL;
 CREATE UNIQUE INDEX uq_attachments_file_name ON ims.attachments (issue_pk, file_name) WHERE checksum IS NULL;
 CREATE INDEX idx_attachments_issue ON ims.attachments (issue_pk, attachment_id);    -- FK, an issue's attachments in stored order (search vectors)
-CREATE INDEX idx_attachments_session ON ims.attachments (session_id, session_started_at) WHERE session_id IS NOT NULL; -- FK SET NULL
+CREATE INDEX idx_attachments_session ON ims.attachments (session_id, session_started_at) WHERE session_id IS NOT NULL; -- forgetting removed sessions
 CREATE INDEX idx_attachments_mime_type ON ims.attachments (mime_type);               -- attachment type statistics
 CREATE INDEX idx_attachments_with_text ON ims.attachments (issue_pk) WHERE extracted_text IS NOT NULL; -- text for search indexing
 
 -- search_queries
 CREATE INDEX idx_search_queries_user_created ON ims.search_queries (user_id, created_at DESC); -- RLS, history, aggregation
-CREATE INDEX idx_search_queries_session ON ims.search_queries (session_id, session_started_at) WHERE session_id IS NOT NULL; -- FK SET NULL
+CREATE INDEX idx_search_queries_session ON ims.search_queries (session_id, session_started_at) WHERE session_id IS NOT NULL; -- forgetting removed sessions
 CREATE INDEX idx_search_queries_parsed ON ims.search_queries USING gin (parsed_query jsonb_path_ops); -- parsed_query @> filters
 CREATE INDEX idx_search_queries_low_confidence ON ims.search_queries (created_at) WHERE confidence < 0.5; -- parser quality review
 
 -- session_errors
-CREATE INDEX idx_session_errors_session ON ims.session_errors (session_id, session_started_at); -- FK cascade, session detail
+CREATE INDEX idx_session_errors_session ON ims.session_errors (session_id, session_started_at); -- session detail, finish_session
 CREATE INDEX idx_session_errors_user_occurred ON ims.session_errors (user_id, occurred_at DESC); -- RLS, aggregation
 CREATE INDEX idx_session_errors_severity_occurred ON ims.session_errors (severity, occurred_at DESC); -- recent errors by severity
 CREATE INDEX idx_session_errors_unresolved ON ims.session_errors (occurred_at DESC) WHERE NOT is_resolved; -- open error queue

@@ -17,9 +17,10 @@ $$;
 COMMENT ON FUNCTION ims.restoring() IS
     'True inside pg_restore or a pg_dump script (row_security off, superuser): triggers then keep restored rows as they are.';
 
--- Changing the monthly partitions (creating one, or detaching and dropping
--- an old one) takes ACCESS EXCLUSIVE locks on crawl_sessions, the tables
--- whose foreign keys point at it, and users. Taken one by one while crawlers
+-- Changing the monthly partitions (creating a month of sessions, links and
+-- errors, or dropping an old one) takes ACCESS EXCLUSIVE locks on the three
+-- partitioned tables and on the tables their foreign keys point at (users,
+-- issues). Taken one by one while crawlers
 -- hold some of them, they deadlock with the crawlers. This takes them all
 -- at once and gives up after timeout_ms (below deadlock_timeout), releasing
 -- whatever it had: the caller retries, and a crawler never waits long for
@@ -32,8 +33,8 @@ DECLARE
     previous text := pg_catalog.current_setting('lock_timeout');
 BEGIN
     PERFORM pg_catalog.set_config('lock_timeout', timeout_ms || 'ms', true);
-    LOCK TABLE ims.users, ims.crawl_sessions, ims.session_issues, ims.session_errors, ims.attachments,
-               ims.search_queries IN ACCESS EXCLUSIVE MODE;
+    LOCK TABLE ims.users, ims.issues, ims.crawl_sessions, ims.session_issues, ims.session_errors
+          IN ACCESS EXCLUSIVE MODE;
     PERFORM pg_catalog.set_config('lock_timeout', previous, true);
     RETURN true;
 EXCEPTION WHEN lock_not_available THEN

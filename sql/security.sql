@@ -135,7 +135,8 @@ GRANT EXECUTE ON FUNCTION ims.start_session(text, text, jsonb, bigint),
    TO ims_admin, ims_user;
 GRANT EXECUTE ON FUNCTION ims.aggregate_daily_stats(date), ims.aggregate_monthly_stats(integer, integer) TO ims_admin;
 GRANT EXECUTE ON FUNCTION ims.get_user_stats(bigint) TO ims_admin, ims_user, ims_readonly;
-GRANT EXECUTE ON FUNCTION ims.delete_old_sessions(bigint, integer) TO ims_admin, ims_user;
+GRANT EXECUTE ON FUNCTION ims.delete_old_sessions(bigint, integer), ims.delete_old_sessions(bigint, integer, boolean)
+   TO ims_admin, ims_user;
 GRANT EXECUTE ON FUNCTION ims.search_issues(text, text, integer) TO ims_admin, ims_user, ims_readonly;
 GRANT EXECUTE ON FUNCTION ims.to_search_vector(text, text, text, text), ims.to_search_query(text),
                           ims.search_vector_text(text, text, text, text), ims.search_query_text(text)
@@ -150,12 +151,12 @@ GRANT EXECUTE ON FUNCTION ims.maintenance_jobs(integer), ims.schedule_maintenanc
 SELECT pg_catalog.pg_extension_config_dump('ims.users', '');
 SELECT pg_catalog.pg_extension_config_dump('ims.crawl_sessions_default', '');
 SELECT pg_catalog.pg_extension_config_dump('ims.issues', '');
-SELECT pg_catalog.pg_extension_config_dump('ims.session_issues', '');
+SELECT pg_catalog.pg_extension_config_dump('ims.session_issues_default', '');
 SELECT pg_catalog.pg_extension_config_dump('ims.issue_comments', '');
 SELECT pg_catalog.pg_extension_config_dump('ims.issue_history', '');
 SELECT pg_catalog.pg_extension_config_dump('ims.attachments', '');
 SELECT pg_catalog.pg_extension_config_dump('ims.search_queries', '');
-SELECT pg_catalog.pg_extension_config_dump('ims.session_errors', '');
+SELECT pg_catalog.pg_extension_config_dump('ims.session_errors_default', '');
 SELECT pg_catalog.pg_extension_config_dump('ims.analytics_daily', '');
 SELECT pg_catalog.pg_extension_config_dump('ims.analytics_monthly', '');
 SELECT pg_catalog.pg_extension_config_dump('ims.audit_log', '');

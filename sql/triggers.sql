@@ -30,6 +30,14 @@ CREATE TRIGGER trg_attachments_updated_at BEFORE UPDATE ON ims.attachments
 -- foreign key always points at the right partition and row level security
 -- can filter on user_id without a join. Runs as the caller: a session the
 -- caller cannot see is reported as missing.
+--
+-- session_issues and session_errors are partitioned by the session's start:
+-- a row inserted without it is first routed to their DEFAULT partition, and
+-- PostgreSQL does not let a BEFORE trigger move a row to another partition.
+-- Such a row is inserted again through the parent with its start filled in
+-- (so it lands in its month) and the first insert is skipped: it is stored,
+-- but INSERT ... RETURNING does not return it. Give session_started_at (as
+-- the ims functions do) to get it back.
 CREATE FUNCTION ims.fill_session_reference() RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -37,6 +45,8 @@ AS $$
 DECLARE
     found_started timestamptz;
     found_user    bigint;
+    per_user      boolean := TG_TABLE_NAME ~ '^session_(issues|errors)';
+    parent        regclass;
 BEGIN
     IF NEW.session_id IS NULL THEN
         NEW.session_started_at := NULL;
@@ -54,8 +64,19 @@ BEGIN
             USING ERRCODE = 'foreign_key_violation',
                   HINT = 'Start a session with ims.start_session() and pass the session_id it returns.';
     END IF;
+    IF per_user AND TG_OP = 'INSERT' AND NEW.session_started_at IS DISTINCT FROM found_started THEN
+        parent := pg_catalog.pg_partition_root(TG_RELID);
+        IF parent IS DISTINCT FROM TG_RELID THEN
+            NEW.session_started_at := found_started;
+            NEW.user_id := found_user;
+            EXECUTE pg_catalog.format(
+                'INSERT INTO %s SELECT * FROM pg_catalog.jsonb_populate_record(NULL::%s, $1)', parent, parent)
+              USING pg_catalog.to_jsonb(NEW);
+            RETURN NULL;
+        END IF;
+    END IF;
     NEW.session_started_at := found_started;
-    IF TG_TABLE_NAME IN ('session_issues', 'session_errors') THEN
+    IF per_user THEN
         NEW.user_id := found_user;
     END IF;
     RETURN NEW;
@@ -76,7 +97,8 @@ CREATE TRIGGER trg_search_queries_session BEFORE INSERT OR UPDATE OF session_id 
 -- partition key, so this trigger keeps ids unique across months): a login
 -- that is not an ims administrator cannot choose one, and nobody can change
 -- one (an id moved to another user's session would carry rows into that
--- user's dashboard and out of the audit trail). An administrator may insert
+-- user's dashboard and out of the audit trail), nor its start (which places
+-- the session, its links and errors in a month's partitions). An administrator may insert
 -- an explicit id that no session has yet; the sequence then moves past it.
 -- SECURITY DEFINER so that the uniqueness check sees every user's
 -- sessions. Restores and partition moves run with
@@ -90,8 +112,9 @@ DECLARE
     drawn bigint;
 BEGIN
     IF TG_OP = 'UPDATE' THEN
-        IF NEW.session_id IS DISTINCT FROM OLD.session_id OR NEW.session_uuid IS DISTINCT FROM OLD.session_uuid THEN
-            RAISE EXCEPTION 'the session_id and session_uuid of crawl session % cannot change', OLD.session_id
+        IF NEW.session_id IS DISTINCT FROM OLD.session_id OR NEW.session_uuid IS DISTINCT FROM OLD.session_uuid
+           OR NEW.started_at IS DISTINCT FROM OLD.started_at THEN
+            RAISE EXCEPTION 'the session_id, session_uuid and started_at of crawl session % cannot change', OLD.session_id
                 USING ERRCODE = 'insufficient_privilege',
                       HINT = 'Session keys are assigned by ims_crawler; start a new session instead.';
         END IF;
@@ -126,5 +149,29 @@ BEGIN
 END
 $$;
 
-CREATE TRIGGER trg_crawl_sessions_keys BEFORE INSERT OR UPDATE OF session_id, session_uuid ON ims.crawl_sessions
+CREATE TRIGGER trg_crawl_sessions_keys BEFORE INSERT OR UPDATE OF session_id, session_uuid, started_at ON ims.crawl_sessions
     FOR EACH ROW EXECUTE FUNCTION ims.guard_session_keys();
+
+-- Attachments and searches name the session they came from without a
+-- foreign key (so that dropping a month of sessions scans neither table):
+-- when sessions are deleted, they forget them, as ON DELETE SET NULL did.
+-- SECURITY DEFINER: the rows belong to every user. Whole months dropped by
+-- retention are forgotten by ims.delete_old_sessions itself.
+CREATE FUNCTION ims.forget_removed_sessions() RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    UPDATE ims.attachments a SET session_id = NULL, session_started_at = NULL
+      FROM removed r WHERE a.session_id = r.session_id AND a.session_started_at = r.started_at;
+    UPDATE ims.search_queries q SET session_id = NULL, session_started_at = NULL
+      FROM removed r WHERE q.session_id = r.session_id AND q.session_started_at = r.started_at;
+    RETURN NULL;
+END
+$$;
+REVOKE ALL ON FUNCTION ims.forget_removed_sessions() FROM PUBLIC;
+
+CREATE TRIGGER trg_crawl_sessions_forget AFTER DELETE ON ims.crawl_sessions
+    REFERENCING OLD TABLE AS removed
+    FOR EACH STATEMENT EXECUTE FUNCTION ims.forget_removed_sessions();

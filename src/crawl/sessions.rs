@@ -216,8 +216,13 @@ pub fn log_error(
         ));
     }
     modify_returning(
-        "INSERT INTO ims.session_errors (session_id, severity, error_type, error_message, error_detail, issue_id) \
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING error_id",
+        // With the session's start, the row goes straight to its month's
+        // partition (NULL for a session the caller cannot see: the trigger
+        // then reports it missing).
+        "INSERT INTO ims.session_errors (session_id, session_started_at, severity, error_type, error_message, \
+                                         error_detail, issue_id) \
+         VALUES ($1, (SELECT s.started_at FROM ims.crawl_sessions s WHERE s.session_id = $1), \
+                 $2, $3, $4, $5, $6) RETURNING error_id",
         &[
             session_id.into(),
             severity.into(),

@@ -73,7 +73,7 @@ SELECT pk, $4, field, NULL, summary, session_user
 const LINK_TO_SESSION: &str = "\
 INSERT INTO ims.session_issues AS t (session_id, session_started_at, user_id, issue_pk, action)
 SELECT $1, $2, $3, pk, act FROM unnest($4::bigint[], $5::text[]) AS u(pk, act) ORDER BY pk
-ON CONFLICT (session_id, issue_pk) DO UPDATE
+ON CONFLICT ON CONSTRAINT session_issues_session_issue_key DO UPDATE
    SET action = CASE WHEN t.action = 'inserted' OR excluded.action = 'inserted' THEN 'inserted'
                      WHEN t.action = 'updated' OR excluded.action = 'updated' THEN 'updated'
                      ELSE 'unchanged' END,

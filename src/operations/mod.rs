@@ -26,7 +26,7 @@ pub fn record_run(task: &str, detail: Option<pgrx::JsonB>) {
 
 /// How long one attempt to lock the session tables waits (well below the
 /// default deadlock_timeout of 1 s), and how many attempts are made.
-const LOCK_WAIT_MS: i32 = 100;
+const LOCK_WAIT_MS: i32 = 50;
 const LOCK_ATTEMPTS: u32 = 100;
 
 /// Lock the session tables for a partition change (see

@@ -1,6 +1,7 @@
 //! Plain `pg_restore` and `pg_dump | psql` of a database using ims_crawler.
 //!
-//! pg_dump writes each monthly partition of `crawl_sessions` as a table and
+//! pg_dump writes each monthly partition of `crawl_sessions` (and of
+//! `session_issues` and `session_errors`) as a table and
 //! an ATTACH PARTITION, then (after the data) the partition's own keys and
 //! indexes and their ATTACH to the parent's indexes. The parent belongs to
 //! the extension, so when a restore re-creates the extension the parent
@@ -11,7 +12,7 @@
 //!
 //! While a restore runs (row_security off, as pg_dump sets it, and a
 //! superuser: see `ims.restoring()`), this utility hook skips exactly those
-//! statements: a key or index of a `crawl_sessions` partition that ATTACH
+//! statements: a key or index of a monthly or DEFAULT partition that ATTACH
 //! PARTITION already created with that name, and the attachment of such an
 //! index to a parent index it is already attached to. Every other statement
 //! runs as dumped; outside a restore the hook only forwards.
@@ -53,13 +54,15 @@ enum DumpedCopy {
     IndexAttach { parent: String, child: String },
 }
 
-/// Partitions of ims.crawl_sessions, for the checks below.
+/// Partitions of ims.crawl_sessions, ims.session_issues and
+/// ims.session_errors, for the checks below.
 macro_rules! session_partition {
     ($rel:literal) => {
         concat!(
             "EXISTS (SELECT 1 FROM pg_catalog.pg_inherits p WHERE p.inhrelid = ",
             $rel,
-            " AND p.inhparent = pg_catalog.to_regclass('ims.crawl_sessions'))"
+            " AND p.inhparent IN (pg_catalog.to_regclass('ims.crawl_sessions'), ",
+            "pg_catalog.to_regclass('ims.session_issues'), pg_catalog.to_regclass('ims.session_errors')))"
         )
     };
 }

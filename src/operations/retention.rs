@@ -1,96 +1,140 @@
 //! Retention: remove old crawl sessions with their errors and issue links.
 //! The shared issue corpus is never touched; attachments and searches that
 //! pointed at a removed session keep their rows and forget the session.
+//! Whole months past the cutoff go as partitions (sessions, links and
+//! errors of a month reference only each other), so their cost does not
+//! grow with the data; the cutoff's own month is deleted row by row.
 
 use pgrx::prelude::*;
 
-use crate::errors::{invalid_parameter, null_argument, permission_denied, SpiOk, SpiValue};
+use crate::errors::{invalid_parameter, null_argument, permission_denied, raise, SpiOk, SpiValue};
 use crate::identity::{current_user_id, login_is_admin};
 
 /// Row-by-row removal of sessions older than $1 (optionally of user $2).
 const DELETE_ROWS: &str = include_str!("retention/delete_rows.sql");
 
-/// Dated partitions whose whole month ends on or before the cutoff $1.
+/// Months whose crawl_sessions partition ends on or before the cutoff $1,
+/// with their three partitions and row estimates.
 const OLD_PARTITIONS: &str = include_str!("retention/old_partitions.sql");
 
-/// Remove a whole month: its errors and links first (their foreign keys
-/// would block the detach), then detach and drop the partition.
-fn drop_partition(
-    name: &str,
+/// A month to drop: its bounds, and for crawl_sessions, session_issues and
+/// session_errors the partition (if any) and its row estimate.
+struct OldMonth {
     lo: TimestampWithTimeZone,
     hi: TimestampWithTimeZone,
-) -> (i64, i64, i64) {
-    let count = |sql: &str| {
-        Spi::get_one_with_args::<i64>(sql, &[lo.into(), hi.into()])
-            .value("removing an old partition")
-    };
-    let errors = count(
-        "WITH d AS (DELETE FROM ims.session_errors WHERE session_started_at >= $1 AND session_started_at < $2 RETURNING 1) \
-         SELECT pg_catalog.count(*) FROM d",
-    );
-    let links = count(
-        "WITH d AS (DELETE FROM ims.session_issues WHERE session_started_at >= $1 AND session_started_at < $2 RETURNING 1) \
-         SELECT pg_catalog.count(*) FROM d",
-    );
-    for table in ["ims.attachments", "ims.search_queries"] {
-        count(&format!(
-            "WITH u AS (UPDATE {table} SET session_id = NULL, session_started_at = NULL \
-                         WHERE session_started_at >= $1 AND session_started_at < $2 RETURNING 1) \
-             SELECT pg_catalog.count(*) FROM u"
-        ));
-    }
-    let sessions = Spi::get_one::<i64>(&format!("SELECT pg_catalog.count(*) FROM {name}"))
-        .value("counting sessions");
-    Spi::run(&format!(
-        "ALTER TABLE ims.crawl_sessions DETACH PARTITION {name}"
-    ))
-    .spi_ok("detaching a partition");
-    Spi::run(&format!("DROP TABLE {name}")).spi_ok("dropping a partition");
-    ereport!(
-        NOTICE,
-        PgSqlErrorCode::ERRCODE_SUCCESSFUL_COMPLETION,
-        format!(
-            "dropped partition {name}: {sessions} sessions, {errors} errors, {links} issue links"
-        )
-    );
-    (sessions, errors, links)
+    partitions: Vec<Option<String>>,
+    estimates: Vec<i64>,
 }
 
-/// Detach and drop every monthly partition that ends before the cutoff;
-/// returns (sessions, errors, links) removed.
-fn drop_old_partitions(cutoff: TimestampWithTimeZone) -> (i64, i64, i64) {
-    let parts: Vec<(String, TimestampWithTimeZone, TimestampWithTimeZone)> = Spi::connect(|c| {
+impl OldMonth {
+    /// (sessions, links, errors) in the month, and whether any figure is an
+    /// estimate: from table statistics, or counted where asked or never
+    /// analyzed. Counted before the month is locked: crawlers do not write
+    /// to months past the cutoff.
+    fn rows(&self, exact: bool) -> ([i64; 3], bool) {
+        let mut rows = [0; 3];
+        let mut estimated = false;
+        for (i, (partition, estimate)) in self.partitions.iter().zip(&self.estimates).enumerate() {
+            rows[i] = match partition {
+                None => 0,
+                Some(name) if exact || *estimate < 0 => {
+                    Spi::get_one::<i64>(&format!("SELECT pg_catalog.count(*) FROM {name}"))
+                        .value("counting the rows of an old partition")
+                }
+                Some(_) => {
+                    estimated = true;
+                    *estimate
+                }
+            };
+        }
+        (rows, estimated)
+    }
+}
+
+fn old_months(cutoff: TimestampWithTimeZone) -> Vec<OldMonth> {
+    Spi::connect(|c| {
         c.select(OLD_PARTITIONS, None, &[cutoff.into()])
             .spi_ok("listing old partitions")
-            .map(|r| {
-                (
-                    r.get::<String>(1).value("name of an old partition"),
-                    r.get::<TimestampWithTimeZone>(2)
-                        .value("start of an old partition"),
-                    r.get::<TimestampWithTimeZone>(3)
-                        .value("end of an old partition"),
-                )
+            .map(|r| OldMonth {
+                lo: r.get(1).value("start of an old month"),
+                hi: r.get(2).value("end of an old month"),
+                partitions: r
+                    .get::<Vec<Option<String>>>(3)
+                    .value("partitions of an old month"),
+                estimates: r.get::<Vec<i64>>(4).value("rows of an old month"),
             })
             .collect()
-    });
-    if !parts.is_empty() {
-        crate::operations::lock_session_tables();
+    })
+}
+
+/// Attachments and searches of sessions that started in [lo, hi) forget
+/// them (they have no foreign key that would).
+fn forget_sessions(lo: TimestampWithTimeZone, hi: TimestampWithTimeZone) {
+    for table in ["ims.attachments", "ims.search_queries"] {
+        Spi::run_with_args(
+            &format!(
+                "UPDATE {table} SET session_id = NULL, session_started_at = NULL \
+                  WHERE session_started_at >= $1 AND session_started_at < $2"
+            ),
+            &[lo.into(), hi.into()],
+        )
+        .spi_ok("forgetting removed sessions");
     }
+}
+
+/// Drop whole months: each month's sessions, links and errors partitions,
+/// keyed only to each other, go in one DROP TABLE with nothing to scan or
+/// check, under locks taken all at once (so crawlers wait for them only as
+/// long as the DROP takes). Returns the (sessions, errors, links) they held.
+fn drop_months(months: &[OldMonth], exact: bool) -> (i64, i64, i64) {
+    let (Some(first), Some(last)) = (months.first(), months.last()) else {
+        return (0, 0, 0);
+    };
+    let (lo, hi) = (first.lo, last.hi);
     let mut totals = (0, 0, 0);
-    for (name, lo, hi) in parts {
-        crate::limits::check_for_interrupts();
-        let (s, e, l) = drop_partition(&name, lo, hi);
-        totals = (totals.0 + s, totals.1 + e, totals.2 + l);
+    let mut notices = Vec::with_capacity(months.len());
+    for month in months {
+        let ([sessions, links, errors], estimated) = month.rows(exact);
+        totals = (totals.0 + sessions, totals.1 + errors, totals.2 + links);
+        let name = month.partitions[0].as_deref().unwrap_or_default();
+        let about = if estimated { "about " } else { "" };
+        notices.push(format!(
+            "dropped {name} and its links and errors: {about}{sessions} sessions, {errors} errors, {links} issue links"
+        ));
+    }
+    // Most of the forgetting happens before the locks; again under them for
+    // anything written meanwhile (then nothing, or nearly).
+    forget_sessions(lo, hi);
+    crate::operations::lock_session_tables();
+    forget_sessions(lo, hi);
+    // Links and errors first: their foreign keys point at the sessions.
+    let mut tables: Vec<&str> = Vec::with_capacity(3 * months.len());
+    for i in [2, 1, 0] {
+        tables.extend(months.iter().filter_map(|m| m.partitions[i].as_deref()));
+    }
+    Spi::run(&format!("DROP TABLE {}", tables.join(", "))).spi_ok("dropping old partitions");
+    for notice in notices {
+        ereport!(NOTICE, PgSqlErrorCode::ERRCODE_SUCCESSFUL_COMPLETION, notice);
     }
     totals
 }
 
 /// Delete the sessions (of one user, or all) that started before the
-/// cutoff, with their errors and links; returns the three counts.
-fn delete_old_rows(cutoff: TimestampWithTimeZone, user_id: Option<i64>) -> (i64, i64, i64) {
+/// cutoff, with their errors and links; below `dropped_until` (the months
+/// already dropped) only the DEFAULT partition holds any. Returns the three
+/// counts.
+fn delete_old_rows(
+    cutoff: TimestampWithTimeZone,
+    user_id: Option<i64>,
+    dropped_until: Option<TimestampWithTimeZone>,
+) -> (i64, i64, i64) {
     Spi::connect_mut(|c| {
         let r = c
-            .update(DELETE_ROWS, None, &[cutoff.into(), user_id.into()])
+            .update(
+                DELETE_ROWS,
+                None,
+                &[cutoff.into(), user_id.into(), dropped_until.into()],
+            )
             .spi_ok("deleting old sessions")
             .first();
         let n = |i: usize, what: &str| r.get::<i64>(i).value(what);
@@ -105,7 +149,8 @@ fn delete_old_rows(cutoff: TimestampWithTimeZone, user_id: Option<i64>) -> (i64,
 /// Delete crawl sessions that started more than `older_than_days` days ago,
 /// with their errors and issue links. `user_id` NULL means every user (ims
 /// administrators only): whole monthly partitions past the cutoff are then
-/// detached and dropped instead of deleted row by row.
+/// dropped instead of deleted row by row, and their rows counted from table
+/// statistics.
 #[pg_extern(volatile, parallel_unsafe, security_definer)]
 #[search_path(pg_catalog, pg_temp)]
 pub fn delete_old_sessions(
@@ -119,6 +164,41 @@ pub fn delete_old_sessions(
         name!(deleted_links, i64),
     ),
 > {
+    TableIterator::once(remove_old_sessions(user_id, older_than_days, false))
+}
+
+/// `delete_old_sessions(user_id, older_than_days)`, counting the rows of
+/// dropped months exactly (a scan of each) when `exact_counts` is true.
+#[pg_extern(
+    name = "delete_old_sessions",
+    volatile,
+    parallel_unsafe,
+    security_definer
+)]
+#[search_path(pg_catalog, pg_temp)]
+pub fn delete_old_sessions_counted(
+    user_id: Option<i64>,
+    older_than_days: Option<i32>,
+    exact_counts: Option<bool>,
+) -> TableIterator<
+    'static,
+    (
+        name!(deleted_sessions, i64),
+        name!(deleted_errors, i64),
+        name!(deleted_links, i64),
+    ),
+> {
+    let Some(exact) = exact_counts else {
+        null_argument("exact_counts")
+    };
+    TableIterator::once(remove_old_sessions(user_id, older_than_days, exact))
+}
+
+fn remove_old_sessions(
+    user_id: Option<i64>,
+    older_than_days: Option<i32>,
+    exact: bool,
+) -> (i64, i64, i64) {
     crate::db::require_writable("ims.delete_old_sessions");
     let Some(days) = older_than_days else {
         null_argument("older_than_days")
@@ -142,13 +222,23 @@ pub fn delete_old_sessions(
     )
     .value("the retention cutoff");
 
-    // Every user's: whole months first, then the rows of the cutoff's month.
-    let whole_months = if user_id.is_none() {
-        drop_old_partitions(cutoff)
+    // Every user's: the rows of partial months first (row locks only), then
+    // whole months dropped last, so that the locks the drop takes are held
+    // only for the moment until commit.
+    if !crate::operations::partitions::links_partitioned() {
+        raise(
+            PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+            "ims_crawler's tables are older than its library: session_issues and session_errors are not partitioned",
+            Some("Run ALTER EXTENSION ims_crawler UPDATE first."),
+        );
+    }
+    let months = if user_id.is_none() {
+        old_months(cutoff)
     } else {
-        (0, 0, 0)
+        Vec::new()
     };
-    let rows = delete_old_rows(cutoff, user_id);
+    let rows = delete_old_rows(cutoff, user_id, months.last().map(|m| m.hi));
+    let whole_months = drop_months(&months, exact);
     let totals = (
         whole_months.0 + rows.0,
         whole_months.1 + rows.1,
@@ -157,9 +247,9 @@ pub fn delete_old_sessions(
     crate::operations::record_run(
         "delete_old_sessions",
         Some(pgrx::JsonB(serde_json::json!({
-            "user_id": user_id, "older_than_days": days,
+            "user_id": user_id, "older_than_days": days, "exact_counts": exact,
             "deleted_sessions": totals.0, "deleted_errors": totals.1, "deleted_links": totals.2
         }))),
     );
-    TableIterator::once(totals)
+    totals
 }

@@ -24,7 +24,7 @@ q -d ims_upgrade_new -f "$repo/tests/integration/lib/catalog_snapshot.sql" >"$wo
 q -d postgres -c "SET client_min_messages = warning" -c "DROP ROLE IF EXISTS ims_upgrade_pool" -c "CREATE ROLE ims_upgrade_pool LOGIN IN ROLE ims_app" \
   -c "DROP ROLE IF EXISTS ims_upgrade_owner" -c "CREATE ROLE ims_upgrade_owner"
 
-for from in 0.1.0 0.2.0 0.3.0; do
+for from in 0.1.0 0.2.0 0.3.0 0.4.0; do
   db=ims_upgrade_from_${from//./_}
   q -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
   if [ "$from" = 0.2.0 ]; then
@@ -35,7 +35,7 @@ for from in 0.1.0 0.2.0 0.3.0; do
   q -d $db -o /dev/null <<SQL
 CREATE EXTENSION ims_crawler VERSION '$from';
 INSERT INTO ims.users (user_id, username, role) VALUES (1, 'kim', 'user'), (2, 'lee', 'user');
-$( [ "$from" = 0.3.0 ] && echo "INSERT INTO ims.users (user_id, username, role, db_role) VALUES (3, 'upgrade_pool', 'app', 'ims_upgrade_pool');" )
+$( [[ "$from" = 0.[34].0 ]] && echo "INSERT INTO ims.users (user_id, username, role, db_role) VALUES (3, 'upgrade_pool', 'app', 'ims_upgrade_pool');" )
 SELECT session_id FROM ims.start_session('OpenFrame', user_id => 1);
 SELECT count(*) FROM ims.upsert_issues('[
   {"issue_id": "U-1", "title": "TJES 연결 타임아웃", "product": "OpenFrame",
@@ -47,15 +47,29 @@ SELECT count(*) FROM ims.upsert_issues('[
 SELECT ims.log_error((SELECT max(session_id) FROM ims.crawl_sessions), 'timeout', 'x');
 SELECT * FROM ims.finish_session((SELECT max(session_id) FROM ims.crawl_sessions));
 SELECT ims.aggregate_daily_stats(current_date);
+-- A session of a month with no partition (it waits in DEFAULT), with links and an error.
+INSERT INTO ims.crawl_sessions (user_id, started_at, status, finished_at)
+VALUES (2, now() - interval '70 days', 'completed', now() - interval '70 days');
+SELECT count(*) FROM ims.upsert_issues('[{"issue_id": "U-1"}, {"issue_id": "U-4", "title": "old month"}]',
+  (SELECT max(session_id) FROM ims.crawl_sessions WHERE user_id = 2));
+SELECT ims.log_error((SELECT max(session_id) FROM ims.crawl_sessions WHERE user_id = 2), 'timeout', 'old');
 SQL
   [ "$(q -d $db -At -c "SELECT extversion FROM pg_extension WHERE extname = 'ims_crawler'")" = "$from" ]
   counts="SELECT (SELECT count(*) FROM ims.users WHERE role <> 'app'), (SELECT count(*) FROM ims.crawl_sessions),
                  (SELECT count(*) FROM ims.issues), (SELECT count(*) FROM ims.issue_comments), (SELECT count(*) FROM ims.attachments),
                  (SELECT count(*) FROM ims.session_errors), (SELECT count(*) FROM ims.analytics_daily),
-                 (SELECT count(*) FROM ims.issue_history)"
+                 (SELECT count(*) FROM ims.issue_history),
+                 (SELECT md5(string_agg(concat_ws(',', session_issue_id, session_id, session_started_at, user_id, issue_pk, action),
+                                        ';' ORDER BY session_issue_id)) FROM ims.session_issues),
+                 (SELECT md5(string_agg(concat_ws(',', error_id, session_id, session_started_at, user_id, error_type, error_message),
+                                        ';' ORDER BY error_id)) FROM ims.session_errors)"
   before=$(q -d $db -At -c "$counts")
+  # Upgrades to 0.4.0 rebuild the search index; later ones leave it as it was.
+  want_pending=0
+  [ "$from" = 0.4.0 ] && want_pending=$(q -d $db -At -c "SELECT ims.search_index_pending()")
 
-  q -d $db -c "ALTER EXTENSION ims_crawler UPDATE" 2>"$work/notices.txt"
+  q -d $db -c "ALTER EXTENSION ims_crawler UPDATE" 2>"$work/notices.txt" \
+    || { cat "$work/notices.txt"; echo "FAIL: ALTER EXTENSION ims_crawler UPDATE from $from"; exit 1; }
   cat "$work/notices.txt"
   version=$(q -d $db -At -c "SELECT extversion FROM pg_extension WHERE extname = 'ims_crawler'")
   [ "$version" = "$current" ] || { echo "FAIL: updated $from to $version, expected $current"; exit 1; }
@@ -65,15 +79,23 @@ SQL
   [ "$found" = "U-1" ] || { echo "FAIL: old data not searchable after the upgrade from $from (got '$found')"; exit 1; }
   found=$(q -d $db -At -c "SELECT string_agg(issue_id, ',' ORDER BY issue_id) FROM ims.search_issues('한글 깨짐')")
   pending=$(q -d $db -At -c "SELECT ims.search_index_pending()")
-  [ "$found" = "U-3" ] && [ "$pending" = 0 ] \
-    || { echo "FAIL: after the upgrade from $from, '한글 깨짐' found '$found' (want U-3), $pending issues pending"; exit 1; }
+  [ "$found" = "U-3" ] && [ "$pending" = "$want_pending" ] \
+    || { echo "FAIL: after the upgrade from $from, '한글 깨짐' found '$found' (want U-3), $pending issues pending (want $want_pending)"; exit 1; }
+  # The session waiting in DEFAULT moves into its month with its links and
+  # error; then retention drops that month as a whole.
+  q -d $db -o /dev/null -c "SET client_min_messages = warning" -c "SELECT count(*) FROM ims.ensure_partitions(3)"
+  moved=$(q -d $db -At -c "$counts")
+  [ "$moved" = "$after" ] || { echo "FAIL: ensure_partitions after the upgrade from $from changed rows: $after -> $moved"; exit 1; }
+  dropped=$(q -d $db -At -c "SET client_min_messages = warning" -c "SELECT concat_ws('|', deleted_sessions, deleted_errors, deleted_links)
+                                  FROM ims.delete_old_sessions(NULL::bigint, 30)")
+  [ "$dropped" = "1|1|2" ] || { echo "FAIL: retention after the upgrade from $from removed $dropped (want 1 session, 1 error, 2 links)"; exit 1; }
   # The pool that was a member of ims_app before the upgrade still asserts,
   # for one transaction.
   seen=$(psql -X -At -v ON_ERROR_STOP=1 -U ims_upgrade_pool -d $db \
            -c "BEGIN" -c "SELECT ims.set_current_user(1)" -c "SELECT count(*) FROM ims.crawl_sessions" -c "COMMIT" \
            -c "SELECT count(*) FROM ims.crawl_sessions" | grep -E '^[0-9]+$' | tr '\n' ' ')
   [ "$seen" = "1 0 " ] || { echo "FAIL: the pool after the upgrade from $from saw '$seen' sessions (want 1 asserted, then 0)"; exit 1; }
-  [ "$from" = 0.3.0 ] || grep -q "application login ims_upgrade_pool" "$work/notices.txt" \
+  [[ "$from" = 0.[34].0 ]] || grep -q "application login ims_upgrade_pool" "$work/notices.txt" \
     || { echo "FAIL: the upgrade from $from did not say it trusted ims_upgrade_pool"; exit 1; }
 
   if [ "$from" = 0.2.0 ]; then

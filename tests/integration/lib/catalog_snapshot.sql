@@ -46,7 +46,7 @@ SELECT 'execute ' || p.oid::regprocedure || ' ' || CASE WHEN a.grantee = 0 THEN 
 UNION ALL
 SELECT 'policy ' || tablename || ' ' || policyname || ' ' || cmd || ' ' || array_to_string(roles, ',')
        || ' using=' || coalesce(qual, '') || ' check=' || coalesce(with_check, '')
-  FROM pg_policies WHERE schemaname = 'ims' AND tablename !~ '^crawl_sessions_\d'
+  FROM pg_policies WHERE schemaname = 'ims' AND tablename !~ '^(crawl_sessions|session_issues|session_errors)_\d'
 UNION ALL
 SELECT 'trigger ' || pg_get_triggerdef(t.oid)
   FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid

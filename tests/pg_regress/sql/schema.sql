@@ -11,11 +11,25 @@ SELECT count(*) FILTER (WHERE c.relname = 'crawl_sessions_default') AS default_p
   FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
  WHERE i.inhparent = 'ims.crawl_sessions'::regclass;
 
--- Every foreign key, and what it references
+-- Every foreign key, and what it references (monthly partitions below)
 SELECT conrelid::regclass AS table_name, conname, confrelid::regclass AS references_table
   FROM pg_constraint
  WHERE contype = 'f' AND connamespace = 'ims'::regnamespace AND conparentid = 0
+   AND conrelid::regclass::text !~ '_\d{4}_\d{2}$'
  ORDER BY 1, 2;
+-- Each month's links and errors reference that month's sessions, and only
+-- them: a month drops as three tables with nothing else to check.
+SELECT count(*) AS monthly_keys,
+       count(*) FILTER (WHERE regexp_replace(conrelid::regclass::text, '^ims\.session_(issues|errors)_', '')
+                              = regexp_replace(confrelid::regclass::text, '^ims\.crawl_sessions_', '')) AS same_month
+  FROM pg_constraint
+ WHERE contype = 'f' AND connamespace = 'ims'::regnamespace AND conparentid = 0
+   AND conrelid::regclass::text ~ '_\d{4}_\d{2}$';
+SELECT c.relname AS month_without_links
+  FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+ WHERE i.inhparent = 'ims.crawl_sessions'::regclass AND c.relname ~ '_\d{4}_\d{2}$'
+   AND (to_regclass('ims.session_issues_' || substr(c.relname, 16)) IS NULL
+        OR to_regclass('ims.session_errors_' || substr(c.relname, 16)) IS NULL);
 
 -- Index count (the original design had 40+) and GIN/partial/BRIN variety
 SELECT count(*) >= 40 AS at_least_40,
