@@ -68,7 +68,6 @@ COMMENT ON MATERIALIZED VIEW ims.mv_product_stats IS 'Per-product issue, module 
 
 COMMENT ON FUNCTION ims.set_updated_at() IS 'Trigger: keeps updated_at current.';
 COMMENT ON FUNCTION ims.fill_session_reference() IS 'Trigger: fills session_started_at (and the owner) from session_id; a link or error given without session_started_at is re-inserted into its month''s partition.';
-COMMENT ON FUNCTION ims.forget_removed_sessions() IS 'Trigger: attachments and searches of deleted sessions forget the session (session_id NULL).';
 
 COMMENT ON FUNCTION ims.current_user_id() IS 'The ims user the caller acts as: asserted by a trusted login with ims.set_current_user() (while that user is active), else the login''s own users row (db_role; application logins act as nobody), else NULL.';
 COMMENT ON FUNCTION ims.set_current_user(bigint, text) IS 'For trusted logins (ims_admin, or ims_app members this database trusts with a users row of role app): act as this ims user until the transaction ends (scope transaction, the default) or, with scope session, until cleared (NULL), RESET ALL / DISCARD ALL, or disconnect. A failed call clears any identity first.';

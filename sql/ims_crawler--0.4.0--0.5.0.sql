@@ -2,8 +2,8 @@
 -- session_issues and session_errors become partitioned by the session's
 -- month like crawl_sessions, each month's partitions keyed to that month's
 -- sessions only; attachments and search_queries name their session without
--- a foreign key (a trigger checks it when written, and deleting sessions
--- clears it). ims.delete_old_sessions(NULL, days) then drops a whole month
+-- a foreign key (a trigger checks it when written; once the session is
+-- removed the id matches none, as in issue_history). ims.delete_old_sessions(NULL, days) then drops a whole month
 -- as three tables, with nothing to scan or check. Every row is kept: links
 -- and errors are copied into the new tables, ids and sequences unchanged.
 
@@ -238,32 +238,12 @@ DROP TRIGGER trg_crawl_sessions_keys ON ims.crawl_sessions;
 CREATE TRIGGER trg_crawl_sessions_keys BEFORE INSERT OR UPDATE OF session_id, session_uuid, started_at ON ims.crawl_sessions
     FOR EACH ROW EXECUTE FUNCTION ims.guard_session_keys();
 
--- Attachments and searches name the session they came from without a
--- foreign key (so that dropping a month of sessions scans neither table):
--- when sessions are deleted, they forget them, as ON DELETE SET NULL did.
--- SECURITY DEFINER: the rows belong to every user. Whole months dropped by
--- retention are forgotten by ims.delete_old_sessions itself.
-CREATE FUNCTION ims.forget_removed_sessions() RETURNS trigger
-LANGUAGE plpgsql
-SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    UPDATE ims.attachments a SET session_id = NULL, session_started_at = NULL
-      FROM removed r WHERE a.session_id = r.session_id AND a.session_started_at = r.started_at;
-    UPDATE ims.search_queries q SET session_id = NULL, session_started_at = NULL
-      FROM removed r WHERE q.session_id = r.session_id AND q.session_started_at = r.started_at;
-    RETURN NULL;
-END
-$$;
-REVOKE ALL ON FUNCTION ims.forget_removed_sessions() FROM PUBLIC;
-
-CREATE TRIGGER trg_crawl_sessions_forget AFTER DELETE ON ims.crawl_sessions
-    REFERENCING OLD TABLE AS removed
-    FOR EACH STATEMENT EXECUTE FUNCTION ims.forget_removed_sessions();
-
+-- Attachments and searches keep the id of the session that found them, as
+-- issue_history does: no foreign key, so a month of sessions is dropped
+-- without a scan or rewrite of either table.
 ALTER TABLE ims.attachments DROP CONSTRAINT attachments_session_fkey;
 ALTER TABLE ims.search_queries DROP CONSTRAINT search_queries_session_fkey;
+DROP INDEX ims.idx_attachments_session_started, ims.idx_search_queries_session_started;
 
 CREATE OR REPLACE FUNCTION ims.lock_session_tables(timeout_ms integer) RETURNS boolean
 LANGUAGE plpgsql
@@ -299,7 +279,6 @@ REVOKE ALL ON FUNCTION ims.delete_old_sessions(bigint, integer, boolean) FROM PU
 GRANT EXECUTE ON FUNCTION ims.delete_old_sessions(bigint, integer, boolean) TO ims_admin, ims_user;
 
 COMMENT ON FUNCTION ims.fill_session_reference() IS 'Trigger: fills session_started_at (and the owner) from session_id; a link or error given without session_started_at is re-inserted into its month''s partition.';
-COMMENT ON FUNCTION ims.forget_removed_sessions() IS 'Trigger: attachments and searches of deleted sessions forget the session (session_id NULL).';
 COMMENT ON FUNCTION ims.guard_session_keys() IS 'Trigger: session_id comes from the sequence (administrators may give a free one), is unique across partitions, and session keys and start times never change.';
 COMMENT ON FUNCTION ims.ensure_partitions(integer) IS 'Create missing monthly partitions of crawl_sessions, session_issues and session_errors up to N months ahead (and for months waiting in DEFAULT); returns the crawl_sessions partitions it created.';
 COMMENT ON FUNCTION ims.delete_old_sessions(bigint, integer) IS 'Delete sessions older than N days with their errors and links (user_id NULL: all users, dropping whole monthly partitions, whose rows are counted from table statistics).';

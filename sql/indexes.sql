@@ -45,13 +45,13 @@ CREATE INDEX idx_issue_history_field_changed ON ims.issue_history (field_name, c
 CREATE UNIQUE INDEX uq_attachments_checksum ON ims.attachments (issue_pk, checksum) WHERE checksum IS NOT NULL;
 CREATE UNIQUE INDEX uq_attachments_file_name ON ims.attachments (issue_pk, file_name) WHERE checksum IS NULL;
 CREATE INDEX idx_attachments_issue ON ims.attachments (issue_pk, attachment_id);    -- FK, an issue's attachments in stored order (search vectors)
-CREATE INDEX idx_attachments_session ON ims.attachments (session_id, session_started_at) WHERE session_id IS NOT NULL; -- forgetting removed sessions
+CREATE INDEX idx_attachments_session ON ims.attachments (session_id, session_started_at) WHERE session_id IS NOT NULL; -- what a session found
 CREATE INDEX idx_attachments_mime_type ON ims.attachments (mime_type);               -- attachment type statistics
 CREATE INDEX idx_attachments_with_text ON ims.attachments (issue_pk) WHERE extracted_text IS NOT NULL; -- text for search indexing
 
 -- search_queries
 CREATE INDEX idx_search_queries_user_created ON ims.search_queries (user_id, created_at DESC); -- RLS, history, aggregation
-CREATE INDEX idx_search_queries_session ON ims.search_queries (session_id, session_started_at) WHERE session_id IS NOT NULL; -- forgetting removed sessions
+CREATE INDEX idx_search_queries_session ON ims.search_queries (session_id, session_started_at) WHERE session_id IS NOT NULL; -- a session's searches
 CREATE INDEX idx_search_queries_parsed ON ims.search_queries USING gin (parsed_query jsonb_path_ops); -- parsed_query @> filters
 CREATE INDEX idx_search_queries_low_confidence ON ims.search_queries (created_at) WHERE confidence < 0.5; -- parser quality review
 
@@ -73,8 +73,6 @@ CREATE INDEX idx_audit_log_maintenance ON ims.audit_log (table_name, logged_at D
 CREATE INDEX idx_audit_log_logged_at ON ims.audit_log USING brin (logged_at);        -- time-range scans, retention
 
 
--- Whole-month retention and daily aggregation select by session start time.
+-- Daily aggregation selects links and errors by session start time.
 CREATE INDEX idx_session_issues_session_started ON ims.session_issues (session_started_at);
 CREATE INDEX idx_session_errors_session_started ON ims.session_errors (session_started_at);
-CREATE INDEX idx_attachments_session_started ON ims.attachments (session_started_at) WHERE session_started_at IS NOT NULL;
-CREATE INDEX idx_search_queries_session_started ON ims.search_queries (session_started_at) WHERE session_started_at IS NOT NULL;

@@ -151,27 +151,3 @@ $$;
 
 CREATE TRIGGER trg_crawl_sessions_keys BEFORE INSERT OR UPDATE OF session_id, session_uuid, started_at ON ims.crawl_sessions
     FOR EACH ROW EXECUTE FUNCTION ims.guard_session_keys();
-
--- Attachments and searches name the session they came from without a
--- foreign key (so that dropping a month of sessions scans neither table):
--- when sessions are deleted, they forget them, as ON DELETE SET NULL did.
--- SECURITY DEFINER: the rows belong to every user. Whole months dropped by
--- retention are forgotten by ims.delete_old_sessions itself.
-CREATE FUNCTION ims.forget_removed_sessions() RETURNS trigger
-LANGUAGE plpgsql
-SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    UPDATE ims.attachments a SET session_id = NULL, session_started_at = NULL
-      FROM removed r WHERE a.session_id = r.session_id AND a.session_started_at = r.started_at;
-    UPDATE ims.search_queries q SET session_id = NULL, session_started_at = NULL
-      FROM removed r WHERE q.session_id = r.session_id AND q.session_started_at = r.started_at;
-    RETURN NULL;
-END
-$$;
-REVOKE ALL ON FUNCTION ims.forget_removed_sessions() FROM PUBLIC;
-
-CREATE TRIGGER trg_crawl_sessions_forget AFTER DELETE ON ims.crawl_sessions
-    REFERENCING OLD TABLE AS removed
-    FOR EACH STATEMENT EXECUTE FUNCTION ims.forget_removed_sessions();

@@ -1,6 +1,7 @@
 //! Retention: remove old crawl sessions with their errors and issue links.
-//! The shared issue corpus is never touched; attachments and searches that
-//! pointed at a removed session keep their rows and forget the session.
+//! The shared issue corpus is never touched; attachments, searches and
+//! history keep the id of the session that found them, which then matches
+//! no session.
 //! Whole months past the cutoff go as partitions (sessions, links and
 //! errors of a month reference only each other), so their cost does not
 //! grow with the data; the cutoff's own month is deleted row by row.
@@ -17,10 +18,9 @@ const DELETE_ROWS: &str = include_str!("retention/delete_rows.sql");
 /// with their three partitions and row estimates.
 const OLD_PARTITIONS: &str = include_str!("retention/old_partitions.sql");
 
-/// A month to drop: its bounds, and for crawl_sessions, session_issues and
-/// session_errors the partition (if any) and its row estimate.
+/// A month to drop: where it ends, and for crawl_sessions, session_issues
+/// and session_errors the partition (if any) and its row estimate.
 struct OldMonth {
-    lo: TimestampWithTimeZone,
     hi: TimestampWithTimeZone,
     partitions: Vec<Option<String>>,
     estimates: Vec<i64>,
@@ -56,30 +56,14 @@ fn old_months(cutoff: TimestampWithTimeZone) -> Vec<OldMonth> {
         c.select(OLD_PARTITIONS, None, &[cutoff.into()])
             .spi_ok("listing old partitions")
             .map(|r| OldMonth {
-                lo: r.get(1).value("start of an old month"),
-                hi: r.get(2).value("end of an old month"),
+                hi: r.get(1).value("end of an old month"),
                 partitions: r
-                    .get::<Vec<Option<String>>>(3)
+                    .get::<Vec<Option<String>>>(2)
                     .value("partitions of an old month"),
-                estimates: r.get::<Vec<i64>>(4).value("rows of an old month"),
+                estimates: r.get::<Vec<i64>>(3).value("rows of an old month"),
             })
             .collect()
     })
-}
-
-/// Attachments and searches of sessions that started in [lo, hi) forget
-/// them (they have no foreign key that would).
-fn forget_sessions(lo: TimestampWithTimeZone, hi: TimestampWithTimeZone) {
-    for table in ["ims.attachments", "ims.search_queries"] {
-        Spi::run_with_args(
-            &format!(
-                "UPDATE {table} SET session_id = NULL, session_started_at = NULL \
-                  WHERE session_started_at >= $1 AND session_started_at < $2"
-            ),
-            &[lo.into(), hi.into()],
-        )
-        .spi_ok("forgetting removed sessions");
-    }
 }
 
 /// Drop whole months: each month's sessions, links and errors partitions,
@@ -87,10 +71,9 @@ fn forget_sessions(lo: TimestampWithTimeZone, hi: TimestampWithTimeZone) {
 /// check, under locks taken all at once (so crawlers wait for them only as
 /// long as the DROP takes). Returns the (sessions, errors, links) they held.
 fn drop_months(months: &[OldMonth], exact: bool) -> (i64, i64, i64) {
-    let (Some(first), Some(last)) = (months.first(), months.last()) else {
+    if months.is_empty() {
         return (0, 0, 0);
-    };
-    let (lo, hi) = (first.lo, last.hi);
+    }
     let mut totals = (0, 0, 0);
     let mut notices = Vec::with_capacity(months.len());
     for month in months {
@@ -102,11 +85,7 @@ fn drop_months(months: &[OldMonth], exact: bool) -> (i64, i64, i64) {
             "dropped {name} and its links and errors: {about}{sessions} sessions, {errors} errors, {links} issue links"
         ));
     }
-    // Most of the forgetting happens before the locks; again under them for
-    // anything written meanwhile (then nothing, or nearly).
-    forget_sessions(lo, hi);
     crate::operations::lock_session_tables();
-    forget_sessions(lo, hi);
     // Links and errors first: their foreign keys point at the sessions.
     let mut tables: Vec<&str> = Vec::with_capacity(3 * months.len());
     for i in [2, 1, 0] {

@@ -1,8 +1,7 @@
 -- Row-by-row removal of sessions older than $1 (optionally of user $2), with
 -- their errors and links. $3, when not NULL, is where the months retention
 -- has dropped whole end: older sessions remain only in the DEFAULT
--- partition. Attachments and searches forget the removed sessions
--- (trigger). Returns (sessions, errors, links) deleted.
+-- partition. Returns (sessions, errors, links) deleted.
 WITH old AS (SELECT session_id, started_at FROM ims.crawl_sessions
               WHERE started_at < $1 AND started_at >= coalesce($3, '-infinity'::timestamptz)
                 AND ($2::bigint IS NULL OR user_id = $2)

@@ -1,5 +1,5 @@
--- Months whose crawl_sessions partition ends on or before the cutoff $1:
--- start, end, and for crawl_sessions, session_issues and session_errors the
+-- Months whose crawl_sessions partition ends on or before the cutoff $1,
+-- oldest first: where each ends, and for crawl_sessions, session_issues and session_errors the
 -- month's qualified partition name (NULL where it has none) and its row
 -- count from table statistics (-1: never analyzed).
 WITH months AS (
@@ -16,7 +16,7 @@ WITH months AS (
                 pg_catalog.format('ims.%I', t.name || '_' || m.month) AS name
            FROM months m,
                 (VALUES (1, 'crawl_sessions'), (2, 'session_issues'), (3, 'session_errors')) AS t(ord, name))
-SELECT p.lo, p.hi,
+SELECT p.hi,
        pg_catalog.array_agg(CASE WHEN c.oid IS NOT NULL THEN p.name END ORDER BY p.ord),
        pg_catalog.array_agg(coalesce(c.reltuples::bigint, 0) ORDER BY p.ord)
   FROM parts p
