@@ -5,6 +5,7 @@
 #   IMS_BENCH_SEARCH_SIZES="10000 100000 1000000" scripts/bench.sh
 #   IMS_BENCH_PARTS=search scripts/bench.sh      # only one part
 #   IMS_BENCH_RETENTION_SIZES="1000000 10000000" IMS_BENCH_PARTS=retention scripts/bench.sh
+#   IMS_BENCH_UPGRADE_SESSIONS=1000000 IMS_BENCH_PARTS=upgrade scripts/bench.sh
 # Results are recorded in BENCHMARKS.md.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -12,7 +13,7 @@ V=16
 PORT=${IMS_BENCH_PORT:-55499}
 DIR="$REPO_ROOT/.bench/pg$V"
 SIZES=${IMS_BENCH_SEARCH_SIZES:-"10000 100000"}
-PARTS=${IMS_BENCH_PARTS:-"functions retention search"}
+PARTS=${IMS_BENCH_PARTS:-"functions retention upgrade search"}
 RETENTION_SIZES=${IMS_BENCH_RETENTION_SIZES:-1000000}
 
 bash "$REPO_ROOT/scripts/install-deps.sh" >/dev/null
@@ -80,6 +81,28 @@ if [[ " $PARTS " == *" retention "* ]]; then
         (SELECT count(*) FROM ims.search_queries WHERE session_started_at < '$upto') AS searches_still_pointing"
   done
   rm -rf "$work"
+fi
+if [[ " $PARTS " == *" upgrade "* ]]; then
+  # ALTER EXTENSION UPDATE from the previous release on a database holding
+  # sessions with links and errors (the retention data, in two months).
+  cp "$REPO_ROOT"/sql/released/ims_crawler--*.sql "$("$(pg_bindir $V)/pg_config" --sharedir)/extension/"
+  previous=$(ls "$REPO_ROOT"/sql/released/ | sed -E 's/ims_crawler--(.*)\.sql/\1/' | sort -V | tail -1)
+  sessions=${IMS_BENCH_UPGRADE_SESSIONS:-1000000}
+  p -q -d postgres -c "DROP DATABASE IF EXISTS bench_upgrade" -c "CREATE DATABASE bench_upgrade"
+  p -q -d bench_upgrade -c "CREATE EXTENSION ims_crawler VERSION '$previous'"
+  echo "== upgrade $previous -> current with $sessions sessions"
+  p -q -d bench_upgrade -v n=$((sessions / 2)) -f "$REPO_ROOT/bench/retention_load.sql" >/dev/null
+  rows="SELECT (SELECT count(*) FROM ims.crawl_sessions), (SELECT count(*) FROM ims.session_issues),
+               (SELECT count(*) FROM ims.session_errors),
+               (SELECT md5(string_agg(concat_ws(',', session_issue_id, session_id, issue_pk, action), ';' ORDER BY session_issue_id))
+                  FROM ims.session_issues)"
+  before=$(p -At -d bench_upgrade -c "$rows")
+  p -At -d bench_upgrade -c "SET client_min_messages = warning" -c "SELECT extract(epoch FROM clock_timestamp())" \
+    -c "ALTER EXTENSION ims_crawler UPDATE" -c "SELECT extract(epoch FROM clock_timestamp())" >"$DIR/upgrade.out"
+  after=$(p -At -d bench_upgrade -c "$rows")
+  [ "$before" = "$after" ] || { echo "FAIL: the upgrade changed rows: $before -> $after"; exit 1; }
+  echo "sessions|links|errors|checksum before and after: $after"
+  grep -E '^[0-9.]+$' "$DIR/upgrade.out" | tr '\n' ' ' | awk '{ printf "ALTER EXTENSION ims_crawler UPDATE: %.1f s\n", $2 - $1 }'
 fi
 [[ " $PARTS " == *" search "* ]] || exit 0
 for n in $SIZES; do
