@@ -47,6 +47,79 @@ $$;
 INSERT INTO ims.users (user_id, username, role) VALUES (1, 'bench', 'user');
 SELECT session_id AS sid FROM ims.start_session('OpenFrame', user_id => 1) \gset
 
+-- The fair baseline (#14): plain set-based SQL doing the same work as
+-- upsert_issues, into tables with the same columns, constraints, indexes and
+-- foreign keys (copies of ims's, without ims's triggers): new issues
+-- inserted with their search vector computed in the statement, existing ones
+-- locked, changed fields updated with one issue_history row each, crawl
+-- counters bumped, comments upserted by comment_id with their content hash,
+-- every issue linked to the session. After the runs the two sets of tables
+-- are compared row by row (below): the baseline must store what ours does.
+CREATE SCHEMA bench_fair;
+CREATE TABLE bench_fair.issues (LIKE ims.issues INCLUDING ALL) WITH (fillfactor = 90);
+CREATE TABLE bench_fair.issue_comments (LIKE ims.issue_comments INCLUDING ALL,
+    FOREIGN KEY (issue_pk) REFERENCES bench_fair.issues (issue_pk) ON DELETE CASCADE);
+CREATE TABLE bench_fair.issue_history (LIKE ims.issue_history INCLUDING ALL,
+    FOREIGN KEY (issue_pk) REFERENCES bench_fair.issues (issue_pk) ON DELETE CASCADE);
+CREATE TABLE bench_fair.session_issues (LIKE ims.session_issues INCLUDING ALL,
+    FOREIGN KEY (issue_pk) REFERENCES bench_fair.issues (issue_pk) ON DELETE CASCADE,
+    FOREIGN KEY (user_id) REFERENCES ims.users (user_id) ON DELETE CASCADE,
+    FOREIGN KEY (session_id, session_started_at) REFERENCES ims.crawl_sessions (session_id, started_at) ON DELETE CASCADE);
+CREATE FUNCTION bench.fair_upsert(batch jsonb, sid bigint) RETURNS void LANGUAGE sql AS $$
+  WITH d AS (SELECT x.d, x.d->>'issue_id' AS issue_id FROM jsonb_array_elements(batch) AS x(d)),
+  old AS (SELECT i.* FROM bench_fair.issues i JOIN d USING (issue_id) ORDER BY i.issue_id FOR UPDATE OF i),
+  up AS (
+    INSERT INTO bench_fair.issues AS t (issue_id, title, description, product, status, priority, reporter, assignee,
+                                        source_created_at, raw_data, search_vector)
+    SELECT d.issue_id, d.d->>'title', d.d->>'description', d.d->>'product', d.d->>'status', d.d->>'priority',
+           d.d->>'reporter', d.d->>'assignee', (d.d->>'created_at')::timestamptz, '{}',
+           ims.to_search_vector(d.d->>'title', d.d->>'description',
+             (SELECT string_agg(c->>'content', E'\n' ORDER BY c->>'comment_id' COLLATE "C")
+                FROM jsonb_array_elements(d.d->'comments') c), NULL)
+      FROM d ORDER BY d.issue_id COLLATE "C"
+    ON CONFLICT (issue_id) DO UPDATE SET
+       title = excluded.title, description = excluded.description, product = excluded.product,
+       status = excluded.status, priority = excluded.priority, reporter = excluded.reporter,
+       assignee = excluded.assignee, source_created_at = excluded.source_created_at,
+       search_vector = excluded.search_vector,
+       crawl_count = t.crawl_count + 1, last_crawled_at = greatest(now(), t.last_crawled_at)
+    RETURNING t.issue_pk, t.issue_id, (t.xmax = 0) AS inserted),
+  hist AS (
+    INSERT INTO bench_fair.issue_history (issue_pk, session_id, field_name, old_value, new_value, changed_by)
+    SELECT o.issue_pk, sid, f.field, f.old_value, f.new_value, session_user
+      FROM old o JOIN d USING (issue_id)
+     CROSS JOIN LATERAL (VALUES
+        ('title', o.title, d.d->>'title'), ('description', o.description, d.d->>'description'),
+        ('product', o.product, d.d->>'product'), ('status', o.status, d.d->>'status'),
+        ('priority', o.priority, d.d->>'priority'), ('reporter', o.reporter, d.d->>'reporter'),
+        ('assignee', o.assignee, d.d->>'assignee'),
+        ('created_at', o.source_created_at::text, ((d.d->>'created_at')::timestamptz)::text)) AS f(field, old_value, new_value)
+     WHERE f.old_value IS DISTINCT FROM f.new_value
+    RETURNING issue_pk),
+  com AS (
+    INSERT INTO bench_fair.issue_comments AS t (issue_pk, comment_id, author, content, content_hash)
+    SELECT up.issue_pk, c->>'comment_id', c->>'author', c->>'content',
+           encode(sha256(convert_to(coalesce(c->>'author', ''), 'UTF8') || '\x00'::bytea
+                         || convert_to(c->>'content', 'UTF8') || '\x00'::bytea), 'hex')
+      FROM up JOIN d USING (issue_id) CROSS JOIN LATERAL jsonb_array_elements(d.d->'comments') c
+     ORDER BY up.issue_pk, c->>'comment_id' COLLATE "C"
+    ON CONFLICT (issue_pk, comment_id) WHERE comment_id IS NOT NULL DO UPDATE
+       SET author = excluded.author, content = excluded.content, content_hash = excluded.content_hash
+     WHERE t.content_hash IS DISTINCT FROM excluded.content_hash
+    RETURNING 1)
+  INSERT INTO bench_fair.session_issues AS t (session_id, session_started_at, user_id, issue_pk, action)
+  SELECT s.session_id, s.started_at, s.user_id, up.issue_pk,
+         CASE WHEN up.inserted THEN 'inserted' WHEN up.issue_pk IN (SELECT issue_pk FROM hist) THEN 'updated'
+              ELSE 'unchanged' END
+    FROM up, ims.crawl_sessions s WHERE s.session_id = sid
+   ORDER BY up.issue_pk
+  ON CONFLICT (session_id, issue_pk, session_started_at) DO UPDATE
+     SET action = CASE WHEN t.action = 'inserted' OR excluded.action = 'inserted' THEN 'inserted'
+                       WHEN t.action = 'updated' OR excluded.action = 'updated' THEN 'updated'
+                       ELSE 'unchanged' END,
+         crawled_at = now()
+$$;
+
 -- 20 batches of 1,000 issues with 5 comments each: fresh, then a re-crawl
 -- where half the issues changed. One transaction per batch, as a crawler would.
 CREATE TABLE bench.batches AS
@@ -69,6 +142,12 @@ BEGIN
         COMMIT;
         INSERT INTO bench.timings VALUES ('plain upsert ' || kind, i, extract(epoch FROM clock_timestamp() - t0) * 1000);
         COMMIT;
+        SELECT CASE kind WHEN 'fresh' THEN fresh ELSE recrawl END INTO batch FROM bench.batches WHERE b = i;
+        t0 := clock_timestamp();
+        PERFORM bench.fair_upsert(batch, sid);
+        COMMIT;
+        INSERT INTO bench.timings VALUES ('fair baseline ' || kind, i, extract(epoch FROM clock_timestamp() - t0) * 1000);
+        COMMIT;
     END LOOP;
 END $$;
 CALL bench.run_upserts(:sid, 'fresh');
@@ -78,12 +157,48 @@ SELECT name, round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)::numeric, 1) 
        round(1000 / (percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) / 1000))::int AS issues_per_s
   FROM bench.timings GROUP BY name ORDER BY name;
 SELECT v.kind,
+       round((SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) FROM bench.timings WHERE name = 'fair baseline ' || v.kind)::numeric
+           / (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) FROM bench.timings WHERE name = 'upsert_issues ' || v.kind)::numeric, 2)
+         AS upsert_rate_vs_fair_baseline,
        round((SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) FROM bench.timings WHERE name = 'plain upsert ' || v.kind)::numeric
            / (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) FROM bench.timings WHERE name = 'upsert_issues ' || v.kind)::numeric, 2)
-         AS upsert_rate_vs_plain
+         AS upsert_rate_vs_plain_two_tables
   FROM (VALUES ('fresh'), ('re-crawl')) v(kind);
+\echo '== the fair baseline stored what upsert_issues stored: rows differing per table (all must be 0)'
+SELECT 'issues' AS rows_of, count(*) AS differing FROM (
+  (SELECT issue_id, title, description, product, status, priority, reporter, assignee, source_created_at,
+          raw_data, crawl_count, search_vector::text FROM ims.issues
+   EXCEPT SELECT issue_id, title, description, product, status, priority, reporter, assignee, source_created_at,
+          raw_data, crawl_count, search_vector::text FROM bench_fair.issues)
+  UNION ALL
+  (SELECT issue_id, title, description, product, status, priority, reporter, assignee, source_created_at,
+          raw_data, crawl_count, search_vector::text FROM bench_fair.issues
+   EXCEPT SELECT issue_id, title, description, product, status, priority, reporter, assignee, source_created_at,
+          raw_data, crawl_count, search_vector::text FROM ims.issues)) x
+UNION ALL
+SELECT 'issue_comments', count(*) FROM (
+  (SELECT i.issue_id, c.comment_id, c.author, c.content, c.content_hash FROM ims.issue_comments c JOIN ims.issues i USING (issue_pk)
+   EXCEPT SELECT i.issue_id, c.comment_id, c.author, c.content, c.content_hash FROM bench_fair.issue_comments c JOIN bench_fair.issues i USING (issue_pk))
+  UNION ALL
+  (SELECT i.issue_id, c.comment_id, c.author, c.content, c.content_hash FROM bench_fair.issue_comments c JOIN bench_fair.issues i USING (issue_pk)
+   EXCEPT SELECT i.issue_id, c.comment_id, c.author, c.content, c.content_hash FROM ims.issue_comments c JOIN ims.issues i USING (issue_pk))) x
+UNION ALL
+SELECT 'issue_history', count(*) FROM (
+  (SELECT i.issue_id, h.session_id, h.field_name, h.old_value, h.new_value FROM ims.issue_history h JOIN ims.issues i USING (issue_pk)
+   EXCEPT ALL SELECT i.issue_id, h.session_id, h.field_name, h.old_value, h.new_value FROM bench_fair.issue_history h JOIN bench_fair.issues i USING (issue_pk))
+  UNION ALL
+  (SELECT i.issue_id, h.session_id, h.field_name, h.old_value, h.new_value FROM bench_fair.issue_history h JOIN bench_fair.issues i USING (issue_pk)
+   EXCEPT ALL SELECT i.issue_id, h.session_id, h.field_name, h.old_value, h.new_value FROM ims.issue_history h JOIN ims.issues i USING (issue_pk))) x
+UNION ALL
+SELECT 'session_issues', count(*) FROM (
+  (SELECT i.issue_id, l.session_id, l.action FROM ims.session_issues l JOIN ims.issues i USING (issue_pk)
+   EXCEPT SELECT i.issue_id, l.session_id, l.action FROM bench_fair.session_issues l JOIN bench_fair.issues i USING (issue_pk))
+  UNION ALL
+  (SELECT i.issue_id, l.session_id, l.action FROM bench_fair.session_issues l JOIN bench_fair.issues i USING (issue_pk)
+   EXCEPT SELECT i.issue_id, l.session_id, l.action FROM ims.session_issues l JOIN ims.issues i USING (issue_pk))) x;
 SELECT count(*) AS issues, (SELECT count(*) FROM ims.issue_history) AS history_rows,
-       (SELECT count(*) FROM ims.issue_comments) AS comments FROM ims.issues;
+       (SELECT count(*) FROM ims.issue_comments) AS comments, (SELECT count(*) FROM ims.session_issues) AS links
+  FROM ims.issues;
 
 -- One issue per call, as a crawler that stores each issue as it reads it:
 -- 300 new issues, then the same 300 changed, one transaction per call.

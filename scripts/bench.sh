@@ -44,13 +44,16 @@ if [[ " $PARTS " == *" retention "* ]]; then
        --log --log-prefix=crawl -f "$REPO_ROOT/bench/retention_crawl.sql" bench_retention >pgbench.out 2>&1) &
     local crawlers=$!
     sleep 4
-    local times; times=$(p -At -d bench_retention -c "SET client_min_messages = warning" \
+    # Three clock readings: before the call, after it, after its COMMIT (which
+    # removes the files of dropped tables, once the locks are released).
+    local times; times=$(p -At -d bench_retention -c "SET client_min_messages = warning" -c "BEGIN" \
       -c "SELECT extract(epoch FROM clock_timestamp())" -c "$sql" -c "SELECT extract(epoch FROM clock_timestamp())" \
+      -c "COMMIT" -c "SELECT extract(epoch FROM clock_timestamp())" \
       | tee "$dir/call.out" | grep -E '^[0-9]+\.[0-9]+$' | tr '\n' ' ')
     wait $crawlers || { cat "$dir/pgbench.out"; echo "FAIL: a crawler failed during $name"; exit 1; }
     grep -q "number of failed transactions: 0" "$dir/pgbench.out" || ! grep -q "number of failed" "$dir/pgbench.out" \
       || { cat "$dir/pgbench.out"; echo "FAIL: crawler transactions failed during $name"; exit 1; }
-    echo "   result: $(grep -vE '^[0-9]+\.[0-9]+$|^SET$' "$dir/call.out" | tr '\n' ' ')"
+    echo "   result: $(grep -vE '^[0-9]+\.[0-9]+$|^(SET|BEGIN|COMMIT)$' "$dir/call.out" | tr '\n' ' ')"
     # shellcheck disable=SC2086
     python3 "$REPO_ROOT/bench/crawler_latency.py" "$name" $times "$dir"/crawl.*
   }

@@ -72,8 +72,8 @@ COMMENT ON FUNCTION ims.search_index_pending() IS
     'Issues written since the search index was last refreshed (searches score them one by one).';
 
 -- Keep vectors current whatever writes the rows. The trigger functions run
--- as the owner: a user's delete can cascade into attachments (SET NULL),
--- and the index must follow without granting users the refresh function.
+-- as the owner: a delete can cascade into comments and attachments, and the
+-- index must follow without granting users the refresh function.
 CREATE FUNCTION ims.search_index_issues() RETURNS trigger
 LANGUAGE plpgsql
 SECURITY DEFINER
