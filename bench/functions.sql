@@ -349,28 +349,5 @@ END $$;
 \set first_id 5000000
 \ir aggregate_day.sql
 
--- delete_old_sessions of a whole month of 1,000,000 sessions (partition
--- path) against DELETE of another month of 1,000,000 (the row path).
-TRUNCATE bench.timings;
-SET session_replication_role = replica;
-INSERT INTO ims.crawl_sessions (session_id, user_id, started_at, status, finished_at)
-SELECT 2000000 + g, 2 + g % 100, '2024-01-01 00:00+00'::timestamptz + g * interval '2.6 s', 'completed',
-       '2024-01-01 00:00+00'::timestamptz + g * interval '2.6 s' + interval '1 minute'
-  FROM generate_series(1, 1000000) g;
-INSERT INTO ims.crawl_sessions (session_id, user_id, started_at, status, finished_at)
-SELECT 4000000 + g, 2 + g % 100, '2024-03-01 00:00+00'::timestamptz + g * interval '2.6 s', 'completed',
-       '2024-03-01 00:00+00'::timestamptz + g * interval '2.6 s' + interval '1 minute'
-  FROM generate_series(1, 1000000) g;
-RESET session_replication_role;
-SELECT count(*) AS months_created FROM ims.ensure_partitions(0);
-ANALYZE ims.crawl_sessions;
-SELECT clock_timestamp() AS t0 \gset
-BEGIN;
-DELETE FROM ims.crawl_sessions WHERE started_at >= '2024-03-01' AND started_at < '2024-04-01';
-COMMIT;
-INSERT INTO bench.timings SELECT 'DELETE of a month (baseline)', 1, extract(epoch FROM clock_timestamp() - :'t0'::timestamptz) * 1000;
-SELECT clock_timestamp() AS t0 \gset
-SELECT * FROM ims.delete_old_sessions(NULL, (current_date - '2024-02-15'::date));
-INSERT INTO bench.timings SELECT 'delete_old_sessions (partition path)', 1, extract(epoch FROM clock_timestamp() - :'t0'::timestamptz) * 1000;
-\echo '== delete_old_sessions: a month of 1,000,000 sessions'
-SELECT name, round(ms::numeric, 1) AS ms FROM bench.timings ORDER BY name;
+-- Retention is measured apart (scripts/bench.sh, part "retention"), with
+-- months of realistic links and errors and crawlers writing meanwhile.

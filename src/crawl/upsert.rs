@@ -12,7 +12,12 @@
 //!    changed field and update the changed issues;
 //! 3. upsert comments (by comment_id, else by content hash) and
 //!    attachments (by checksum, else by file name);
-//! 4. link every issue to the session;
+//! 4. link every issue to the session. Steps 3 and 4 reference only rows
+//!    this function holds locked (its issues, the session: nothing can
+//!    delete them before it commits), so they run without per-row foreign
+//!    key checks and triggers, doing the triggers' work themselves
+//!    (timestamps, the session's start and owner, which vectors to refresh);
+//!    direct SQL writers keep every check;
 //! 5. recompute the search vectors of issues that existed and changed (the
 //!    triggers on issues, comments and attachments collect them meanwhile).
 //!
@@ -173,8 +178,16 @@ pub fn upsert_documents(docs: Vec<Value>, session_id: Option<i64>) -> Vec<Outcom
     if docs.is_empty() {
         return Vec::new();
     }
-    // Check the session before writing anything.
+    // Check the session before writing anything, and keep it (as a foreign
+    // key check would) until this transaction ends.
     let session = session_id.map(|id| (id, session_for_caller(id)));
+    if let Some((id, (started_at, _))) = session {
+        Spi::run_with_args(
+            "SELECT FROM ims.crawl_sessions WHERE session_id = $1 AND started_at = $2 FOR KEY SHARE",
+            &[id.into(), started_at.into()],
+        )
+        .spi_ok("locking the crawl session");
+    }
     let order: Vec<String> = docs.iter().map(issue_id_of).collect();
     // New issues are indexed as they are inserted; any other touched issue's
     // search vector is recomputed once, at the end.
@@ -190,11 +203,27 @@ pub fn upsert_documents(docs: Vec<Value>, session_id: Option<i64>) -> Vec<Outcom
     let stored = insert_or_lock(&docs, indexed, &new_vectors);
     let pks: Vec<i64> = order.iter().map(|id| stored[id].0).collect();
     let mut changed = apply_field_changes(&docs, &order, &stored, session_id);
-    upsert_children(&docs, &order, &pks, &stored, session_id, &mut changed);
-    let outcomes = outcomes(&order, &stored, changed);
-    if let Some((id, (started_at, owner))) = session {
-        link_to_session(id, started_at, owner, pks, &outcomes);
-    }
+    // Comments, attachments, their history and the session links reference
+    // only rows this function holds locked (the issues above, the session)
+    // and fill in what the triggers on those tables would: no per-row
+    // foreign key check or trigger is needed for them.
+    let started_at = session.map(|(_, (started_at, _))| started_at);
+    let (touched, outcomes) = crate::db::without_triggers(|| {
+        let touched = upsert_children(
+            &docs,
+            &order,
+            &pks,
+            &stored,
+            (session_id, started_at),
+            &mut changed,
+        );
+        let outcomes = outcomes(&order, &stored, changed);
+        if let Some((id, (started_at, owner))) = session {
+            link_to_session(id, started_at, owner, pks, &outcomes);
+        }
+        (touched, outcomes)
+    });
+    search_refresh.include(touched);
     search_refresh.finish(&newly_indexed(&new_vectors, &stored));
     outcomes
 }
@@ -264,21 +293,23 @@ fn apply_field_changes(
 
 /// Step 3: comments and attachments; for issues that existed, one history
 /// row per kind that changed ("2 added, 1 edited"), and the kind counts as a
-/// changed field.
+/// changed field. Returns the issues whose comments or attachments changed
+/// (their search vectors follow).
 fn upsert_children(
     docs: &Value,
     order: &[String],
     pks: &[i64],
     stored: &Stored,
-    session_id: Option<i64>,
+    (session_id, session_started_at): (Option<i64>, Option<TimestampWithTimeZone>),
     changed: &mut HashMap<i64, Vec<String>>,
-) {
+) -> HashSet<i64> {
     let args = || {
         [
             docs_arg(docs),
             pks.to_vec().into(),
             order.to_vec().into(),
             session_id.into(),
+            session_started_at.into(),
         ]
     };
     let comments = child_counts(UPSERT_COMMENTS, &args());
@@ -310,6 +341,7 @@ fn upsert_children(
         )
         .spi_ok("recording comment and attachment changes");
     }
+    comments.keys().chain(attachments.keys()).copied().collect()
 }
 
 /// What happened to each issue, in input order.

@@ -217,7 +217,8 @@ fn create_month(
     end: TimestampWithTimeZone,
     waiting: i64,
 ) -> bool {
-    let qualified = |table: &str| format!("ims.{}", spi::quote_identifier(&format!("{table}_{month}")));
+    let qualified =
+        |table: &str| format!("ims.{}", spi::quote_identifier(&format!("{table}_{month}")));
     let sessions = qualified("crawl_sessions");
     if waiting > 0 {
         // The rows must leave DEFAULT before a partition for their month can
@@ -279,8 +280,10 @@ fn create_month(
         if in_create_extension() {
             // Keep dated partitions out of the extension even at install
             // time: pg_dump then dumps every partition the same way.
-            Spi::run(&format!("ALTER EXTENSION ims_crawler DROP TABLE {partition}"))
-                .spi_ok("releasing a partition from the extension");
+            Spi::run(&format!(
+                "ALTER EXTENSION ims_crawler DROP TABLE {partition}"
+            ))
+            .spi_ok("releasing a partition from the extension");
         }
     }
     if waiting > 0 {

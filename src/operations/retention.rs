@@ -93,7 +93,11 @@ fn drop_months(months: &[OldMonth], exact: bool) -> (i64, i64, i64) {
     }
     Spi::run(&format!("DROP TABLE {}", tables.join(", "))).spi_ok("dropping old partitions");
     for notice in notices {
-        ereport!(NOTICE, PgSqlErrorCode::ERRCODE_SUCCESSFUL_COMPLETION, notice);
+        ereport!(
+            NOTICE,
+            PgSqlErrorCode::ERRCODE_SUCCESSFUL_COMPLETION,
+            notice
+        );
     }
     totals
 }

@@ -1,5 +1,5 @@
--- Step 3a: upsert comments (by comment_id, else by content hash).
--- Returns (issue_pk, added, edited).
+-- Step 3a: upsert comments (by comment_id, else by content hash). Runs
+-- without triggers: sets updated_at itself. Returns (issue_pk, added, edited).
 c AS (SELECT n.issue_pk, e.cm FROM n
        CROSS JOIN LATERAL pg_catalog.jsonb_array_elements(
              CASE WHEN n.d ? 'comments' THEN n.d->'comments' ELSE '[]'::jsonb END) AS e(cm)),
@@ -11,7 +11,8 @@ by_id AS (
    ORDER BY issue_pk, cm->>'comment_id' COLLATE "C"
   ON CONFLICT (issue_pk, comment_id) WHERE comment_id IS NOT NULL DO UPDATE
      SET author = excluded.author, content = excluded.content,
-         content_hash = excluded.content_hash, commented_at = excluded.commented_at
+         content_hash = excluded.content_hash, commented_at = excluded.commented_at,
+         updated_at = pg_catalog.now()
    WHERE (t.content_hash, t.commented_at) IS DISTINCT FROM (excluded.content_hash, excluded.commented_at)
   RETURNING t.issue_pk, (t.xmax = 0) AS inserted),
 by_hash AS (
