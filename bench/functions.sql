@@ -66,8 +66,14 @@ CREATE TABLE bench_fair.session_issues (LIKE ims.session_issues INCLUDING ALL,
     FOREIGN KEY (user_id) REFERENCES ims.users (user_id) ON DELETE CASCADE,
     FOREIGN KEY (session_id, session_started_at) REFERENCES ims.crawl_sessions (session_id, started_at) ON DELETE CASCADE);
 CREATE FUNCTION bench.fair_upsert(batch jsonb, sid bigint) RETURNS void LANGUAGE sql AS $$
+  -- Lock the issues that exist, in one order (a FOR UPDATE in the statement
+  -- below would skip rows the INSERT's CTE updated first).
+  SELECT count(*) FROM (SELECT 1 FROM bench_fair.issues
+                         WHERE issue_id IN (SELECT x->>'issue_id' FROM jsonb_array_elements(batch) x)
+                         ORDER BY issue_id COLLATE "C" FOR UPDATE) locked;
   WITH d AS (SELECT x.d, x.d->>'issue_id' AS issue_id FROM jsonb_array_elements(batch) AS x(d)),
-  old AS (SELECT i.* FROM bench_fair.issues i JOIN d USING (issue_id) ORDER BY i.issue_id FOR UPDATE OF i),
+  -- Every CTE reads the rows as they were before this statement.
+  old AS (SELECT i.* FROM bench_fair.issues i JOIN d USING (issue_id)),
   up AS (
     INSERT INTO bench_fair.issues AS t (issue_id, title, description, product, status, priority, reporter, assignee,
                                         source_created_at, raw_data, search_vector)

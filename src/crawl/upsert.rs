@@ -2,28 +2,32 @@
 //! their comments and attachments, record what changed, link them to the
 //! crawl session.
 //!
-//! One batch is a handful of set-based statements, whatever its size:
-//! 1. insert-or-lock every issue row, in issue_id order, bumping the crawl
-//!    counters (`INSERT ... ON CONFLICT DO UPDATE`). Concurrent crawlers
-//!    sending the same ids queue on these row locks in the same order, so
-//!    they cannot deadlock or see a unique violation. Issues not stored yet
-//!    get their search vector, tokenized in Rust, with this insert;
-//! 2. compare the locked rows with the input, write one issue_history row per
-//!    changed field and update the changed issues;
+//! One batch is a handful of set-based statements, whatever its size, and
+//! each issue row is written once:
+//! 1. insert the issues not stored yet, in issue_id order, with their search
+//!    vector (tokenized in Rust);
+//! 2. lock the others, in issue_id order. Concurrent crawlers sending the
+//!    same ids queue on these in the same order, so they cannot deadlock or
+//!    see a unique violation;
 //! 3. upsert comments (by comment_id, else by content hash) and
 //!    attachments (by checksum, else by file name);
-//! 4. link every issue to the session. Steps 3 and 4 reference only rows
-//!    this function holds locked (its issues, the session: nothing can
-//!    delete them before it commits), so they run without per-row foreign
-//!    key checks and triggers, doing the triggers' work themselves
-//!    (timestamps, the session's start and owner, which vectors to refresh);
-//!    direct SQL writers keep every check;
-//! 5. recompute the search vectors of issues that existed and changed (the
-//!    triggers on issues, comments and attachments collect them meanwhile).
+//! 4. compare the locked issues with the input, write one issue_history row
+//!    per changed field, and update each once: changed fields, crawl
+//!    counters, and the search vector where the text changed;
+//! 5. one history row per issue whose comments or attachments changed, and
+//!    link every issue to the session.
+//!
+//! Steps 3 and 5 reference only rows this function holds locked (its issues,
+//! the session: nothing can delete them before it commits), so they run
+//! without per-row foreign key checks and triggers, doing the triggers'
+//! work themselves (timestamps, the session's start and owner, the vectors
+//! in step 4); direct SQL writers keep every check. The statement triggers
+//! on issues, which would recompute vectors, are deferred and find nothing
+//! left to do.
 //!
 //! It runs inside the caller's transaction: an error anywhere undoes it all.
-//! Use READ COMMITTED (the default): step 2 must read what a concurrent
-//! crawler committed while this one waited for its lock.
+//! Use READ COMMITTED (the default): steps 2 and 4 must read what a
+//! concurrent crawler committed while this one waited for its lock.
 
 use std::collections::{HashMap, HashSet};
 
@@ -39,9 +43,9 @@ use crate::errors::{SpiOk, SpiValue};
 use crate::search::vectors::{vector_text, Deferral};
 
 /// The statements of an upsert, in the order they run (see the files).
-const LOCK_OR_INSERT: &str = include_str!("upsert/lock_or_insert.sql");
-const LOCK_OR_INSERT_WITHOUT_VECTORS: &str =
-    include_str!("upsert/lock_or_insert_without_vectors.sql");
+const INSERT_NEW: &str = include_str!("upsert/insert_new.sql");
+const INSERT_NEW_WITHOUT_VECTORS: &str = include_str!("upsert/insert_new_without_vectors.sql");
+const LOCK_EXISTING: &str = include_str!("upsert/lock_existing.sql");
 macro_rules! with_input {
     ($file:literal) => {
         concat!(
@@ -52,9 +56,13 @@ macro_rules! with_input {
         )
     };
 }
-const FIELD_CHANGES: &str = with_input!("upsert/field_changes.sql");
 const UPSERT_COMMENTS: &str = with_input!("upsert/comments.sql");
 const UPSERT_ATTACHMENTS: &str = with_input!("upsert/attachments.sql");
+const UPDATE_EXISTING: &str = with_input!("upsert/update_existing.sql");
+/// The search vector clause of UPDATE_EXISTING (where its marker is), for a
+/// schema that has the column.
+const NEW_SEARCH_VECTOR: &str = include_str!("upsert/new_search_vector.sql");
+const SEARCH_VECTOR_MARKER: &str = "/* search_vector */";
 
 /// Whether the database's ims schema has the search index yet: a library
 /// newer than the installed extension version (before ALTER EXTENSION
@@ -200,68 +208,87 @@ pub fn upsert_documents(docs: Vec<Value>, session_id: Option<i64>) -> Vec<Outcom
     let search_refresh = Deferral::begin();
     let docs = Value::Array(docs);
 
-    let stored = insert_or_lock(&docs, indexed, &new_vectors);
+    let stored = insert_or_lock(&docs, &order, indexed, &new_vectors);
     let pks: Vec<i64> = order.iter().map(|id| stored[id].0).collect();
-    let mut changed = apply_field_changes(&docs, &order, &stored, session_id);
     // Comments, attachments, their history and the session links reference
     // only rows this function holds locked (the issues above, the session)
     // and fill in what the triggers on those tables would: no per-row
     // foreign key check or trigger is needed for them.
     let started_at = session.map(|(_, (started_at, _))| started_at);
-    let (touched, outcomes) = crate::db::without_triggers(|| {
-        let touched = upsert_children(
-            &docs,
-            &order,
-            &pks,
-            &stored,
-            (session_id, started_at),
-            &mut changed,
-        );
+    let children = crate::db::without_triggers(|| {
+        upsert_children(&docs, &order, &pks, (session_id, started_at))
+    });
+    let mut changed = update_existing(&docs, &order, &stored, session_id, indexed, &children);
+    let outcomes = crate::db::without_triggers(|| {
+        record_child_changes(&order, &stored, session_id, &children, &mut changed);
         let outcomes = outcomes(&order, &stored, changed);
         if let Some((id, (started_at, owner))) = session {
-            link_to_session(id, started_at, owner, pks, &outcomes);
+            link_to_session(id, started_at, owner, pks.clone(), &outcomes);
         }
-        (touched, outcomes)
+        outcomes
     });
-    search_refresh.include(touched);
-    search_refresh.finish(&newly_indexed(&new_vectors, &stored));
+    search_refresh.finish(&vectors_current(&stored, indexed, &new_vectors));
     outcomes
 }
 
-/// Step 1: insert or lock every issue, in issue_id order.
-fn insert_or_lock(docs: &Value, indexed: bool, new_vectors: &HashMap<String, String>) -> Stored {
+/// Steps 1 and 2: insert the new issues, then lock the others, each in
+/// issue_id order.
+fn insert_or_lock(
+    docs: &Value,
+    order: &[String],
+    indexed: bool,
+    new_vectors: &HashMap<String, String>,
+) -> Stored {
     let (ids, vectors): (Vec<String>, Vec<String>) = new_vectors
         .iter()
         .map(|(id, v)| (id.clone(), v.clone()))
         .unzip();
     let (sql, args) = if indexed {
-        (
-            LOCK_OR_INSERT,
-            vec![docs_arg(docs), ids.into(), vectors.into()],
-        )
+        (INSERT_NEW, vec![docs_arg(docs), ids.into(), vectors.into()])
     } else {
-        (LOCK_OR_INSERT_WITHOUT_VECTORS, vec![docs_arg(docs)])
+        (INSERT_NEW_WITHOUT_VECTORS, vec![docs_arg(docs)])
     };
-    Spi::connect_mut(|c| {
+    let pk_and_id = |row: pgrx::spi::SpiHeapTupleData| {
+        let pk = row.get::<i64>(1).value("issue_pk of a stored issue");
+        let id = row.get::<String>(2).value("issue_id of a stored issue");
+        (id, pk)
+    };
+    let mut stored: Stored = Spi::connect_mut(|c| {
         c.update(sql, None, &args)
-            .spi_ok("storing issues")
+            .spi_ok("storing new issues")
             .map(|row| {
-                let pk = row.get::<i64>(1).value("issue_pk of a stored issue");
-                let id = row.get::<String>(2).value("issue_id of a stored issue");
-                let inserted = row.get::<bool>(3).value("whether an issue was inserted");
-                (id, (pk, inserted))
+                let (id, pk) = pk_and_id(row);
+                (id, (pk, true))
             })
             .collect()
-    })
+    });
+    let existing: Vec<String> = order
+        .iter()
+        .filter(|id| !stored.contains_key(id.as_str()))
+        .cloned()
+        .collect();
+    if !existing.is_empty() {
+        let locked: Vec<(String, i64)> = Spi::connect_mut(|c| {
+            c.update(LOCK_EXISTING, None, &[existing.into()])
+                .spi_ok("locking existing issues")
+                .map(pk_and_id)
+                .collect()
+        });
+        stored.extend(locked.into_iter().map(|(id, pk)| (id, (pk, false))));
+    }
+    stored
 }
 
-/// Step 2: the changed fields of issues that existed, by issue_pk (history
-/// written, issues updated).
-fn apply_field_changes(
+/// Step 4: for issues that existed, the changed fields by issue_pk (history
+/// written, issues updated once with their counters and, where their text
+/// changed, their search vector).
+fn update_existing(
     docs: &Value,
     order: &[String],
     stored: &Stored,
     session_id: Option<i64>,
+    indexed: bool,
+    children: &ChildCounts,
 ) -> HashMap<i64, Vec<String>> {
     let (old_ids, old_pks): (Vec<String>, Vec<i64>) = order
         .iter()
@@ -271,14 +298,19 @@ fn apply_field_changes(
     if old_pks.is_empty() {
         return HashMap::new();
     }
+    let sql = UPDATE_EXISTING.replace(
+        SEARCH_VECTOR_MARKER,
+        if indexed { NEW_SEARCH_VECTOR } else { "" },
+    );
     let args = [
         docs_arg(docs),
         old_pks.into(),
         old_ids.into(),
         session_id.into(),
+        children.touched().into(),
     ];
     Spi::connect_mut(|c| {
-        c.update(FIELD_CHANGES, None, &args)
+        c.update(&sql, None, &args)
             .spi_ok("recording changes")
             .map(|row| {
                 let pk = row.get::<i64>(1).value("issue_pk of a changed issue");
@@ -291,18 +323,32 @@ fn apply_field_changes(
     })
 }
 
-/// Step 3: comments and attachments; for issues that existed, one history
-/// row per kind that changed ("2 added, 1 edited"), and the kind counts as a
-/// changed field. Returns the issues whose comments or attachments changed
-/// (their search vectors follow).
+/// Per-issue (added, edited) counts of comments and of attachments.
+struct ChildCounts {
+    comments: HashMap<i64, (i64, i64)>,
+    attachments: HashMap<i64, (i64, i64)>,
+}
+
+impl ChildCounts {
+    /// Issues whose comments or attachments changed.
+    fn touched(&self) -> Vec<i64> {
+        let set: HashSet<i64> = self
+            .comments
+            .keys()
+            .chain(self.attachments.keys())
+            .copied()
+            .collect();
+        set.into_iter().collect()
+    }
+}
+
+/// Step 3: comments and attachments, by issue.
 fn upsert_children(
     docs: &Value,
     order: &[String],
     pks: &[i64],
-    stored: &Stored,
     (session_id, session_started_at): (Option<i64>, Option<TimestampWithTimeZone>),
-    changed: &mut HashMap<i64, Vec<String>>,
-) -> HashSet<i64> {
+) -> ChildCounts {
     let args = || {
         [
             docs_arg(docs),
@@ -312,15 +358,31 @@ fn upsert_children(
             session_started_at.into(),
         ]
     };
-    let comments = child_counts(UPSERT_COMMENTS, &args());
-    let attachments = child_counts(UPSERT_ATTACHMENTS, &args());
+    ChildCounts {
+        comments: child_counts(UPSERT_COMMENTS, &args()),
+        attachments: child_counts(UPSERT_ATTACHMENTS, &args()),
+    }
+}
+
+/// Step 5: for issues that existed, one history row per kind of child that
+/// changed ("2 added, 1 edited"), and the kind counts as a changed field.
+fn record_child_changes(
+    order: &[String],
+    stored: &Stored,
+    session_id: Option<i64>,
+    children: &ChildCounts,
+    changed: &mut HashMap<i64, Vec<String>>,
+) {
     let (mut h_pks, mut h_fields, mut h_summaries) = (Vec::new(), Vec::new(), Vec::new());
     let existed = order
         .iter()
         .map(|id| stored[id.as_str()])
         .filter(|(_, inserted)| !inserted);
     for (pk, _) in existed {
-        for (field, counts) in [("comments", &comments), ("attachments", &attachments)] {
+        for (field, counts) in [
+            ("comments", &children.comments),
+            ("attachments", &children.attachments),
+        ] {
             if let Some(&(added, edited)) = counts.get(&pk) {
                 h_pks.push(pk);
                 h_fields.push(field.to_string());
@@ -341,7 +403,6 @@ fn upsert_children(
         )
         .spi_ok("recording comment and attachment changes");
     }
-    comments.keys().chain(attachments.keys()).copied().collect()
 }
 
 /// What happened to each issue, in input order.
@@ -394,17 +455,21 @@ fn link_to_session(
     .spi_ok("linking issues to the session");
 }
 
-/// Step 5's input: the issues inserted with their vector, which need no
-/// recomputing.
-fn newly_indexed(new_vectors: &HashMap<String, String>, stored: &Stored) -> HashSet<i64> {
-    new_vectors
-        .keys()
-        .filter_map(|id| {
-            stored
-                .get(id)
-                .filter(|(_, inserted)| *inserted)
-                .map(|(pk, _)| *pk)
+/// The issues whose search vector is current after the upsert: those that
+/// existed (step 4 recomputed it where their text changed) and those
+/// inserted with one (an issue deleted since its vector was planned is
+/// inserted without one, and refreshed).
+fn vectors_current(
+    stored: &Stored,
+    indexed: bool,
+    new_vectors: &HashMap<String, String>,
+) -> HashSet<i64> {
+    stored
+        .iter()
+        .filter(|(id, (_, inserted))| {
+            !indexed || !inserted || new_vectors.contains_key(id.as_str())
         })
+        .map(|(_, (pk, _))| *pk)
         .collect()
 }
 

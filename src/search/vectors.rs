@@ -100,16 +100,6 @@ impl Deferral {
         Deferral(())
     }
 
-    /// Add issues whose text changed where no trigger saw it (statements
-    /// run without triggers).
-    pub fn include(&self, ids: impl IntoIterator<Item = i64>) {
-        DEFERRED.with(|d| {
-            if let Some(set) = d.borrow_mut().as_mut() {
-                set.extend(ids);
-            }
-        });
-    }
-
     /// End the deferral and refresh what was collected, except issues whose
     /// vector is already current (`done`).
     pub fn finish(self, done: &HashSet<i64>) -> i32 {

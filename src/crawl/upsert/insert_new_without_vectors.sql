@@ -1,8 +1,5 @@
--- Step 1 of an upsert: insert every new issue and lock every existing one,
--- in issue_id order (concurrent crawlers queue on the same order: no
--- deadlock, no unique violation), bumping the crawl counters.
--- $1 the normalised issues (jsonb array). For a database whose extension is still
--- older than its library (issues.search_vector not there yet).
+-- Step 1 of an upsert (see insert_new.sql), for a database whose extension
+-- is still older than its library (issues.search_vector not there yet).
 INSERT INTO ims.issues AS i (issue_id, title, description, product, module, status, priority, severity,
                              reporter, assignee, url, source_created_at, source_updated_at, resolved_at, raw_data)
 SELECT d->>'issue_id', d->>'title', d->>'description', d->>'product', d->>'module', d->>'status',
@@ -11,7 +8,5 @@ SELECT d->>'issue_id', d->>'title', d->>'description', d->>'product', d->>'modul
        d->'raw_data'
   FROM pg_catalog.jsonb_array_elements($1) AS x(d)
  ORDER BY d->>'issue_id' COLLATE "C"
-ON CONFLICT (issue_id) DO UPDATE
-   SET crawl_count = i.crawl_count + 1,
-       last_crawled_at = GREATEST(pg_catalog.now(), i.last_crawled_at)
-RETURNING i.issue_pk, i.issue_id, (i.xmax = 0) AS inserted;
+ON CONFLICT (issue_id) DO NOTHING
+RETURNING i.issue_pk, i.issue_id;

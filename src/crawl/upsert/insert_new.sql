@@ -1,8 +1,8 @@
--- Step 1 of an upsert: insert every new issue and lock every existing one,
--- in issue_id order (concurrent crawlers queue on the same order: no
--- deadlock, no unique violation), bumping the crawl counters.
--- $1 the normalised issues (jsonb array), $2 issue_ids and $3 search vectors
--- (text) of the new ones, stored with them.
+-- Step 1 of an upsert: insert the issues that do not exist yet, in issue_id
+-- order (concurrent crawlers sending the same new ids queue on them in the
+-- same order: no deadlock, no unique violation; an issue another crawler
+-- inserted meanwhile is left to step 2). $1 the normalised issues (jsonb
+-- array), $2 issue_ids and $3 search vectors (text) of the new ones.
 INSERT INTO ims.issues AS i (issue_id, title, description, product, module, status, priority, severity,
                              reporter, assignee, url, source_created_at, source_updated_at, resolved_at, raw_data, search_vector)
 SELECT d->>'issue_id', d->>'title', d->>'description', d->>'product', d->>'module', d->>'status',
@@ -12,7 +12,5 @@ SELECT d->>'issue_id', d->>'title', d->>'description', d->>'product', d->>'modul
   FROM pg_catalog.jsonb_array_elements($1) AS x(d)
   LEFT JOIN unnest($2::text[], $3::text[]) AS v(issue_id, vector) ON v.issue_id = d->>'issue_id'
  ORDER BY d->>'issue_id' COLLATE "C"
-ON CONFLICT (issue_id) DO UPDATE
-   SET crawl_count = i.crawl_count + 1,
-       last_crawled_at = GREATEST(pg_catalog.now(), i.last_crawled_at)
-RETURNING i.issue_pk, i.issue_id, (i.xmax = 0) AS inserted;
+ON CONFLICT (issue_id) DO NOTHING
+RETURNING i.issue_pk, i.issue_id;

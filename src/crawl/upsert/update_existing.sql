@@ -1,5 +1,8 @@
--- Step 2: compare the locked issues with the input, one issue_history row per
--- changed field, update what changed. $4 the session. Returns (issue_pk, fields).
+-- Step 4: compare the locked issues with the input, one issue_history row
+-- per changed field, and write each issue once: what changed, the crawl
+-- counters, and (where the text or the comments and attachments, stored by
+-- step 3, changed) the search vector. $4 the session, $5 the issues whose
+-- comments or attachments changed. Returns (issue_pk, changed fields).
 ch AS (
   SELECT n.issue_pk, f.field, f.old_value, f.new_value
     FROM n JOIN ims.issues i ON i.issue_pk = n.issue_pk
@@ -38,7 +41,10 @@ upd AS (
      source_created_at = CASE WHEN n.d ? 'created_at' THEN (n.d->>'created_at')::timestamptz ELSE i.source_created_at END,
      source_updated_at = CASE WHEN n.d ? 'updated_at' THEN (n.d->>'updated_at')::timestamptz ELSE i.source_updated_at END,
      resolved_at = CASE WHEN n.d ? 'resolved_at' THEN (n.d->>'resolved_at')::timestamptz ELSE i.resolved_at END,
-     raw_data = i.raw_data || (n.d->'raw_data')
+     raw_data = i.raw_data || (n.d->'raw_data'),
+     crawl_count = i.crawl_count + 1,
+     last_crawled_at = GREATEST(pg_catalog.now(), i.last_crawled_at)
+     /* search_vector */
     FROM n
-   WHERE i.issue_pk = n.issue_pk AND n.issue_pk IN (SELECT issue_pk FROM ch))
+   WHERE i.issue_pk = n.issue_pk)
 SELECT issue_pk, pg_catalog.array_agg(field ORDER BY field) FROM ch GROUP BY issue_pk;
