@@ -74,13 +74,15 @@ CREATE TRIGGER trg_crawl_sessions_audit_delete AFTER DELETE ON ims.crawl_session
 -- field-by-field history is in issue_history. Their audit compares named
 -- columns (no whole-row jsonb, which would include the search vector) and
 -- ignores a re-crawl that only moves the crawl counters or the vector.
+-- Written to be inlined into the trigger's query (STABLE, no SET clause,
+-- every name qualified): called once per row, a function call each time
+-- cost more than the rest of the audit.
 CREATE FUNCTION ims.issue_audit_values(i ims.issues) RETURNS jsonb
-LANGUAGE sql IMMUTABLE
-SET search_path = pg_catalog, pg_temp
+LANGUAGE sql STABLE
 AS $$
-    SELECT jsonb_build_object(
+    SELECT pg_catalog.jsonb_build_object(
         'issue_pk', i.issue_pk, 'issue_id', i.issue_id, 'title', i.title,
-        'description_md5', md5(i.description), 'product', i.product, 'module', i.module,
+        'description_md5', pg_catalog.md5(i.description), 'product', i.product, 'module', i.module,
         'status', i.status, 'priority', i.priority, 'severity', i.severity, 'reporter', i.reporter,
         'assignee', i.assignee, 'source_created_at', i.source_created_at,
         'source_updated_at', i.source_updated_at, 'resolved_at', i.resolved_at, 'url', i.url,

@@ -133,7 +133,8 @@ fn vectors_of_new_issues(docs: &[Value]) -> HashMap<String, String> {
         .map(|d| d["issue_id"].as_str().unwrap_or_default().to_string())
         .collect();
     let known: HashSet<String> = read_one::<Vec<String>>(
-        "SELECT pg_catalog.array_agg(issue_id) FROM ims.issues WHERE issue_id = ANY ($1)",
+        "SELECT pg_catalog.array_agg(i.issue_id) \
+           FROM unnest($1::text[]) AS u(issue_id) JOIN ims.issues i ON i.issue_id = u.issue_id",
         &[ids.into()],
         "looking up known issues",
     )
