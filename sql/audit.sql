@@ -121,7 +121,8 @@ BEGIN
                         o.reporter, o.assignee, o.source_created_at, o.source_updated_at, o.resolved_at, o.url, o.raw_data)
                        IS DISTINCT FROM
                        (n.issue_id, n.title, n.description, n.product, n.module, n.status, n.priority, n.severity,
-                        n.reporter, n.assignee, n.source_created_at, n.source_updated_at, n.resolved_at, n.url, n.raw_data)) c;
+                        n.reporter, n.assignee, n.source_created_at, n.source_updated_at, n.resolved_at, n.url, n.raw_data)
+                OFFSET 0) c;  -- each row's values built once, not once per key compared
     END IF;
     RETURN NULL;
 END

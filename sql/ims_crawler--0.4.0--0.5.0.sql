@@ -297,6 +297,44 @@ AS $$
         'source_updated_at', i.source_updated_at, 'resolved_at', i.resolved_at, 'url', i.url,
         'raw_data', i.raw_data)
 $$;
+-- (and the audit builds each row's values once).
+CREATE OR REPLACE FUNCTION ims.audit_issues() RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+-- Transition tables have no statistics: pair old and new rows by hashing.
+SET enable_nestloop = off
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    actor bigint;
+BEGIN
+    IF ims.restoring() THEN
+        RETURN NULL;
+    END IF;
+    actor := ims.current_user_id();
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO ims.audit_log (user_id, db_role, action, table_name, record_id, new_values)
+        SELECT actor, session_user, 'INSERT', 'issues', n.issue_id, ims.issue_audit_values(n) FROM new_rows n;
+    ELSIF TG_OP = 'DELETE' THEN
+        INSERT INTO ims.audit_log (user_id, db_role, action, table_name, record_id, old_values)
+        SELECT actor, session_user, 'DELETE', 'issues', o.issue_id, ims.issue_audit_values(o) FROM old_rows o;
+    ELSE
+        INSERT INTO ims.audit_log (user_id, db_role, action, table_name, record_id, old_values, new_values)
+        SELECT actor, session_user, 'UPDATE', 'issues', c.issue_id,
+               (SELECT jsonb_object_agg(k.key, k.value) FROM jsonb_each(c.o) k WHERE k.value IS DISTINCT FROM c.n -> k.key),
+               (SELECT jsonb_object_agg(k.key, k.value) FROM jsonb_each(c.n) k WHERE k.value IS DISTINCT FROM c.o -> k.key)
+          FROM (SELECT n.issue_id, ims.issue_audit_values(o) AS o, ims.issue_audit_values(n) AS n
+                  FROM old_rows o JOIN new_rows n ON n.issue_pk = o.issue_pk
+                 WHERE (o.issue_id, o.title, o.description, o.product, o.module, o.status, o.priority, o.severity,
+                        o.reporter, o.assignee, o.source_created_at, o.source_updated_at, o.resolved_at, o.url, o.raw_data)
+                       IS DISTINCT FROM
+                       (n.issue_id, n.title, n.description, n.product, n.module, n.status, n.priority, n.severity,
+                        n.reporter, n.assignee, n.source_created_at, n.source_updated_at, n.resolved_at, n.url, n.raw_data)
+                OFFSET 0) c;  -- each row's values built once, not once per key compared
+    END IF;
+    RETURN NULL;
+END
+$$;
 
 -- 4. Every month that has sessions gets its link and error partitions
 --    (secured, outside the extension like the sessions' own), then the rows
