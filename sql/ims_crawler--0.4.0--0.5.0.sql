@@ -150,7 +150,8 @@ AS $$
 DECLARE
     found_started timestamptz;
     found_user    bigint;
-    per_user      boolean := TG_TABLE_NAME ~ '^session_(issues|errors)';
+    per_user      boolean := pg_catalog.pg_partition_root(TG_RELID)
+                               IN ('ims.session_issues'::pg_catalog.regclass, 'ims.session_errors'::pg_catalog.regclass);
     parent        regclass;
 BEGIN
     IF NEW.session_id IS NULL THEN

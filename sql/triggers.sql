@@ -36,8 +36,9 @@ CREATE TRIGGER trg_attachments_updated_at BEFORE UPDATE ON ims.attachments
 -- PostgreSQL does not let a BEFORE trigger move a row to another partition.
 -- Such a row is inserted again through the parent with its start filled in
 -- (so it lands in its month) and the first insert is skipped: it is stored,
--- but INSERT ... RETURNING does not return it. Give session_started_at (as
--- the ims functions do) to get it back.
+-- but INSERT ... RETURNING does not return it, and ON CONFLICT does not
+-- apply to the second insert. Give session_started_at (as the ims functions
+-- do) for either.
 CREATE FUNCTION ims.fill_session_reference() RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -45,7 +46,8 @@ AS $$
 DECLARE
     found_started timestamptz;
     found_user    bigint;
-    per_user      boolean := TG_TABLE_NAME ~ '^session_(issues|errors)';
+    per_user      boolean := pg_catalog.pg_partition_root(TG_RELID)
+                               IN ('ims.session_issues'::pg_catalog.regclass, 'ims.session_errors'::pg_catalog.regclass);
     parent        regclass;
 BEGIN
     IF NEW.session_id IS NULL THEN

@@ -13,7 +13,8 @@
 //!    attachments (by checksum, else by file name);
 //! 4. compare the locked issues with the input, write one issue_history row
 //!    per changed field, and update each once: changed fields, crawl
-//!    counters, and the search vector where the text changed;
+//!    counters, and the search vector where the title, description,
+//!    comments or attachments changed;
 //! 5. one history row per issue whose comments or attachments changed, and
 //!    link every issue to the session.
 //!
@@ -39,7 +40,7 @@ use serde_json::Value;
 use crate::crawl::issue_json::{normalize_batch, normalize_single, CrawledJson};
 use crate::crawl::sessions::session_for_caller;
 use crate::db::read_one;
-use crate::errors::{SpiOk, SpiValue};
+use crate::errors::{raise, SpiOk, SpiValue};
 use crate::search::vectors::{vector_text, Deferral};
 
 /// The statements of an upsert, in the order they run (see the files).
@@ -207,11 +208,7 @@ pub fn upsert_documents(docs: Vec<Value>, session_id: Option<i64>) -> Vec<Outcom
     // key check would) until this transaction ends.
     let session = session_id.map(|id| (id, session_for_caller(id)));
     if let Some((id, (started_at, _))) = session {
-        Spi::run_with_args(
-            "SELECT FROM ims.crawl_sessions WHERE session_id = $1 AND started_at = $2 FOR KEY SHARE",
-            &[id.into(), started_at.into()],
-        )
-        .spi_ok("locking the crawl session");
+        lock_session(id, started_at);
     }
     let order: Vec<String> = docs.iter().map(issue_id_of).collect();
     // New issues are indexed as they are inserted; any other touched issue's
@@ -246,6 +243,51 @@ pub fn upsert_documents(docs: Vec<Value>, session_id: Option<i64>) -> Vec<Outcom
     });
     search_refresh.finish(&vectors_current(&stored, indexed, &new_vectors));
     outcomes
+}
+
+/// Lock the session (`FOR KEY SHARE`, as a foreign key check would) so
+/// that it outlives this transaction, and make sure its month has a
+/// partition for its links (before 0.5.0's schema, links are one table):
+/// step 5 writes them without the foreign key check that would otherwise
+/// catch a link routed elsewhere.
+fn lock_session(session_id: i64, started_at: TimestampWithTimeZone) {
+    let links_partition: Option<bool> = Spi::connect_mut(|c| {
+        let rows = c
+            .update(
+                "SELECT CASE WHEN c.relname = 'crawl_sessions_default' THEN true \
+                             WHEN (SELECT p.relkind FROM pg_catalog.pg_class p \
+                                    WHERE p.oid = 'ims.session_issues'::pg_catalog.regclass) <> 'p' THEN true \
+                             ELSE pg_catalog.to_regclass('ims.session_issues_' || pg_catalog.substr(c.relname, 16)) \
+                                  IS NOT NULL END \
+                   FROM ims.crawl_sessions s JOIN pg_catalog.pg_class c ON c.oid = s.tableoid \
+                  WHERE s.session_id = $1 AND s.started_at = $2 \
+                    FOR KEY SHARE OF s",
+                None,
+                &[session_id.into(), started_at.into()],
+            )
+            .spi_ok("locking the crawl session");
+        if rows.is_empty() {
+            None
+        } else {
+            rows.first()
+                .get_one::<bool>()
+                .spi_ok("locking the crawl session")
+        }
+    });
+    match links_partition {
+        Some(true) => {}
+        // Removed since it was looked up.
+        None => raise(
+            PgSqlErrorCode::ERRCODE_FOREIGN_KEY_VIOLATION,
+            format!("crawl session {session_id} does not exist"),
+            Some("Start a session with ims.start_session() and pass the session_id it returns."),
+        ),
+        Some(false) => raise(
+            PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+            format!("the month of crawl session {session_id} has no partition for its issue links"),
+            Some("Run SELECT * FROM ims.ensure_partitions(); it creates the missing session_issues and session_errors partitions."),
+        ),
+    }
 }
 
 /// Steps 1 and 2: insert the new issues, then lock the others, each in
@@ -292,6 +334,14 @@ fn insert_or_lock(
                 .collect()
         });
         stored.extend(locked.into_iter().map(|(id, pk)| (id, (pk, false))));
+    }
+    // Deleted by someone else between the two steps: neither saw it.
+    if let Some(gone) = order.iter().find(|id| !stored.contains_key(id.as_str())) {
+        raise(
+            PgSqlErrorCode::ERRCODE_T_R_SERIALIZATION_FAILURE,
+            format!("issue {gone} was deleted while this upsert stored it"),
+            Some("Retry the upsert: the issue will be inserted again."),
+        );
     }
     stored
 }
@@ -450,7 +500,7 @@ fn outcomes(
         .collect()
 }
 
-/// Step 4: link every issue to the session, with what happened to it.
+/// Step 5: link every issue to the session, with what happened to it.
 fn link_to_session(
     session_id: i64,
     started_at: TimestampWithTimeZone,

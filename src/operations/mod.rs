@@ -32,7 +32,7 @@ const LOCK_ATTEMPTS: u32 = 100;
 /// Lock the session tables for a partition change (see
 /// `ims.lock_session_tables`): all at once, retried while crawlers hold
 /// them, so that neither side ever deadlocks. Gives up with 55P03 after
-/// about 20 s of busy tables.
+/// about 16 s of busy tables.
 pub fn lock_session_tables() {
     // A database still on an older version of the extension (before ALTER
     // EXTENSION UPDATE, or while an old install script runs) has no such

@@ -5,8 +5,10 @@ WITH links AS (
          SELECT pg_catalog.count(*) AS crawled,
                 pg_catalog.count(*) FILTER (WHERE action = 'inserted') AS new,
                 pg_catalog.count(*) FILTER (WHERE action = 'updated') AS updated
-           FROM ims.session_issues WHERE session_id = $1),
-     errs AS (SELECT pg_catalog.count(*) AS n FROM ims.session_errors WHERE session_id = $1)
+           FROM ims.session_issues
+          WHERE session_id = $1 AND session_started_at = (SELECT started_at FROM ims.crawl_sessions WHERE session_id = $1)),
+     errs AS (SELECT pg_catalog.count(*) AS n FROM ims.session_errors
+               WHERE session_id = $1 AND session_started_at = (SELECT started_at FROM ims.crawl_sessions WHERE session_id = $1))
 UPDATE ims.crawl_sessions s
    SET status = $2,
        finished_at = GREATEST(pg_catalog.clock_timestamp(), s.started_at),

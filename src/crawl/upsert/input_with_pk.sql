@@ -1,5 +1,5 @@
 -- The input issues joined to their issue_pk ($1 documents, $2 pks, $3 ids).
--- A fragment: the first CTE of field_changes.sql, comments.sql and attachments.sql.
+-- A fragment: the first CTE of comments.sql, attachments.sql and update_existing.sql.
 n AS (SELECT u.issue_pk, x.d
         FROM pg_catalog.jsonb_array_elements($1) AS x(d)
         JOIN unnest($3::text[], $2::bigint[]) AS u(issue_id, issue_pk)

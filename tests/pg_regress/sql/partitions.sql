@@ -49,6 +49,19 @@ SELECT c.relname ~ '^crawl_sessions_\d{4}_\d{2}$' AS dated, bool_or(d.objid IS N
  WHERE i.inhparent = 'ims.crawl_sessions'::regclass
  GROUP BY 1 ORDER BY 1;
 
+-- A month partitioned by hand has no partitions for its links and errors:
+-- storing issues in one of its sessions says so instead of misplacing the
+-- links, and ensure_partitions completes the month.
+CREATE TABLE ims.crawl_sessions_2019_05 PARTITION OF ims.crawl_sessions
+    FOR VALUES FROM ('2019-05-01 00:00+00') TO ('2019-06-01 00:00+00');
+INSERT INTO ims.crawl_sessions (session_id, user_id, started_at) VALUES (1905, 10, '2019-05-10 00:00+00');
+SELECT regress.error_of($$SELECT * FROM ims.upsert_issues('[{"issue_id": "HAND-1"}]', 1905)$$);
+SELECT count(*) AS partitions_created FROM ims.ensure_partitions(0);
+SELECT to_regclass('ims.session_issues_2019_05') IS NOT NULL AND to_regclass('ims.session_errors_2019_05') IS NOT NULL
+       AS month_completed;
+SELECT inserted FROM ims.upsert_issues('[{"issue_id": "HAND-1"}]', 1905);
+SELECT tableoid::regclass AS links_in FROM ims.session_issues WHERE session_id = 1905;
+
 -- Bad arguments
 SELECT regress.error_of($$SELECT * FROM ims.ensure_partitions(-1)$$);
 SELECT regress.error_of($$SELECT * FROM ims.ensure_partitions(121)$$);
