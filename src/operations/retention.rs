@@ -103,9 +103,9 @@ fn drop_months(months: &[OldMonth], exact: bool) -> (i64, i64, i64) {
 }
 
 /// Delete the sessions (of one user, or all) that started before the
-/// cutoff, with their errors and links; below `dropped_until` (the months
-/// already dropped) only the DEFAULT partition holds any. Returns the three
-/// counts.
+/// cutoff, with their errors and links; before `dropped_until` (where the
+/// months dropped whole end) only the DEFAULT partitions hold any. Returns
+/// the three counts.
 fn delete_old_rows(
     cutoff: TimestampWithTimeZone,
     user_id: Option<i64>,
