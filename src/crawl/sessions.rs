@@ -27,12 +27,17 @@ pub fn session_for_caller(session_id: i64) -> (TimestampWithTimeZone, i64) {
             (started, owner)
         }
         // Another user's session reads like a missing one: reveal nothing.
-        _ => raise(
-            PgSqlErrorCode::ERRCODE_FOREIGN_KEY_VIOLATION,
-            format!("crawl session {session_id} does not exist"),
-            Some("Start a session with ims.start_session() and pass the session_id it returns."),
-        ),
+        _ => missing_session(session_id),
     }
+}
+
+/// The error for a session id that names no session the caller may use.
+pub fn missing_session(session_id: i64) -> ! {
+    raise(
+        PgSqlErrorCode::ERRCODE_FOREIGN_KEY_VIOLATION,
+        format!("crawl session {session_id} does not exist"),
+        Some("Start a session with ims.start_session() and pass the session_id it returns."),
+    )
 }
 
 /// The ims user the caller acts as, or an error saying how to get one.

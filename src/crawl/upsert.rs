@@ -38,7 +38,7 @@ use pgrx::JsonB;
 use serde_json::Value;
 
 use crate::crawl::issue_json::{normalize_batch, normalize_single, CrawledJson};
-use crate::crawl::sessions::session_for_caller;
+use crate::crawl::sessions::{missing_session, session_for_caller};
 use crate::db::read_one;
 use crate::errors::{raise, SpiOk, SpiValue};
 use crate::search::vectors::{vector_text, Deferral};
@@ -277,11 +277,7 @@ fn lock_session(session_id: i64, started_at: TimestampWithTimeZone) {
     match links_partition {
         Some(true) => {}
         // Removed since it was looked up.
-        None => raise(
-            PgSqlErrorCode::ERRCODE_FOREIGN_KEY_VIOLATION,
-            format!("crawl session {session_id} does not exist"),
-            Some("Start a session with ims.start_session() and pass the session_id it returns."),
-        ),
+        None => missing_session(session_id),
         Some(false) => raise(
             PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
             format!("the month of crawl session {session_id} has no partition for its issue links"),
