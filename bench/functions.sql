@@ -65,7 +65,9 @@ CREATE TABLE bench_fair.session_issues (LIKE ims.session_issues INCLUDING ALL,
     FOREIGN KEY (issue_pk) REFERENCES bench_fair.issues (issue_pk) ON DELETE CASCADE,
     FOREIGN KEY (user_id) REFERENCES ims.users (user_id) ON DELETE CASCADE,
     FOREIGN KEY (session_id, session_started_at) REFERENCES ims.crawl_sessions (session_id, started_at) ON DELETE CASCADE);
-CREATE FUNCTION bench.fair_upsert(batch jsonb, sid bigint) RETURNS void LANGUAGE sql AS $$
+-- with_vector => false leaves the search vector out: the floor below.
+CREATE FUNCTION bench.fair_upsert(batch jsonb, sid bigint, with_vector boolean DEFAULT true) RETURNS void
+LANGUAGE sql AS $$
   -- Lock the issues that exist, in one order (a FOR UPDATE in the statement
   -- below would skip rows the INSERT's CTE updated first).
   SELECT count(*) FROM (SELECT 1 FROM bench_fair.issues
@@ -79,9 +81,9 @@ CREATE FUNCTION bench.fair_upsert(batch jsonb, sid bigint) RETURNS void LANGUAGE
                                         source_created_at, raw_data, search_vector)
     SELECT d.issue_id, d.d->>'title', d.d->>'description', d.d->>'product', d.d->>'status', d.d->>'priority',
            d.d->>'reporter', d.d->>'assignee', (d.d->>'created_at')::timestamptz, '{}',
-           ims.to_search_vector(d.d->>'title', d.d->>'description',
+           CASE WHEN with_vector THEN ims.to_search_vector(d.d->>'title', d.d->>'description',
              (SELECT string_agg(c->>'content', E'\n' ORDER BY c->>'comment_id' COLLATE "C")
-                FROM jsonb_array_elements(d.d->'comments') c), NULL)
+                FROM jsonb_array_elements(d.d->'comments') c), NULL) END
       FROM d ORDER BY d.issue_id COLLATE "C"
     ON CONFLICT (issue_id) DO UPDATE SET
        title = excluded.title, description = excluded.description, product = excluded.product,
@@ -205,6 +207,41 @@ SELECT 'session_issues', count(*) FROM (
 SELECT count(*) AS issues, (SELECT count(*) FROM ims.issue_history) AS history_rows,
        (SELECT count(*) FROM ims.issue_comments) AS comments, (SELECT count(*) FROM ims.session_issues) AS links
   FROM ims.issues;
+
+-- The floor: what the fair baseline's SQL costs without the search vector,
+-- then also without the indexes of issues that no upsert reads (all but the
+-- two unique keys), fresh batches into emptied tables. What 15,000 issues/s
+-- (66.7 ms per batch) would leave for everything else.
+CREATE PROCEDURE bench.run_floor(sid bigint, name text) LANGUAGE plpgsql AS $$
+DECLARE
+    t0 timestamptz;
+    batch jsonb;
+BEGIN
+    TRUNCATE bench_fair.issues, bench_fair.issue_comments, bench_fair.issue_history, bench_fair.session_issues;
+    COMMIT;
+    FOR i IN 0..19 LOOP
+        SELECT fresh INTO batch FROM bench.batches WHERE b = i;
+        t0 := clock_timestamp();
+        PERFORM bench.fair_upsert(batch, sid, with_vector => false);
+        COMMIT;
+        INSERT INTO bench.timings VALUES (name, i, extract(epoch FROM clock_timestamp() - t0) * 1000);
+        COMMIT;
+    END LOOP;
+END $$;
+CALL bench.run_floor(:sid, 'floor: fair baseline without the search vector');
+SELECT format('DROP INDEX bench_fair.%I', indexname) FROM pg_indexes
+ WHERE schemaname = 'bench_fair' AND tablename = 'issues' AND indexdef NOT LIKE 'CREATE UNIQUE%' \gexec
+CALL bench.run_floor(:sid, 'floor: ... and only the unique indexes on issues');
+\echo '== the floor: the fair baseline fresh, without its search vector, then with only the two unique indexes on issues'
+\echo '   (15,000 issues/s is 66.7 ms per batch)'
+SELECT name, round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)::numeric, 1) AS median_ms_per_batch,
+       round(1000 / (percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) / 1000))::int AS issues_per_s
+  FROM bench.timings WHERE name IN ('fair baseline fresh', 'upsert_issues fresh') OR name LIKE 'floor:%'
+ GROUP BY name ORDER BY median_ms_per_batch DESC;
+SELECT count(*) AS floor_issues, count(search_vector) AS with_vector,
+       (SELECT count(*) FROM bench_fair.issue_comments) AS comments,
+       (SELECT count(*) FROM pg_indexes WHERE schemaname = 'bench_fair' AND tablename = 'issues') AS indexes_on_issues
+  FROM bench_fair.issues;
 
 -- One issue per call, as a crawler that stores each issue as it reads it:
 -- 300 new issues, then the same 300 changed, one transaction per call.
