@@ -29,11 +29,6 @@ COMMENT ON FUNCTION ims.stamp_search_version() IS
 CREATE TRIGGER trg_issues_search_version BEFORE INSERT OR UPDATE ON ims.issues
     FOR EACH ROW EXECUTE FUNCTION ims.stamp_search_version();
 
-CREATE FUNCTION ims.to_search_vector(title text, description text DEFAULT NULL,
-                                     comments text DEFAULT NULL, attachments text DEFAULT NULL)
-RETURNS pg_catalog.tsvector
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-AS $$ SELECT ims.search_vector_text(title, description, comments, attachments)::pg_catalog.tsvector $$;
 COMMENT ON FUNCTION ims.to_search_vector(text, text, text, text) IS
     'The weighted search tsvector of an issue''s title, description, comments and attachment text, as ims.search_issues indexes it.';
 

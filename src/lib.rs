@@ -68,6 +68,7 @@ extension_sql_file!(
     requires = [
         "audit",
         search::vectors::search_vector_text,
+        search::vectors::to_search_vector,
         search::vectors::refresh_search_vectors,
         search::search_issues::search_query_text,
         search::search_issues::search_issues,

@@ -41,7 +41,8 @@ use crate::crawl::issue_json::{normalize_batch, normalize_single, CrawledJson};
 use crate::crawl::sessions::{missing_session, session_for_caller};
 use crate::db::read_one;
 use crate::errors::{raise, SpiOk, SpiValue};
-use crate::search::vectors::{vector_text, Deferral};
+use crate::search::tsvector::TsVector;
+use crate::search::vectors::{vector, Deferral};
 
 /// The statements of an upsert, in the order they run (see the files).
 const INSERT_NEW: &str = include_str!("upsert/insert_new.sql");
@@ -126,9 +127,9 @@ fn summary(added: i64, edited: i64) -> String {
     }
 }
 
-/// The search vectors (text form) of issues not stored yet, by issue_id, so
+/// The search vectors of issues not stored yet, by issue_id, so
 /// a new issue is indexed as it is inserted instead of updated again after.
-fn vectors_of_new_issues(docs: &[Value]) -> HashMap<String, String> {
+fn vectors_of_new_issues(docs: &[Value]) -> HashMap<String, TsVector> {
     let ids: Vec<String> = docs
         .iter()
         .map(|d| d["issue_id"].as_str().unwrap_or_default().to_string())
@@ -159,7 +160,7 @@ fn vectors_of_new_issues(docs: &[Value]) -> HashMap<String, String> {
         };
         let comments = join("comments", "content");
         let attachments = join("attachments", "extracted_text");
-        let vector = vector_text([
+        let vector = vector([
             d["title"].as_str(),
             d["description"].as_str(),
             comments.as_deref(),
@@ -292,12 +293,10 @@ fn insert_or_lock(
     docs: Docs,
     order: &[String],
     indexed: bool,
-    new_vectors: &HashMap<String, String>,
+    new_vectors: &HashMap<String, TsVector>,
 ) -> Stored {
-    let (ids, vectors): (Vec<String>, Vec<String>) = new_vectors
-        .iter()
-        .map(|(id, v)| (id.clone(), v.clone()))
-        .unzip();
+    let (ids, vectors): (Vec<String>, Vec<&TsVector>) =
+        new_vectors.iter().map(|(id, v)| (id.clone(), v)).unzip();
     let (sql, args) = if indexed {
         (INSERT_NEW, vec![docs.arg(), ids.into(), vectors.into()])
     } else {
@@ -525,7 +524,7 @@ fn link_to_session(
 fn vectors_current(
     stored: &Stored,
     indexed: bool,
-    new_vectors: &HashMap<String, String>,
+    new_vectors: &HashMap<String, TsVector>,
 ) -> HashSet<i64> {
     stored
         .iter()

@@ -25,7 +25,7 @@ use crate::db::read_two;
 use crate::errors::{SpiOk, SpiValue};
 use crate::search::list_format::{doc_freq, ListBuilder};
 use crate::search::ranking::{impact, FIELD_WEIGHTS};
-use crate::search::vectors::for_each_lexeme;
+use crate::search::tsvector::for_each_lexeme;
 
 /// Of the statistics row and the lists (see `list_format`).
 const FORMAT_VERSION: u8 = 2;

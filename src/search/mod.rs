@@ -6,7 +6,8 @@
 //!    codes kept whole), with positions and byte spans; `korean` holds the
 //!    Hangul stemmer.
 //! 2. `vectors`: each issue's terms as a weighted tsvector in
-//!    `ims.issues.search_vector`, kept current by upserts and triggers.
+//!    `ims.issues.search_vector`, kept current by upserts and triggers;
+//!    `tsvector` writes and reads that type's binary layout.
 //! 3. `ranking`: the BM25 model: one-byte impacts per issue and term, scores
 //!    at query time, and picking the top k.
 //! 4. `list_format` and `doc_sets`: posting lists as stored (sparse or
@@ -29,4 +30,5 @@ pub mod ranking;
 pub mod search_issues;
 pub mod snippet;
 pub mod tokenize;
+pub mod tsvector;
 pub mod vectors;

@@ -17,14 +17,18 @@ use pgrx::prelude::*;
 use crate::errors::SpiOk;
 use crate::search::query::quote_lexeme;
 use crate::search::tokenize::{tokenize_from, Mode};
+use crate::search::tsvector::{
+    for_each_lexeme, normalize_positions, weighted_position, TsVector, MAX_POSITION,
+};
 
 /// How much of each field is indexed (bytes); the rest is stored but not
 /// searchable. Keeps every vector far below tsvector's 1 MB limit.
 pub const INDEXED_BYTES: [usize; 4] = [64 * 1024, 256 * 1024, 256 * 1024, 256 * 1024];
-/// tsvector weight letters of title, description, comments, attachments.
-const WEIGHT_LETTERS: [char; 4] = ['A', 'B', 'C', 'D'];
-/// tsvector limits: positions up to 16383, at most 256 per lexeme.
-const MAX_POSITION: u32 = 16383;
+/// tsvector weights of title, description, comments, attachments (A..D),
+/// and their letters (indexed by weight: D=0 .. A=3).
+const FIELD_WEIGHT_BITS: [u16; 4] = [3, 2, 1, 0];
+const WEIGHT_LETTERS: [char; 4] = ['D', 'C', 'B', 'A'];
+/// Positions kept per lexeme (tsvector keeps at most 256).
 const MAX_POSITIONS_PER_LEXEME: usize = 255;
 
 /// The longest prefix of `s` that fits in `max` bytes, on a char boundary.
@@ -39,42 +43,69 @@ pub fn prefix(s: &str, max: usize) -> &str {
     &s[..end]
 }
 
-/// The text form of an issue's tsvector.
-pub fn vector_text(fields: [Option<&str>; 4]) -> String {
-    let mut lexemes: HashMap<String, Vec<(u32, char)>> = HashMap::new();
+/// An issue's lexemes in tsvector order, each with its weighted positions
+/// as tsvector keeps them: what both forms below are made of.
+fn lexemes(fields: [Option<&str>; 4]) -> Vec<(String, Vec<u16>)> {
+    let mut lexemes: HashMap<String, Vec<u16>> = HashMap::new();
     let mut next_pos = 1u32;
     for (i, field) in fields.iter().enumerate() {
         let Some(text) = field else { continue };
         let tokens = tokenize_from(prefix(text, INDEXED_BYTES[i]), Mode::Index, next_pos);
-        for t in &tokens {
-            let list = lexemes.entry(t.term.clone()).or_default();
-            if list.len() < MAX_POSITIONS_PER_LEXEME {
-                list.push((t.pos.min(MAX_POSITION), WEIGHT_LETTERS[i]));
-            }
-        }
         // A gap between fields keeps phrases from spanning two of them.
         next_pos = tokens.last().map_or(next_pos, |t| t.pos + 8);
+        for t in tokens {
+            let list = lexemes.entry(t.term).or_default();
+            if list.len() < MAX_POSITIONS_PER_LEXEME {
+                list.push(weighted_position(t.pos, FIELD_WEIGHT_BITS[i]));
+            }
+        }
     }
+    let mut out: Vec<(String, Vec<u16>)> = lexemes.into_iter().collect();
+    out.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    for (_, positions) in &mut out {
+        normalize_positions(positions);
+    }
+    out
+}
+
+/// An issue's search vector, built in its binary form.
+pub fn vector(fields: [Option<&str>; 4]) -> TsVector {
+    TsVector::from_lexemes(&lexemes(fields))
+}
+
+/// The text form of the same vector.
+pub fn vector_text(fields: [Option<&str>; 4]) -> String {
     let mut out = String::new();
-    for (term, positions) in lexemes {
+    for (term, positions) in lexemes(fields) {
         if !out.is_empty() {
             out.push(' ');
         }
         out.push_str(&quote_lexeme(&term));
         out.push(':');
-        for (k, (pos, w)) in positions.iter().enumerate() {
+        for (k, p) in positions.iter().enumerate() {
             if k > 0 {
                 out.push(',');
             }
-            out.push_str(&pos.to_string());
-            out.push(*w);
+            out.push_str(&(p & MAX_POSITION).to_string());
+            out.push(WEIGHT_LETTERS[(p >> 14) as usize]);
         }
     }
     out
 }
 
-/// Text form of the tsvector for an issue's title, description, comments
-/// and attachment text. `ims.to_search_vector` casts it to tsvector.
+/// The weighted search tsvector of an issue's title, description,
+/// comments and attachment text, as `ims.search_issues` indexes it.
+#[pg_extern(immutable, parallel_safe)]
+pub fn to_search_vector(
+    title: Option<&str>,
+    description: default!(Option<&str>, "NULL"),
+    comments: default!(Option<&str>, "NULL"),
+    attachments: default!(Option<&str>, "NULL"),
+) -> TsVector {
+    vector([title, description, comments, attachments])
+}
+
+/// Text form of `ims.to_search_vector`.
 #[pg_extern(immutable, parallel_safe)]
 pub fn search_vector_text(
     title: Option<&str>,
@@ -121,7 +152,7 @@ impl Drop for Deferral {
 
 const REFRESH: &str = "\
 UPDATE ims.issues i
-   SET search_vector = ims.search_vector_text(i.title, i.description, c.txt, a.txt)::tsvector
+   SET search_vector = ims.to_search_vector(i.title, i.description, c.txt, a.txt)
   FROM (SELECT DISTINCT unnest($1::bigint[]) AS issue_pk) k
   LEFT JOIN LATERAL (SELECT string_agg(content, E'\\n' ORDER BY comment_pk) AS txt
                        FROM ims.issue_comments WHERE issue_pk = k.issue_pk) c ON true
@@ -193,67 +224,4 @@ pub unsafe fn read_doc_terms(
         }
     });
     DocTerms { length, tf }
-}
-
-/// Call `f(number of lexemes, lexeme, weighted frequency)` for every
-/// lexeme of a tsvector datum and return the number of lexemes. Layout of PostgreSQL's
-/// ts_type.h: a header, `size` 32-bit WordEntry bitfields {haspos:1,
-/// len:11, pos:20}, then lexeme bytes, each followed, at a 2-byte aligned
-/// offset, by a uint16 count and uint16 positions whose top two bits are
-/// the weight: D=0 .. A=3. A lexeme without positions counts once at D.
-///
-/// # Safety
-/// `datum` must be a non-null tsvector datum.
-pub unsafe fn for_each_lexeme(
-    datum: pg_sys::Datum,
-    weights: &[f32; 4],
-    mut f: impl FnMut(u32, &[u8], f32),
-) -> u32 {
-    let raw = datum.cast_mut_ptr::<pg_sys::varlena>();
-    let p = pg_sys::pg_detoast_datum(raw);
-    let base = p as *const u8;
-    let total = ((std::ptr::read_unaligned(base as *const u32) >> 2) & 0x3FFF_FFFF) as usize;
-    let mut length = 0;
-    if total >= 8 {
-        let bytes = std::slice::from_raw_parts(base, total);
-        let size = i32::from_ne_bytes(bytes[4..8].try_into().unwrap()).max(0) as usize;
-        let str_start = 8 + 4 * size;
-        if str_start <= total {
-            length = size as u32;
-            for i in 0..size {
-                let e = u32::from_ne_bytes(bytes[8 + 4 * i..12 + 4 * i].try_into().unwrap());
-                let haspos = e & 1 == 1;
-                let len = ((e >> 1) & 0x7FF) as usize;
-                let pos = (e >> 12) as usize;
-                let (lo, hi) = (str_start + pos, str_start + pos + len);
-                if hi > total {
-                    break;
-                }
-                let lexeme = &bytes[lo..hi];
-                if !haspos {
-                    f(length, lexeme, weights[0]);
-                    continue;
-                }
-                let off = str_start + ((pos + len + 1) & !1);
-                if off + 2 > total {
-                    continue;
-                }
-                let npos = u16::from_ne_bytes([bytes[off], bytes[off + 1]]) as usize;
-                let mut tf = 0.0;
-                for j in 0..npos {
-                    let at = off + 2 + 2 * j;
-                    if at + 2 > total {
-                        break;
-                    }
-                    let wp = u16::from_ne_bytes([bytes[at], bytes[at + 1]]);
-                    tf += weights[(wp >> 14) as usize];
-                }
-                f(length, lexeme, tf);
-            }
-        }
-    }
-    if p != raw {
-        pg_sys::pfree(p.cast());
-    }
-    length
 }

@@ -5,11 +5,11 @@
        WHEN i.issue_pk = ANY ($5::bigint[])
             OR (n.d ? 'title' AND n.d->>'title' IS DISTINCT FROM i.title)
             OR (n.d ? 'description' AND n.d->>'description' IS DISTINCT FROM i.description)
-       THEN ims.search_vector_text(
+       THEN ims.to_search_vector(
               CASE WHEN n.d ? 'title' THEN n.d->>'title' ELSE i.title END,
               CASE WHEN n.d ? 'description' THEN n.d->>'description' ELSE i.description END,
               (SELECT pg_catalog.string_agg(c.content, E'\n' ORDER BY c.comment_pk)
                  FROM ims.issue_comments c WHERE c.issue_pk = i.issue_pk),
               (SELECT pg_catalog.string_agg(a.extracted_text, E'\n' ORDER BY a.attachment_id)
-                 FROM ims.attachments a WHERE a.issue_pk = i.issue_pk))::pg_catalog.tsvector
+                 FROM ims.attachments a WHERE a.issue_pk = i.issue_pk))
        ELSE i.search_vector END

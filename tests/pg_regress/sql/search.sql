@@ -308,6 +308,24 @@ SELECT ims.to_search_vector('OpenFrame에서 ORA-00942', 'TJES 연결이 끊김'
 SELECT ims.to_search_query('연결 "connection reset" -OSC OR batch product:Tmax');
 SELECT proname, provolatile, proparallel FROM pg_proc
  WHERE pronamespace = 'ims'::regnamespace AND proname IN ('to_search_vector', 'to_search_query') ORDER BY 1;
+-- The vector is built in tsvector's binary layout: the same value as its
+-- text form read by tsvector_in, for every issue here and at the edges (no
+-- text, quotes and backslashes, a word more than 255 times, positions past
+-- the last one tsvector has, 16383).
+WITH t(title, description, comments, attachments) AS (
+  SELECT title, description, (SELECT string_agg(content, E'\n') FROM ims.issue_comments c WHERE c.issue_pk = i.issue_pk), NULL
+    FROM ims.issues i
+  UNION ALL VALUES (NULL, NULL, NULL, NULL), ('', '', '', ''),
+    ('it''s a back\slash "quoted" O''Reilly', NULL, NULL, 'x:1 y\\z'),
+    (repeat('timeout ', 300), repeat('연결 오류 ', 9000), 'tail word', 'ORA-00942 at the very end'))
+SELECT count(*) AS vectors,
+       count(*) FILTER (WHERE ims.to_search_vector(title, description, comments, attachments)::text
+                        IS DISTINCT FROM ims.search_vector_text(title, description, comments, attachments)::tsvector::text) AS differing,
+       count(*) FILTER (WHERE ims.to_search_vector(title, description, comments, attachments)
+                        <> ims.search_vector_text(title, description, comments, attachments)::tsvector) AS unequal
+  FROM t;
+SELECT length(v) AS lexemes, (SELECT positions FROM unnest(v) WHERE lexeme = 'tail') AS tail_at
+  FROM ims.to_search_vector('start', repeat('연결 오류 ', 9000), 'tail word') v;
 
 -- The index follows direct writes to comments and attachments
 INSERT INTO ims.issue_comments (issue_pk, content, content_hash)
