@@ -20,9 +20,12 @@
 //! Every token has a position (for phrase matching) and the byte span of the
 //! text it came from (for snippets).
 
+use std::borrow::Cow;
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::sync::OnceLock;
+use std::thread::LocalKey;
+
+use foldhash::HashMap;
 
 use rust_stemmers::{Algorithm, Stemmer};
 
@@ -86,6 +89,15 @@ fn is_cjk(c: char) -> bool {
 }
 
 fn classify(c: char) -> Class {
+    if c.is_ascii() {
+        return if c.is_ascii_alphanumeric() {
+            Class::Word
+        } else if matches!(c, '-' | '_' | '.') {
+            Class::Connector
+        } else {
+            Class::Separator
+        };
+    }
     if is_cjk(c) {
         Class::Cjk
     } else if c.is_alphanumeric() {
@@ -97,39 +109,65 @@ fn classify(c: char) -> Class {
     }
 }
 
-/// A run of one script, NFKC-normalised, with its span in the original.
-struct Run {
+/// A run of one script, NFKC-normalised, with its span in the original
+/// (borrowed from it when normalising changed nothing, as is usual).
+struct Run<'a> {
     class: Class,
-    text: String,
+    text: Cow<'a, str>,
     start: usize,
     end: usize,
 }
 
+/// A run being read: its class, where its chars begin in the normalised
+/// chars, its span, and whether normalising changed any of them.
+struct OpenRun {
+    class: Class,
+    first: usize,
+    start: usize,
+    end: usize,
+    changed: bool,
+}
+
 /// Split `text` into Word and Cjk runs. A connector stays inside a Word run
 /// only between two word characters (`ORA-00942`), never at its edges.
-fn runs(text: &str) -> Vec<Run> {
+fn runs(text: &str) -> Vec<Run<'_>> {
     // Normalise char by char so every normalised char keeps its source span.
-    let mut chars: Vec<(char, usize, usize)> = Vec::with_capacity(text.len());
+    let mut chars: Vec<(char, usize, usize, bool)> = Vec::with_capacity(text.len());
     for (i, c) in text.char_indices() {
         let end = i + c.len_utf8();
         if c.is_ascii() || ('\u{AC00}'..='\u{D7A3}').contains(&c) {
-            chars.push((c, i, end)); // ASCII and Hangul syllables are their own NFKC form
+            chars.push((c, i, end, false)); // ASCII and Hangul syllables are their own NFKC form
         } else {
-            for n in std::iter::once(c).nfkc() {
-                chars.push((n, i, end));
+            let mut n = 0;
+            for m in std::iter::once(c).nfkc() {
+                n += 1;
+                chars.push((m, i, end, m != c));
+            }
+            if n > 1 {
+                chars.last_mut().expect("one char at least").3 = true;
             }
         }
     }
+    let close = |r: OpenRun, upto: usize| Run {
+        class: r.class,
+        text: if r.changed {
+            Cow::Owned(chars[r.first..upto].iter().map(|x| x.0).collect())
+        } else {
+            Cow::Borrowed(&text[r.start..r.end])
+        },
+        start: r.start,
+        end: r.end,
+    };
     let mut out: Vec<Run> = Vec::new();
-    let mut cur: Option<Run> = None;
+    let mut cur: Option<OpenRun> = None;
     for k in 0..chars.len() {
-        let (c, s, e) = chars[k];
+        let (c, s, e, changed) = chars[k];
         let mut class = classify(c);
         if class == Class::Connector {
             let prev_word = cur.as_ref().is_some_and(|r| r.class == Class::Word);
             let next_word = chars
                 .get(k + 1)
-                .is_some_and(|&(n, _, _)| classify(n) == Class::Word);
+                .is_some_and(|&(n, _, _, _)| classify(n) == Class::Word);
             class = if prev_word && next_word {
                 Class::Word
             } else {
@@ -139,51 +177,75 @@ fn runs(text: &str) -> Vec<Run> {
         match (&mut cur, class) {
             (_, Class::Separator | Class::Connector) => {
                 if let Some(r) = cur.take() {
-                    out.push(r);
+                    out.push(close(r, k));
                 }
             }
             (Some(r), cl) if r.class == cl => {
-                r.text.push(c);
                 r.end = e;
+                r.changed |= changed;
             }
             _ => {
                 if let Some(r) = cur.take() {
-                    out.push(r);
+                    out.push(close(r, k));
                 }
-                cur = Some(Run {
+                cur = Some(OpenRun {
                     class,
-                    text: c.to_string(),
+                    first: k,
                     start: s,
                     end: e,
+                    changed,
                 });
             }
         }
     }
     if let Some(r) = cur {
-        out.push(r);
+        out.push(close(r, chars.len()));
     }
     out
 }
 
-/// The searchable form of a plain Latin word (no connector), remembered:
-/// stemming is most of the cost of tokenizing, and words repeat.
-fn word_term(word: &str) -> Option<String> {
-    thread_local! {
-        static SEEN: RefCell<HashMap<String, Option<String>>> = RefCell::new(HashMap::new());
-    }
-    const REMEMBERED: usize = 100_000;
-    if let Some(t) = SEEN.with(|m| m.borrow().get(word).cloned()) {
-        return t;
-    }
-    let t = stem_word(word);
-    SEEN.with(|m| {
-        let mut m = m.borrow_mut();
-        if m.len() >= REMEMBERED {
-            m.clear();
+/// Per-backend memory of a word's searchable form: words repeat, and
+/// stemming them is most of the cost of tokenizing.
+type Remembered = RefCell<HashMap<Box<str>, Option<Box<str>>>>;
+const REMEMBERED: usize = 100_000;
+
+/// Call `f` with `form(word)`, computed once per word and then remembered.
+fn with_remembered<R>(
+    memory: &'static LocalKey<Remembered>,
+    word: &str,
+    form: fn(&str) -> Option<String>,
+    f: impl FnOnce(Option<&str>) -> R,
+) -> R {
+    memory.with(|m| {
+        if !m.borrow().contains_key(word) {
+            let computed = form(word).map(String::into_boxed_str);
+            let mut m = m.borrow_mut();
+            if m.len() >= REMEMBERED {
+                m.clear();
+            }
+            m.insert(word.into(), computed);
         }
-        m.insert(word.to_string(), t.clone());
-    });
-    t
+        let m = m.borrow();
+        f(m.get(word).and_then(|t| t.as_deref()))
+    })
+}
+
+thread_local! {
+    static LATIN_TERMS: Remembered = RefCell::new(HashMap::default());
+    static HANGUL_STEMS: Remembered = RefCell::new(HashMap::default());
+}
+
+/// Call `f` with the searchable form of a plain Latin word (no
+/// connector): lowercased and stemmed; None for a stop word.
+fn with_word_term<R>(word: &str, f: impl FnOnce(Option<&str>) -> R) -> R {
+    with_remembered(&LATIN_TERMS, word, stem_word, f)
+}
+
+/// The stem term a Hangul run is indexed by (None for a particle or a run
+/// of other CJK).
+fn hangul_stem_term(run: &str) -> Option<String> {
+    (korean::is_hangul_word(run) && !korean::is_particle(run))
+        .then(|| stem_term(&korean::stem(run)))
 }
 
 fn stem_word(word: &str) -> Option<String> {
@@ -238,6 +300,25 @@ fn joined_word(runs: &[Run], i: usize) -> usize {
 /// Tokenize `text`. Positions start at `first_pos`.
 pub fn tokenize_from(text: &str, mode: Mode, first_pos: u32) -> Vec<Token> {
     let mut out = Vec::new();
+    for_each_token(text, mode, first_pos, &mut |term, pos, start, end| {
+        out.push(Token {
+            term: term.to_string(),
+            pos,
+            start,
+            end,
+        })
+    });
+    out
+}
+
+/// Call `sink(term, position, start, end)` for every token of `text`, in
+/// order, without allocating each term. Returns the next free position.
+pub fn for_each_token(
+    text: &str,
+    mode: Mode,
+    first_pos: u32,
+    sink: &mut dyn FnMut(&str, u32, usize, usize),
+) -> u32 {
     let mut pos = first_pos;
     let runs = runs(text);
     // A word of Hangul and digits (`서버1`) is also kept whole, like a code:
@@ -254,11 +335,12 @@ pub fn tokenize_from(text: &str, mode: Mode, first_pos: u32) -> Vec<Token> {
         if joined > 0 {
             let group = &runs[i..i + joined];
             let mut whole = Emitter {
-                out: &mut out,
+                sink: &mut *sink,
                 start: group[0].start,
                 end: group[joined - 1].end,
             };
-            whole.emit(group.iter().map(|r| r.text.as_str()).collect(), pos);
+            let word: String = group.iter().map(|r| r.text.as_ref()).collect();
+            whole.emit(&word, pos);
             if mode == Mode::Query {
                 pos += group.iter().map(run_width).sum::<u32>();
                 skip_to = i + joined;
@@ -266,7 +348,7 @@ pub fn tokenize_from(text: &str, mode: Mode, first_pos: u32) -> Vec<Token> {
             }
         }
         let mut emitter = Emitter {
-            out: &mut out,
+            sink: &mut *sink,
             start: run.start,
             end: run.end,
         };
@@ -275,25 +357,20 @@ pub fn tokenize_from(text: &str, mode: Mode, first_pos: u32) -> Vec<Token> {
             _ => word_tokens(&mut emitter, &run.text, mode, pos),
         };
     }
-    out
+    pos
 }
 
-/// Adds the tokens of one span of the text.
-struct Emitter<'a> {
-    out: &'a mut Vec<Token>,
+/// Passes the tokens of one span of the text to the sink.
+struct Emitter<'s> {
+    sink: &'s mut dyn FnMut(&str, u32, usize, usize),
     start: usize,
     end: usize,
 }
 
 impl Emitter<'_> {
-    fn emit(&mut self, term: String, pos: u32) {
+    fn emit(&mut self, term: &str, pos: u32) {
         if !term.is_empty() && term.len() <= MAX_TOKEN_BYTES {
-            self.out.push(Token {
-                term,
-                pos,
-                start: self.start,
-                end: self.end,
-            });
+            (self.sink)(term, pos, self.start, self.end);
         }
     }
 }
@@ -301,18 +378,28 @@ impl Emitter<'_> {
 /// A run of Hangul (or other CJK): its character bigrams (one character
 /// alone is itself) and, in the index, its stem. Returns the positions used.
 fn cjk_tokens(e: &mut Emitter, text: &str, mode: Mode, pos: u32) -> u32 {
-    let cs: Vec<char> = text.chars().collect();
-    if mode == Mode::Index && korean::is_hangul_word(text) && !korean::is_particle(text) {
-        e.emit(stem_term(&korean::stem(text)), pos);
+    if mode == Mode::Index {
+        with_remembered(&HANGUL_STEMS, text, hangul_stem_term, |stem| {
+            if let Some(stem) = stem {
+                e.emit(stem, pos);
+            }
+        });
     }
-    if cs.len() == 1 {
-        e.emit(cs[0].to_string(), pos);
+    // Bigrams are slices of the run: char k's start to char k + 2's.
+    let bounds: Vec<usize> = text
+        .char_indices()
+        .map(|(b, _)| b)
+        .chain(std::iter::once(text.len()))
+        .collect();
+    let chars = bounds.len() - 1;
+    if chars == 1 {
+        e.emit(text, pos);
         return 1;
     }
-    for (k, w) in cs.windows(2).enumerate() {
-        e.emit(w.iter().collect(), pos + k as u32);
+    for k in 0..chars.saturating_sub(1) {
+        e.emit(&text[bounds[k]..bounds[k + 2]], pos + k as u32);
     }
-    cs.len().saturating_sub(1) as u32
+    chars.saturating_sub(1) as u32
 }
 
 /// Marks a Hangul stem term apart from bigrams (no other term has it:
@@ -444,12 +531,14 @@ fn word_tokens(e: &mut Emitter, text: &str, mode: Mode, pos: u32) -> u32 {
         .filter(|p| !p.is_empty())
         .collect();
     if parts.len() > 1 {
-        e.emit(text.to_lowercase(), pos);
+        e.emit(&text.to_lowercase(), pos);
         if mode == Mode::Index {
             for (i, p) in parts.iter().enumerate() {
-                if let Some(t) = word_term(p) {
-                    e.emit(t, pos + i as u32);
-                }
+                with_word_term(p, |t| {
+                    if let Some(t) = t {
+                        e.emit(t, pos + i as u32);
+                    }
+                });
             }
         }
         return parts.len() as u32;
@@ -464,13 +553,19 @@ fn word_tokens(e: &mut Emitter, text: &str, mode: Mode, pos: u32) -> u32 {
         // lower-case query still finds it.
         let lower = text.to_lowercase();
         if mode == Mode::Index {
-            if let Some(stem) = word_term(text).filter(|s| *s != lower) {
-                e.emit(stem, pos);
-            }
+            with_word_term(text, |stem| {
+                if let Some(stem) = stem.filter(|s| *s != lower) {
+                    e.emit(stem, pos);
+                }
+            });
         }
-        e.emit(lower, pos);
-    } else if let Some(t) = word_term(text) {
-        e.emit(t, pos);
+        e.emit(&lower, pos);
+    } else {
+        with_word_term(text, |t| {
+            if let Some(t) = t {
+                e.emit(t, pos);
+            }
+        });
     }
     1
 }

@@ -47,42 +47,48 @@ impl TsVector {
     /// The tsvector of `lexemes`, given sorted bytewise (`[u8]`'s order is
     /// tsvector's), each with its normalised, non-empty positions.
     pub fn from_lexemes<T: AsRef<[u8]>>(lexemes: &[(T, Vec<u16>)]) -> TsVector {
-        let mut entries: Vec<u32> = Vec::with_capacity(lexemes.len());
-        let mut strings: Vec<u8> = Vec::new();
-        for (lexeme, positions) in lexemes {
-            let lexeme = lexeme.as_ref();
-            debug_assert!(!lexeme.is_empty() && lexeme.len() < 1 << 11 && !positions.is_empty());
-            let offset = strings.len().min(MAX_STRING_AREA) as u32;
-            entries.push(1 | ((lexeme.len() as u32) << 1) | (offset << 12));
-            strings.extend_from_slice(lexeme);
-            if strings.len() % 2 == 1 {
-                strings.push(0);
-            }
-            strings.extend_from_slice(&(positions.len() as u16).to_ne_bytes());
-            for p in positions {
-                strings.extend_from_slice(&p.to_ne_bytes());
-            }
-        }
-        if strings.len() > MAX_STRING_AREA {
-            crate::errors::raise(
+        match layout(lexemes) {
+            Ok(bytes) => TsVector(bytes),
+            Err(too_long) => crate::errors::raise(
                 PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
-                format!(
-                    "the search vector is too long ({} bytes, max {MAX_STRING_AREA})",
-                    strings.len()
-                ),
+                format!("the search vector is too long ({too_long} bytes, max {MAX_STRING_AREA})"),
                 None,
-            );
+            ),
         }
-        let total = 8 + 4 * entries.len() + strings.len();
-        let mut bytes = Vec::with_capacity(total);
-        bytes.extend_from_slice(&((total as u32) << 2).to_ne_bytes()); // SET_VARSIZE, 4-byte header
-        bytes.extend_from_slice(&(entries.len() as i32).to_ne_bytes());
-        for e in &entries {
-            bytes.extend_from_slice(&e.to_ne_bytes());
-        }
-        bytes.extend_from_slice(&strings);
-        TsVector(bytes)
     }
+}
+
+/// The varlena bytes of a tsvector, or the size of its string area when
+/// that is more than tsvector can address.
+fn layout<T: AsRef<[u8]>>(lexemes: &[(T, Vec<u16>)]) -> Result<Vec<u8>, usize> {
+    let mut entries: Vec<u32> = Vec::with_capacity(lexemes.len());
+    let mut strings: Vec<u8> = Vec::new();
+    for (lexeme, positions) in lexemes {
+        let lexeme = lexeme.as_ref();
+        debug_assert!(!lexeme.is_empty() && lexeme.len() < 1 << 11 && !positions.is_empty());
+        let offset = strings.len().min(MAX_STRING_AREA) as u32;
+        entries.push(1 | ((lexeme.len() as u32) << 1) | (offset << 12));
+        strings.extend_from_slice(lexeme);
+        if strings.len() % 2 == 1 {
+            strings.push(0);
+        }
+        strings.extend_from_slice(&(positions.len() as u16).to_ne_bytes());
+        for p in positions {
+            strings.extend_from_slice(&p.to_ne_bytes());
+        }
+    }
+    if strings.len() > MAX_STRING_AREA {
+        return Err(strings.len());
+    }
+    let total = 8 + 4 * entries.len() + strings.len();
+    let mut bytes = Vec::with_capacity(total);
+    bytes.extend_from_slice(&((total as u32) << 2).to_ne_bytes()); // SET_VARSIZE, 4-byte header
+    bytes.extend_from_slice(&(entries.len() as i32).to_ne_bytes());
+    for e in &entries {
+        bytes.extend_from_slice(&e.to_ne_bytes());
+    }
+    bytes.extend_from_slice(&strings);
+    Ok(bytes)
 }
 
 impl IntoDatum for TsVector {
@@ -203,8 +209,7 @@ mod tests {
 
     #[test]
     fn layout_has_aligned_position_lists() {
-        let v = TsVector::from_lexemes(&[("ab", vec![1]), ("abc", vec![2, 3])]);
-        let b = &v.0;
+        let b = layout(&[("ab", vec![1]), ("abc", vec![2, 3])]).unwrap();
         let total = u32::from_ne_bytes(b[0..4].try_into().unwrap()) >> 2;
         assert_eq!(total as usize, b.len());
         // header 8 + 2 entries + "ab" npos pos + "abc" pad npos pos pos

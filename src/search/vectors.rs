@@ -12,11 +12,12 @@
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 
+use foldhash::HashMap as FastMap;
 use pgrx::prelude::*;
 
 use crate::errors::SpiOk;
 use crate::search::query::quote_lexeme;
-use crate::search::tokenize::{tokenize_from, Mode};
+use crate::search::tokenize::{for_each_token, Mode};
 use crate::search::tsvector::{
     for_each_lexeme, normalize_positions, weighted_position, TsVector, MAX_POSITION,
 };
@@ -46,19 +47,30 @@ pub fn prefix(s: &str, max: usize) -> &str {
 /// An issue's lexemes in tsvector order, each with its weighted positions
 /// as tsvector keeps them: what both forms below are made of.
 fn lexemes(fields: [Option<&str>; 4]) -> Vec<(String, Vec<u16>)> {
-    let mut lexemes: HashMap<String, Vec<u16>> = HashMap::new();
+    let mut lexemes: FastMap<String, Vec<u16>> = FastMap::default();
     let mut next_pos = 1u32;
     for (i, field) in fields.iter().enumerate() {
         let Some(text) = field else { continue };
-        let tokens = tokenize_from(prefix(text, INDEXED_BYTES[i]), Mode::Index, next_pos);
-        // A gap between fields keeps phrases from spanning two of them.
-        next_pos = tokens.last().map_or(next_pos, |t| t.pos + 8);
-        for t in tokens {
-            let list = lexemes.entry(t.term).or_default();
-            if list.len() < MAX_POSITIONS_PER_LEXEME {
-                list.push(weighted_position(t.pos, FIELD_WEIGHT_BITS[i]));
+        let mut last = None;
+        let mut add = |term: &str, pos: u32, _: usize, _: usize| {
+            let position = weighted_position(pos, FIELD_WEIGHT_BITS[i]);
+            last = Some(pos);
+            match lexemes.get_mut(term) {
+                Some(list) if list.len() < MAX_POSITIONS_PER_LEXEME => list.push(position),
+                Some(_) => {}
+                None => {
+                    lexemes.insert(term.to_string(), vec![position]);
+                }
             }
-        }
+        };
+        for_each_token(
+            prefix(text, INDEXED_BYTES[i]),
+            Mode::Index,
+            next_pos,
+            &mut add,
+        );
+        // A gap between fields keeps phrases from spanning two of them.
+        next_pos = last.map_or(next_pos, |p| p + 8);
     }
     let mut out: Vec<(String, Vec<u16>)> = lexemes.into_iter().collect();
     out.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
