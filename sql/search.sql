@@ -26,8 +26,11 @@ $$;
 REVOKE ALL ON FUNCTION ims.stamp_search_version() FROM PUBLIC;
 COMMENT ON FUNCTION ims.stamp_search_version() IS
     'Trigger: stamps an issue with the current transaction id when what search reads of it changes.';
+-- A row already stamped by this transaction is left alone without calling
+-- the function (the upsert stamps the rows whose searched fields it changes).
 CREATE TRIGGER trg_issues_search_version BEFORE INSERT OR UPDATE ON ims.issues
-    FOR EACH ROW EXECUTE FUNCTION ims.stamp_search_version();
+    FOR EACH ROW WHEN (NEW.search_version IS DISTINCT FROM pg_catalog.pg_current_xact_id())
+    EXECUTE FUNCTION ims.stamp_search_version();
 
 COMMENT ON FUNCTION ims.to_search_vector(text, text, text, text) IS
     'The weighted search tsvector of an issue''s title, description, comments and attachment text, as ims.search_issues indexes it.';

@@ -17,8 +17,10 @@ CREATE TRIGGER trg_users_updated_at BEFORE UPDATE ON ims.users
     FOR EACH ROW EXECUTE FUNCTION ims.set_updated_at();
 CREATE TRIGGER trg_crawl_sessions_updated_at BEFORE UPDATE ON ims.crawl_sessions
     FOR EACH ROW EXECUTE FUNCTION ims.set_updated_at();
+-- On issues, written a thousand rows per upsert, a row already stamped now()
+-- is left alone without calling the function (the upsert stamps its rows).
 CREATE TRIGGER trg_issues_updated_at BEFORE UPDATE ON ims.issues
-    FOR EACH ROW EXECUTE FUNCTION ims.set_updated_at();
+    FOR EACH ROW WHEN (NEW.updated_at IS DISTINCT FROM pg_catalog.now()) EXECUTE FUNCTION ims.set_updated_at();
 CREATE TRIGGER trg_issue_comments_updated_at BEFORE UPDATE ON ims.issue_comments
     FOR EACH ROW EXECUTE FUNCTION ims.set_updated_at();
 CREATE TRIGGER trg_attachments_updated_at BEFORE UPDATE ON ims.attachments

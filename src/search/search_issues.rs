@@ -30,7 +30,7 @@ use crate::db::{read_one, read_two};
 use crate::errors::{invalid_parameter, null_argument, raise, SpiOk, SpiValue};
 use crate::search::doc_sets;
 use crate::search::index_build::{
-    attribute_key, champions_key, pending_predicate, usable_meta, Meta,
+    any_pending, attribute_key, champions_key, pending_predicate, usable_meta, Meta,
 };
 use crate::search::list_format::{
     decode, decode_champions, Champions, Cursor, List, Postings, CHAMPIONS,
@@ -740,6 +740,9 @@ fn score_pending(
         .collect();
     let mut pending = Vec::new();
     let mut scored = Vec::new();
+    if !any_pending(xmin) {
+        return (pending, scored);
+    }
     Spi::connect(|c| {
         let rows = c
             .select(

@@ -43,7 +43,10 @@ upd AS (
      resolved_at = CASE WHEN n.d ? 'resolved_at' THEN (n.d->>'resolved_at')::timestamptz ELSE i.resolved_at END,
      raw_data = i.raw_data || (n.d->'raw_data'),
      crawl_count = i.crawl_count + 1,
-     last_crawled_at = GREATEST(pg_catalog.now(), i.last_crawled_at)
+     last_crawled_at = GREATEST(pg_catalog.now(), i.last_crawled_at),
+     -- What trg_issues_updated_at would set (the counters always change),
+     -- so that it is skipped.
+     updated_at = pg_catalog.now()
      /* search_vector */
     FROM n
    WHERE i.issue_pk = n.issue_pk)

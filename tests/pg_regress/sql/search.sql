@@ -376,6 +376,26 @@ SELECT issue_id FROM ims.search_issues('gateway product:JEUS') ORDER BY 1;
 SELECT ims.search_index_pending() AS pending;
 SELECT ims.refresh_materialized_views();
 SELECT ims.search_index_pending() AS pending;
+-- An upsert stamps its rows as the row triggers would: a re-crawl that
+-- changes nothing search reads leaves the issue in the lists (updated_at
+-- still moves: the crawl counters did); a changed status makes it pending,
+-- and the filter sees the new status at once.
+SELECT status AS r12_status FROM ims.issues WHERE issue_id = 'R-12' \gset
+BEGIN;
+SELECT action FROM ims.upsert_issue('{"issue_id": "R-12"}');
+SELECT updated_at = now() AS updated_now, search_version = pg_current_xact_id() AS stamped
+  FROM ims.issues WHERE issue_id = 'R-12';
+COMMIT;
+SELECT ims.search_index_pending() AS pending;
+BEGIN;
+SELECT action, changed_fields FROM ims.upsert_issue('{"issue_id": "R-12", "status": "Closed"}');
+SELECT updated_at = now() AS updated_now, search_version = pg_current_xact_id() AS stamped
+  FROM ims.issues WHERE issue_id = 'R-12';
+COMMIT;
+SELECT ims.search_index_pending() AS pending;
+SELECT issue_id, status FROM ims.search_issues('gateway status:closed');
+SELECT action FROM ims.upsert_issue(jsonb_build_object('issue_id', 'R-12', 'status', :'r12_status'));
+SELECT ims.refresh_materialized_views();
 DELETE FROM ims.issues WHERE issue_id = 'R-90';
 SELECT count(*) AS deleted_issue FROM ims.search_issues('quokka');
 UPDATE ims.issues SET product = 'Tmax' WHERE issue_id = 'R-12';
