@@ -2,8 +2,13 @@
 //! pgrx's `Spi::get_one`/`get_two` ask for a transaction id first, which
 //! wastes one per call on a primary and fails on a hot standby.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
 use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
+use pgrx::spi::{OwnedPreparedStatement, SpiClient, SpiTupleTable};
 
 use crate::errors::{raise, SpiOk};
 
@@ -25,6 +30,34 @@ pub fn require_writable(function: &str) {
             Some("Run it on the primary; searches, views and statistics work on standbys."),
         );
     }
+}
+
+thread_local! {
+    /// Plans kept for this backend, by statement text.
+    static KEPT: RefCell<HashMap<&'static str, Rc<OwnedPreparedStatement>>> = RefCell::new(HashMap::new());
+}
+
+/// Run a read-only statement through a plan prepared once per backend and
+/// kept (`SPI_keepplan`; PostgreSQL re-plans it when what it reads
+/// changes): for the few statements every search runs, where parsing and
+/// planning cost more than running them. Only for statements whose generic
+/// plan suits any parameter value (PostgreSQL may switch to it).
+pub fn select_kept<'conn>(
+    c: &SpiClient<'conn>,
+    sql: &'static str,
+    arg_types: &[PgOid],
+    args: &[DatumWithOid],
+    what: &str,
+) -> SpiTupleTable<'conn> {
+    let plan = match KEPT.with(|k| k.borrow().get(sql).cloned()) {
+        Some(plan) => plan,
+        None => {
+            let plan = Rc::new(c.prepare(sql, arg_types).spi_ok(what).keep());
+            KEPT.with(|k| k.borrow_mut().insert(sql, plan.clone()));
+            plan
+        }
+    };
+    c.select(&*plan, None, args).spi_ok(what)
 }
 
 /// The first column of the first row of a read-only query (None: no row, or NULL).

@@ -16,13 +16,10 @@
 //! Row `''` holds the corpus statistics and that xmin; `top:<term>` rows
 //! hold champion lists. Formats: `list_format`.
 
-use std::cell::RefCell;
 use std::collections::HashMap;
-use std::rc::Rc;
 use std::sync::OnceLock;
 
 use pgrx::prelude::*;
-use pgrx::spi::OwnedPreparedStatement;
 
 use crate::db::read_two;
 use crate::errors::{SpiOk, SpiValue};
@@ -252,28 +249,21 @@ pub fn pending_predicate(xmin: &str, built: &str) -> String {
 /// a plan prepared once per backend (it has no parameter), where the query
 /// that scores pending issues costs a planning each time.
 pub fn any_pending(xmin: u64) -> bool {
-    thread_local! {
-        static NEWEST: RefCell<Option<Rc<OwnedPreparedStatement>>> = const { RefCell::new(None) };
-    }
-    const SQL: &str = "SELECT max(search_version)::text, min(issue_pk) FROM ims.issues";
     if xmin == 0 {
         return true;
     }
+    let what = "finding pending issues";
     let (newest, lowest) = Spi::connect(|c| {
-        let plan = NEWEST.with(|p| p.borrow().clone());
-        let plan = match plan {
-            Some(plan) => plan,
-            None => {
-                let kept = Rc::new(c.prepare(SQL, &[]).spi_ok("finding pending issues").keep());
-                NEWEST.with(|p| *p.borrow_mut() = Some(kept.clone()));
-                kept
-            }
-        };
-        c.select(&*plan, Some(1), &[])
-            .spi_ok("finding pending issues")
-            .first()
-            .get_two::<String, i64>()
-            .spi_ok("finding pending issues")
+        crate::db::select_kept(
+            &c,
+            "SELECT max(search_version)::text, min(issue_pk) FROM ims.issues",
+            &[],
+            &[],
+            what,
+        )
+        .first()
+        .get_two::<String, i64>()
+        .spi_ok(what)
     });
     newest
         .and_then(|v| v.parse::<u64>().ok())

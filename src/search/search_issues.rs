@@ -248,12 +248,13 @@ fn load_index(keys: &[String], terms: &[String]) -> (Option<Meta>, Index) {
 /// These rows of the search index, by key (missing keys are absent).
 fn read_rows(keys: &[String]) -> HashMap<String, Vec<u8>> {
     Spi::connect(|c| {
-        c.select(
+        crate::db::select_kept(
+            &c,
             "SELECT term, postings FROM ims.mv_search_postings WHERE term = ANY ($1)",
-            None,
+            &[PgOid::BuiltIn(PgBuiltInOids::TEXTARRAYOID)],
             &[keys.to_vec().into()],
+            "reading the search index",
         )
-        .spi_ok("reading the search index")
         .filter_map(|r| {
             let term = r.get::<String>(1).spi_ok("reading the search index")?;
             let bytes = r.get::<&[u8]>(2).spi_ok("reading the search index")?;
