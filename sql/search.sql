@@ -7,7 +7,7 @@ COMMENT ON COLUMN ims.issues.search_vector IS
 -- and score the issues written since its last refresh from their vectors:
 -- those carry a transaction id at or after the one the refresh recorded.
 COMMENT ON COLUMN ims.issues.search_version IS
-    'Transaction that last changed what search reads of this issue (text, product, status, priority); set by a trigger.';
+    'Transaction that last changed what search reads of this issue (text, product, status, priority); set by a trigger (upserts set it as the trigger would).';
 CREATE INDEX idx_issues_search_version ON ims.issues (search_version); -- issues newer than the posting lists
 
 CREATE FUNCTION ims.stamp_search_version() RETURNS trigger

@@ -4,7 +4,6 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::rc::Rc;
 
 use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
@@ -33,8 +32,9 @@ pub fn require_writable(function: &str) {
 }
 
 thread_local! {
-    /// Plans kept for this backend, by statement text.
-    static KEPT: RefCell<HashMap<&'static str, Rc<OwnedPreparedStatement>>> = RefCell::new(HashMap::new());
+    /// Plans kept for this backend's life, by statement text (leaked: a
+    /// few, and not to be freed by thread-local destructors at exit).
+    static KEPT: RefCell<HashMap<&'static str, &'static OwnedPreparedStatement>> = RefCell::new(HashMap::new());
 }
 
 /// Run a read-only statement through a plan prepared once per backend and
@@ -49,15 +49,16 @@ pub fn select_kept<'conn>(
     args: &[DatumWithOid],
     what: &str,
 ) -> SpiTupleTable<'conn> {
-    let plan = match KEPT.with(|k| k.borrow().get(sql).cloned()) {
+    let plan = match KEPT.with(|k| k.borrow().get(sql).copied()) {
         Some(plan) => plan,
         None => {
-            let plan = Rc::new(c.prepare(sql, arg_types).spi_ok(what).keep());
-            KEPT.with(|k| k.borrow_mut().insert(sql, plan.clone()));
+            let plan: &'static OwnedPreparedStatement =
+                Box::leak(Box::new(c.prepare(sql, arg_types).spi_ok(what).keep()));
+            KEPT.with(|k| k.borrow_mut().insert(sql, plan));
             plan
         }
     };
-    c.select(&*plan, None, args).spi_ok(what)
+    c.select(plan, None, args).spi_ok(what)
 }
 
 /// The first column of the first row of a read-only query (None: no row, or NULL).

@@ -5,7 +5,8 @@
 //!
 //! The view is a snapshot, rebuilt by `ims.refresh_materialized_views()`.
 //! Every write to an issue's searchable content stamps the issue with the
-//! writing transaction's id (`issues.search_version`, set by a trigger).
+//! writing transaction's id (`issues.search_version`, set by a trigger, or
+//! by the upsert as the trigger would).
 //! The build records the oldest transaction still running when it started
 //! (its snapshot's xmin): an issue stamped at or after that id may be
 //! missing from the lists or be there in an older form, so searches score
@@ -247,7 +248,9 @@ pub fn pending_predicate(xmin: &str, built: &str) -> String {
 /// built): the newest stamp is at or after it, or an issue_pk is negative.
 /// Searches ask first, since usually nothing is: two index probes through
 /// a plan prepared once per backend (it has no parameter), where the query
-/// that scores pending issues costs a planning each time.
+/// that scores pending issues costs a planning each time. (After a restore
+/// that brought stamps from beyond this cluster's ids, it says yes until
+/// the cluster's ids pass them; the pending query then decides.)
 pub fn any_pending(xmin: u64) -> bool {
     if xmin == 0 {
         return true;
@@ -256,7 +259,9 @@ pub fn any_pending(xmin: u64) -> bool {
     let (newest, lowest) = Spi::connect(|c| {
         crate::db::select_kept(
             &c,
-            "SELECT max(search_version)::text, min(issue_pk) FROM ims.issues",
+            "SELECT (SELECT search_version::text FROM ims.issues WHERE search_version IS NOT NULL
+                      ORDER BY search_version DESC LIMIT 1),
+                    (SELECT issue_pk FROM ims.issues ORDER BY issue_pk LIMIT 1)",
             &[],
             &[],
             what,
@@ -265,9 +270,7 @@ pub fn any_pending(xmin: u64) -> bool {
         .get_two::<String, i64>()
         .spi_ok(what)
     });
-    newest
-        .and_then(|v| v.parse::<u64>().ok())
-        .is_some_and(|v| v >= xmin)
+    newest.is_some_and(|v| v.parse::<u64>().map_or(true, |v| v >= xmin))
         || lowest.is_some_and(|pk| pk < 0)
 }
 

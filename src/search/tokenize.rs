@@ -22,6 +22,7 @@
 
 use std::borrow::Cow;
 use std::cell::RefCell;
+use std::rc::Rc;
 use std::sync::OnceLock;
 use std::thread::LocalKey;
 
@@ -205,29 +206,37 @@ fn runs(text: &str) -> Vec<Run<'_>> {
 }
 
 /// Per-backend memory of a word's searchable form: words repeat, and
-/// stemming them is most of the cost of tokenizing.
-type Remembered = RefCell<HashMap<Box<str>, Option<Box<str>>>>;
+/// stemming them is most of the cost of tokenizing. At most REMEMBERED
+/// words of at most REMEMBERED_BYTES each (a few MB): longer words are
+/// rare, and their forms are dropped anyway (MAX_TOKEN_BYTES).
+type Remembered = RefCell<HashMap<Box<str>, Option<Rc<str>>>>;
 const REMEMBERED: usize = 100_000;
+const REMEMBERED_BYTES: usize = 3 * MAX_TOKEN_BYTES;
 
 /// Call `f` with `form(word)`, computed once per word and then remembered.
+/// No borrow of the memory is held while `f` runs.
 fn with_remembered<R>(
     memory: &'static LocalKey<Remembered>,
     word: &str,
     form: fn(&str) -> Option<String>,
     f: impl FnOnce(Option<&str>) -> R,
 ) -> R {
-    memory.with(|m| {
-        if !m.borrow().contains_key(word) {
-            let computed = form(word).map(String::into_boxed_str);
+    if word.len() > REMEMBERED_BYTES {
+        return f(form(word).as_deref());
+    }
+    let known = memory.with(|m| m.borrow().get(word).cloned());
+    let value = known.unwrap_or_else(|| {
+        let computed: Option<Rc<str>> = form(word).map(Rc::from);
+        memory.with(|m| {
             let mut m = m.borrow_mut();
             if m.len() >= REMEMBERED {
                 m.clear();
             }
-            m.insert(word.into(), computed);
-        }
-        let m = m.borrow();
-        f(m.get(word).and_then(|t| t.as_deref()))
-    })
+            m.insert(word.into(), computed.clone());
+        });
+        computed
+    });
+    f(value.as_deref())
 }
 
 thread_local! {
@@ -241,11 +250,9 @@ fn with_word_term<R>(word: &str, f: impl FnOnce(Option<&str>) -> R) -> R {
     with_remembered(&LATIN_TERMS, word, stem_word, f)
 }
 
-/// The stem term a Hangul run is indexed by (None for a particle or a run
-/// of other CJK).
-fn hangul_stem_term(run: &str) -> Option<String> {
-    (korean::is_hangul_word(run) && !korean::is_particle(run))
-        .then(|| stem_term(&korean::stem(run)))
+/// The stem term a Hangul word is indexed by (None for a particle).
+fn hangul_stem_term(word: &str) -> Option<String> {
+    (!korean::is_particle(word)).then(|| stem_term(&korean::stem(word)))
 }
 
 fn stem_word(word: &str) -> Option<String> {
@@ -378,7 +385,7 @@ impl Emitter<'_> {
 /// A run of Hangul (or other CJK): its character bigrams (one character
 /// alone is itself) and, in the index, its stem. Returns the positions used.
 fn cjk_tokens(e: &mut Emitter, text: &str, mode: Mode, pos: u32) -> u32 {
-    if mode == Mode::Index {
+    if mode == Mode::Index && korean::is_hangul_word(text) {
         with_remembered(&HANGUL_STEMS, text, hangul_stem_term, |stem| {
             if let Some(stem) = stem {
                 e.emit(stem, pos);

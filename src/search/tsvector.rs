@@ -18,9 +18,10 @@ compile_error!("the tsvector layout here assumes a little-endian machine");
 
 /// The string area (lexemes and positions) addresses 20 bits.
 const MAX_STRING_AREA: usize = (1 << 20) - 1;
-/// Positions are 14 bits; the last one stands for any beyond it.
+/// Positions are the low 14 bits; the last one stands for any beyond it.
 pub const MAX_POSITION: u16 = (1 << 14) - 1;
-const POSITION_MASK: u16 = 0x3FFF;
+/// The longest lexeme tsvector_in accepts.
+const MAX_LEXEME_BYTES: usize = (1 << 11) - 2;
 
 /// A position with its weight bits (3 = A .. 0 = D) on top.
 pub fn weighted_position(pos: u32, weight: u16) -> u16 {
@@ -30,9 +31,9 @@ pub fn weighted_position(pos: u32, weight: u16) -> u16 {
 /// Positions as tsvector keeps them: ascending, each position once with
 /// the highest weight it was given.
 pub fn normalize_positions(positions: &mut Vec<u16>) {
-    positions.sort_unstable_by_key(|p| (p & POSITION_MASK, p >> 14));
+    positions.sort_unstable_by_key(|p| (p & MAX_POSITION, p >> 14));
     positions.dedup_by(|later, kept| {
-        let same = *later & POSITION_MASK == *kept & POSITION_MASK;
+        let same = *later & MAX_POSITION == *kept & MAX_POSITION;
         if same {
             *kept = (*kept).max(*later);
         }
@@ -65,7 +66,10 @@ fn layout<T: AsRef<[u8]>>(lexemes: &[(T, Vec<u16>)]) -> Result<Vec<u8>, usize> {
     let mut strings: Vec<u8> = Vec::new();
     for (lexeme, positions) in lexemes {
         let lexeme = lexeme.as_ref();
-        debug_assert!(!lexeme.is_empty() && lexeme.len() < 1 << 11 && !positions.is_empty());
+        assert!(
+            !lexeme.is_empty() && lexeme.len() <= MAX_LEXEME_BYTES && !positions.is_empty(),
+            "a lexeme of 1 to {MAX_LEXEME_BYTES} bytes with positions"
+        );
         let offset = strings.len().min(MAX_STRING_AREA) as u32;
         entries.push(1 | ((lexeme.len() as u32) << 1) | (offset << 12));
         strings.extend_from_slice(lexeme);

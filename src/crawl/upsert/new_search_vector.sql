@@ -14,10 +14,10 @@
                  FROM ims.attachments a WHERE a.issue_pk = i.issue_pk))
        ELSE i.search_vector END,
      -- What trg_issues_search_version would set, so that it is skipped:
-     -- this transaction's id where a field search reads changes.
+     -- this transaction's id where a field search reads changes. (Where only
+     -- comments or attachments changed, the trigger compares the vectors.)
      search_version = CASE
-       WHEN i.issue_pk = ANY ($5::bigint[])
-            OR (n.d ? 'title' AND n.d->>'title' IS DISTINCT FROM i.title)
+       WHEN (n.d ? 'title' AND n.d->>'title' IS DISTINCT FROM i.title)
             OR (n.d ? 'description' AND n.d->>'description' IS DISTINCT FROM i.description)
             OR (n.d ? 'product' AND n.d->>'product' IS DISTINCT FROM i.product)
             OR (n.d ? 'status' AND n.d->>'status' IS DISTINCT FROM i.status)
