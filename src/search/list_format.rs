@@ -136,6 +136,81 @@ impl List {
         })
     }
 
+    /// The highest issue_pk the list may hold (None when empty).
+    pub fn last_doc(&self) -> Option<i64> {
+        match self {
+            List::Sparse(p) => p.docs.last().copied(),
+            List::Dense(d) => {
+                let w = d.words.iter().rposition(|&bits| bits != 0)?;
+                Some(d.base + w as i64 * 64 + 63 - d.words[w].leading_zeros() as i64)
+            }
+        }
+    }
+
+    /// Per block of 2^`shift` issue_pks from 0 (`shift` >= 6, `count`
+    /// blocks), 1 + the highest impact the list holds in it; 0 where it
+    /// holds no issue. A dense list's bitmap word is one run of impacts.
+    pub fn block_maxima(&self, shift: u32, count: usize) -> Vec<u16> {
+        let mut max = vec![0u16; count];
+        let mut raise = |doc: i64, m: u8| {
+            if let Some(b) = usize::try_from(doc >> shift).ok().and_then(|b| max.get_mut(b)) {
+                *b = (*b).max(u16::from(m) + 1);
+            }
+        };
+        match self {
+            List::Sparse(p) => {
+                for (&d, &q) in p.docs.iter().zip(&p.impacts) {
+                    raise(d, q);
+                }
+            }
+            List::Dense(d) => {
+                for (w, &bits) in d.words.iter().enumerate() {
+                    if bits == 0 {
+                        continue;
+                    }
+                    let from = (d.rank[w] as usize).min(d.impacts.len());
+                    let to = (from + bits.count_ones() as usize).min(d.impacts.len());
+                    let Some(&m) = d.impacts[from..to].iter().max() else {
+                        continue;
+                    };
+                    // The word's 64 issues span at most two blocks.
+                    let first = d.base + w as i64 * 64;
+                    raise(first, m);
+                    raise(first + 63, m);
+                }
+            }
+        }
+        max
+    }
+
+    /// The issues, ascending, of the blocks of 2^`shift` issue_pks
+    /// (`shift` >= 6) that `keep` accepts.
+    pub fn docs_in_blocks(&self, shift: u32, keep: impl Fn(usize) -> bool) -> Vec<i64> {
+        let block = |doc: i64| usize::try_from(doc >> shift).unwrap_or(usize::MAX);
+        match self {
+            List::Sparse(p) => p.docs.iter().copied().filter(|&d| keep(block(d))).collect(),
+            List::Dense(d) => {
+                let mut docs = Vec::new();
+                for (w, &bits) in d.words.iter().enumerate() {
+                    let first = d.base + w as i64 * 64;
+                    if bits == 0 || !(keep(block(first)) || keep(block(first + 63))) {
+                        continue;
+                    }
+                    let mut b = bits;
+                    while b != 0 {
+                        let doc = first + b.trailing_zeros() as i64;
+                        if keep(block(doc)) {
+                            docs.push(doc);
+                        }
+                        b &= b - 1;
+                    }
+                }
+                docs.truncate(d.impacts.len());
+                docs
+            }
+        }
+    }
+
     /// A reader for ascending lookups.
     pub fn cursor(&self) -> Cursor<'_> {
         Cursor { list: self, at: 0 }
@@ -400,6 +475,49 @@ mod tests {
         for d in 990..5010i64 {
             let want = (d >= 1000 && d < 5000 && d % 7 != 0).then(|| (d % 250) as u8 + 1);
             assert_eq!(c.find(d), want, "issue {d}");
+        }
+    }
+
+    #[test]
+    fn block_maxima_and_block_docs_agree_with_the_postings() {
+        // Dense (most of 0..5000) and sparse (a few far apart) lists.
+        let dense: Vec<(u64, u8)> = (7..5000u64)
+            .filter(|d| d % 5 != 0)
+            .map(|d| (d, (d * 37 % 251) as u8 + 1))
+            .collect();
+        let sparse: Vec<(u64, u8)> = vec![(3, 9), (700, 4), (701, 200), (4999, 1)];
+        for docs in [dense, sparse] {
+            let list = decode(&build(&docs));
+            let shift = 7;
+            let count = (5000 >> shift) + 1;
+            assert_eq!(list.last_doc(), docs.last().map(|d| d.0 as i64));
+            let max = list.block_maxima(shift, count);
+            let mut want = vec![0u16; count];
+            for &(d, q) in &docs {
+                let b = (d >> shift) as usize;
+                want[b] = want[b].max(u16::from(q) + 1);
+            }
+            // A dense word straddling two blocks may raise both: never lower.
+            for b in 0..count {
+                assert!(max[b] >= want[b], "block {b}");
+            }
+            let keep = |b: usize| b % 3 == 1;
+            let got = list.docs_in_blocks(shift, keep);
+            let want: Vec<i64> = docs
+                .iter()
+                .map(|d| d.0 as i64)
+                .filter(|&d| keep((d >> shift) as usize))
+                .collect();
+            assert_eq!(got, want);
+        }
+        // Words aligned with the blocks: the maxima are exact.
+        let aligned: Vec<(u64, u8)> = (64..1024u64).map(|d| (d, (d % 200) as u8)).collect();
+        let list = decode(&build(&aligned));
+        let max = list.block_maxima(6, 16);
+        assert_eq!(max[0], 0);
+        for b in 1..16 {
+            let want = aligned.iter().filter(|d| d.0 >> 6 == b as u64).map(|d| d.1).max().unwrap();
+            assert_eq!(max[b], u16::from(want) + 1, "block {b}");
         }
     }
 

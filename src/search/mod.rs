@@ -11,7 +11,9 @@
 //! 3. `ranking`: the BM25 model: one-byte impacts per issue and term, scores
 //!    at query time, and picking the top k.
 //! 4. `list_format` and `doc_sets`: posting lists as stored (sparse or
-//!    bitmap, champion lists) and read back; set algebra over them.
+//!    bitmap, champion lists) and read back; set algebra over them;
+//!    `block_bounds`: the blocks of issues where a score can still reach
+//!    the top k.
 //! 5. `index_build`: building every list into `ims.mv_search_postings`
 //!    (`ims.refresh_search_index`) and the index's statistics; which issues
 //!    are newer than the lists ("pending").
@@ -21,6 +23,7 @@
 //!    their vectors), ranked, checked, with details.
 //! 8. `snippet`: the passage shown with each result.
 
+pub mod block_bounds;
 pub mod doc_sets;
 pub mod index_build;
 pub mod korean;

@@ -9,9 +9,10 @@
 //!   (a threshold algorithm: exact when the k-th best beats what any other
 //!   issue could score), else walks the shortest list it requires (or, for
 //!   a natural question of optional words, the union of the few lists one
-//!   of which every result holds) and looks the issue up in the others
-//!   (dense lists answer in O(1)); then checks the best candidates still
-//!   exist (and, for phrases, match the stored vector);
+//!   of which every result holds), in the blocks of issue_pks where a score
+//!   can reach the champions' k-th best (`block_bounds`), and looks the
+//!   issue up in the others (dense lists answer in O(1)); then checks the
+//!   best candidates still exist (and, for phrases, match the stored vector);
 //! - issues written since the lists were built ("pending") are scored from
 //!   their stored vectors, with the same one-byte impacts, and skipped in
 //!   the lists; until the first build every issue is pending.
@@ -28,6 +29,7 @@ use pgrx::datum::DatumWithOid;
 
 use crate::db::{read_one, read_two};
 use crate::errors::{invalid_parameter, null_argument, raise, SpiOk, SpiValue};
+use crate::search::block_bounds::{self, BlockSet};
 use crate::search::doc_sets;
 use crate::search::index_build::{
     any_pending, attribute_key, champions_key, pending_predicate, usable_meta, Meta,
@@ -543,12 +545,19 @@ fn ranked_from_lists(
             idf: &idf,
             coord: &coord,
         };
-        let best = best_from_champions(parsed, &index, filters, &pending, &scoring, check, k)
-            .unwrap_or_else(|| {
+        let best = match best_from_champions(parsed, &index, filters, &pending, &scoring, check, k)
+        {
+            Ok(best) => best,
+            Err(floor) => {
+                // Walk only the blocks where an issue could reach the k-th
+                // best score the champions gave.
+                let blocks = floor.map(|floor| reaching(lists, &scoring, floor));
+                let driver = Driver::Lists(blocks.as_ref());
                 let (candidates, ranks) =
-                    score_listed(parsed, lists, filters, &pending, &scoring, None);
+                    score_listed(parsed, lists, filters, &pending, &scoring, driver);
                 best_listed(&candidates, &ranks, k, check)
-            });
+            }
+        };
         ranked.extend(best);
     }
     ranked
@@ -561,11 +570,30 @@ struct Scoring<'a> {
     coord: &'a Coord,
 }
 
+/// The blocks of issue_pks where an issue could score at least `floor`
+/// (see `block_bounds`).
+fn reaching(lists: &HashMap<String, List>, scoring: &Scoring, floor: f32) -> BlockSet {
+    let empty = List::Sparse(Postings::default());
+    let term_lists: Vec<&List> = scoring
+        .terms
+        .iter()
+        .map(|t| lists.get(t).unwrap_or(&empty))
+        .collect();
+    let tables: Vec<[f32; 256]> = scoring.idf.iter().map(|&idf| score_table(idf)).collect();
+    block_bounds::reaching(&term_lists, &tables, floor, |present| {
+        scoring
+            .coord
+            .could_match(present)
+            .then(|| scoring.coord.factor(present))
+    })
+}
+
 /// The best `k` listed issues, found among the terms' champion lists (a
 /// short list counts whole): every issue in any of them is checked and
 /// scored in full. Exact when the k-th best scores above what any other
-/// issue could (each term at most its champions' lowest impact); None
-/// otherwise, to walk the lists in full.
+/// issue could (each term at most its champions' lowest impact); otherwise
+/// the error holds the k-th best score found (a floor for the full walk),
+/// if k were found.
 fn best_from_champions(
     q: &ParsedQuery,
     index: &Index,
@@ -574,26 +602,30 @@ fn best_from_champions(
     scoring: &Scoring,
     check: Option<&Matching>,
     k: usize,
-) -> Option<Vec<Scored>> {
+) -> Result<Vec<Scored>, Option<f32>> {
     let mut bound = 0.0f32;
     let mut sets = Vec::with_capacity(scoring.terms.len());
     for (t, &idf) in scoring.terms.iter().zip(scoring.idf) {
         let list = index.lists.get(t);
         match index.champions.get(t) {
             Some(c) => {
-                bound += term_score(c.best.last()?.0, idf);
+                bound += term_score(c.best.last().ok_or(None)?.0, idf);
                 let mut docs: Vec<i64> = c.best.iter().map(|b| b.1).collect();
                 docs.sort_unstable();
                 sets.push(docs);
             }
-            None if list.is_some_and(|l| l.len() > CHAMPIONS) => return None,
+            None if list.is_some_and(|l| l.len() > CHAMPIONS) => return Err(None),
             None => sets.push(list.map_or_else(Vec::new, |l| l.postings().docs)),
         }
     }
     let candidates = doc_sets::union(sets);
-    let (docs, ranks) = score_listed(q, &index.lists, f, pending, scoring, Some(candidates));
+    let driver = Driver::Candidates(candidates);
+    let (docs, ranks) = score_listed(q, &index.lists, f, pending, scoring, driver);
     let best = best_listed(&docs, &ranks, k, check);
-    (best.len() >= k && best[k - 1].rank > bound).then_some(best)
+    match best.get(k.wrapping_sub(1)) {
+        Some(kth) if kth.rank > bound => Ok(best),
+        kth => Err(kth.map(|s| s.rank)),
+    }
 }
 
 /// A result row: issue_id, title, product, status, rank, snippet.
@@ -793,12 +825,19 @@ fn score_pending(
 struct Coord {
     /// Per clause, per alternative, a bit per term of `terms`.
     clauses: Vec<Vec<u64>>,
+    /// Per clause, whether every result holds it.
+    required: Vec<bool>,
+    /// How many of the other clauses a result holds at least.
+    min_optional: usize,
 }
 
 impl Coord {
     fn of(q: &ParsedQuery, terms: &[String]) -> Coord {
         let bit = |t: &str| terms.iter().position(|x| x == t).map_or(0, |i| 1u64 << i);
+        let all_required = q.all_required();
         Coord {
+            required: q.clauses.iter().map(|c| all_required || c.required).collect(),
+            min_optional: if all_required { 0 } else { q.min_should_match() },
             clauses: q
                 .clauses
                 .iter()
@@ -812,29 +851,45 @@ impl Coord {
         }
     }
 
+    fn holds(alts: &[u64], found: u64) -> bool {
+        alts.iter().any(|&m| found & m == m)
+    }
+
     fn factor(&self, found: u64) -> f32 {
         let matched = self
             .clauses
             .iter()
-            .filter(|alts| alts.iter().any(|&m| found & m == m))
+            .filter(|alts| Coord::holds(alts, found))
             .count();
         matched as f32 / self.clauses.len().max(1) as f32
+    }
+
+    /// Whether an issue holding the terms of `found` can match: every
+    /// required clause and enough optional ones.
+    fn could_match(&self, found: u64) -> bool {
+        let mut optional = 0;
+        for (alts, &required) in self.clauses.iter().zip(&self.required) {
+            match (Coord::holds(alts, found), required) {
+                (false, true) => return false,
+                (true, false) => optional += 1,
+                _ => {}
+            }
+        }
+        optional >= self.min_optional
     }
 }
 
 /// Score the issues in the posting lists that satisfy the query: every
 /// required word (a phrase as all its words; an OR clause as either side),
 /// enough of the optional ones, the filters and the exclusions, skipping
-/// pending issues. Given `candidates`, those are checked; otherwise the
-/// smallest required clause drives (or, for a natural question of optional
-/// words, the union of the few one of which every result holds).
+/// pending issues, driven by `driver`.
 fn score_listed(
     q: &ParsedQuery,
     lists: &HashMap<String, List>,
     f: &Filters,
     pending: &[i64],
     scoring: &Scoring,
-    candidates: Option<Vec<i64>>,
+    driver: Driver,
 ) -> (Vec<i64>, Vec<f32>) {
     let lists = QueryLists {
         lists,
@@ -878,15 +933,15 @@ fn score_listed(
     } else {
         q.min_should_match()
     };
-    let driver = match candidates {
-        Some(candidates) => candidates,
-        None => match required.first() {
-            Some(smallest) => smallest.docs(&lists),
+    let driver = match driver {
+        Driver::Candidates(candidates) => candidates,
+        Driver::Lists(blocks) => match required.first() {
+            Some(smallest) => smallest.docs(&lists, blocks),
             // A result is in at least one of the smallest n - m + 1 optional clauses.
             None if min_optional > 0 => doc_sets::union(
                 optional[..optional.len() - min_optional + 1]
                     .iter()
-                    .map(|c| c.docs(&lists)),
+                    .map(|c| c.docs(&lists, blocks)),
             ),
             None => return (Vec::new(), Vec::new()),
         },
@@ -907,6 +962,23 @@ fn score_listed(
     walk.run(driver, pending)
 }
 
+/// The issues a walk checks: given candidates, or those of the lists it
+/// must read (the smallest required clause or, for a natural question of
+/// optional words, the union of the few one of which every result holds),
+/// in the given blocks only, if any.
+enum Driver<'a> {
+    Candidates(Vec<i64>),
+    Lists(Option<&'a BlockSet>),
+}
+
+/// A list's issues, ascending, in the blocks given (all without).
+fn docs_of(list: &List, blocks: Option<&BlockSet>) -> Vec<i64> {
+    match blocks {
+        None => list.postings().docs,
+        Some(b) => list.docs_in_blocks(b.shift, |block| b.keeps(block)),
+    }
+}
+
 /// The posting lists a query reads, by key; a key not in the index reads
 /// as an empty list.
 struct QueryLists<'a> {
@@ -919,16 +991,16 @@ impl QueryLists<'_> {
         self.lists.get(key).unwrap_or(&self.empty)
     }
 
-    /// The issues holding every one of these lists' terms: the shortest
-    /// list, looked up in the others.
-    fn all_of(&self, words: &[&List]) -> Vec<i64> {
+    /// The issues holding every one of these lists' terms (in the blocks
+    /// given): the shortest list, looked up in the others.
+    fn all_of(&self, words: &[&List], blocks: Option<&BlockSet>) -> Vec<i64> {
         let mut words = words.to_vec();
         words.sort_by_key(|l| l.len());
         let Some((shortest, rest)) = words.split_first() else {
             return Vec::new();
         };
         let mut rest: Vec<Cursor> = rest.iter().map(|l| l.cursor()).collect();
-        let mut docs = shortest.postings().docs;
+        let mut docs = docs_of(shortest, blocks);
         let mut seen = 0usize;
         docs.retain(|&d| {
             seen += 1;
@@ -975,11 +1047,11 @@ impl<'a> ClauseLists<'a> {
             .sum()
     }
 
-    /// The issues holding it, ascending.
-    fn docs(&self, lists: &QueryLists) -> Vec<i64> {
+    /// The issues holding it (in the blocks given), ascending.
+    fn docs(&self, lists: &QueryLists, blocks: Option<&BlockSet>) -> Vec<i64> {
         match self.alts.as_slice() {
-            [one] if one.len() == 1 => one[0].postings().docs,
-            _ => doc_sets::union(self.alts.iter().map(|a| lists.all_of(a))),
+            [one] if one.len() == 1 => docs_of(one[0], blocks),
+            _ => doc_sets::union(self.alts.iter().map(|a| lists.all_of(a, blocks))),
         }
     }
 
