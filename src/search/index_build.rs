@@ -259,8 +259,10 @@ pub fn any_pending(xmin: u64) -> bool {
     let (newest, lowest) = Spi::connect(|c| {
         crate::db::select_kept(
             &c,
-            "SELECT (SELECT search_version::text FROM ims.issues WHERE search_version IS NOT NULL
-                      ORDER BY search_version DESC LIMIT 1),
+            // i.search_version, qualified: a bare name in ORDER BY would be
+            // the output column, its text, sorted as text.
+            "SELECT (SELECT i.search_version::text FROM ims.issues i WHERE i.search_version IS NOT NULL
+                      ORDER BY i.search_version DESC LIMIT 1),
                     (SELECT issue_pk FROM ims.issues ORDER BY issue_pk LIMIT 1)",
             &[],
             &[],

@@ -404,6 +404,16 @@ BEGIN;
 SELECT action FROM ims.upsert_issue('{"issue_id": "R-91", "title": "numbat in the same transaction"}');
 SELECT issue_id FROM ims.search_issues('numbat');
 ROLLBACK;
+-- An old stamp that sorts after the newest one as text (999 > 1234 as
+-- text) does not hide an issue written since the rebuild.
+SELECT ims.refresh_search_index();
+SELECT title AS r11_title, repeat('9', length(pg_current_xact_id()::text) - 1) AS old_stamp
+  FROM ims.issues WHERE issue_id = 'R-11' \gset
+UPDATE ims.issues SET search_version = :'old_stamp'::xid8 WHERE issue_id = 'R-12';
+UPDATE ims.issues SET title = 'bilby at the gateway' WHERE issue_id = 'R-11';
+SELECT ims.search_index_pending() AS pending;
+SELECT issue_id FROM ims.search_issues('bilby');
+UPDATE ims.issues SET title = :'r11_title' WHERE issue_id = 'R-11';
 -- An issue_pk set by hand, even a negative one, is found after a rebuild.
 INSERT INTO ims.issues (issue_pk, issue_id, title) VALUES (-5, 'R-NEG', 'wombat burrow');
 SELECT ims.refresh_search_index();
