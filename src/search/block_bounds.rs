@@ -1,77 +1,138 @@
-//! Block-max bounds (as in Lucene's and Tantivy's block-max WAND): the
-//! issue_pks are cut into blocks, and a block's bound is the best score an
-//! issue in it could reach, from each term's highest impact there. A
-//! search whose champion lists could not prove its top k walks only the
-//! blocks whose bound reaches the k-th best score already found, so the
-//! result stays exact while most issues of frequent words are never scored.
+//! Block-max bounds (in the spirit of Lucene's and Tantivy's block-max
+//! WAND): which listed issues could still score at least a floor, the
+//! k-th best score already found. A search whose champion lists could not
+//! prove its top k scores only those, so the result stays exact while most
+//! issues of frequent words are never looked up.
 //!
-//! The maxima come from the decoded lists at query time (one pass over
-//! their impacts, a small part of what scoring every issue costs), so the
-//! stored format stays as it is.
+//! The issue_pks are cut into blocks of 64 (one bitmap word). In a block,
+//! an issue's score is at most the sum of every term's highest score there
+//! times the coordination factor of the clauses it holds; that factor is
+//! known per issue from the lists' bitmaps, with a few word operations per
+//! block: the issues holding too few clauses for the block's sum to reach
+//! the floor are dropped together. The maxima and bitmaps come from the
+//! decoded lists at query time, so the stored format stays as it is.
 
 use crate::search::list_format::List;
+use crate::search::ranking::Coord;
 
-/// A bitmap word of a dense list: the smallest block.
-const MIN_SHIFT: u32 = 6;
-/// Blocks are made larger rather than more numerous than this.
-const MAX_BLOCKS: u64 = 1 << 20;
+/// Blocks are 64 issue_pks, from 0: a query over issue_pks past this many
+/// blocks is not bounded (its bitmaps would be too large).
+const MAX_BLOCKS: u64 = 1 << 22;
+/// Clause counts are kept in this many bit planes (up to 15 clauses).
+const PLANES: usize = 4;
 
-/// The blocks a search walks: 2^`shift` issue_pks each, from 0.
-pub struct BlockSet {
-    pub shift: u32,
-    keep: Vec<bool>,
+/// Per-issue counters, one bit plane per binary digit, 64 issues a word.
+#[derive(Clone, Copy, Default)]
+struct Count([u64; PLANES]);
+
+impl Count {
+    /// Add one to the issues of `bits`.
+    fn add(&mut self, bits: u64) {
+        let mut carry = bits;
+        for plane in &mut self.0 {
+            let sum = *plane ^ carry;
+            carry &= *plane;
+            *plane = sum;
+        }
+    }
+
+    /// The issues whose count is at least `n`.
+    fn at_least(&self, n: usize) -> u64 {
+        if n >= 1 << PLANES {
+            return 0;
+        }
+        let (mut greater, mut equal) = (0u64, !0u64);
+        for (p, &plane) in self.0.iter().enumerate().rev() {
+            if n >> p & 1 == 1 {
+                equal &= plane;
+            } else {
+                greater |= equal & plane;
+                equal &= !plane;
+            }
+        }
+        greater | equal
+    }
 }
 
-impl BlockSet {
-    pub fn keeps(&self, block: usize) -> bool {
-        self.keep.get(block).copied().unwrap_or(false)
-    }
-
-    /// The share of blocks kept (for diagnosis).
-    pub fn kept(&self) -> usize {
-        self.keep.iter().filter(|&&k| k).count()
-    }
-
-    pub fn len(&self) -> usize {
-        self.keep.len()
-    }
-}
-
-/// The blocks in which some issue could score at least `floor`: `lists`
+/// The listed issues, ascending, that could score at least `floor`: `lists`
 /// and `scores` are the scoring terms' lists and score tables in the order
-/// scores are summed; `coord(present)` gives, for a block holding the
-/// terms of mask `present`, None if no issue there can match the query,
-/// else the highest coordination factor it can get. A score is the sum of
-/// its terms' scores in that order times that factor, so the bound, summed
-/// the same way from larger parts, is never below it.
+/// a score sums them; `coord` the query's clauses over those terms. An
+/// issue is kept when it holds every required clause, enough optional ones,
+/// and enough clauses for its block's bound to reach the floor (the bound
+/// is summed the same way from parts no smaller, so it is never below the
+/// issue's score). None when the query has too many clauses or terms, or
+/// the issue_pks are too far apart, to be bounded this way.
 pub fn reaching(
     lists: &[&List],
     scores: &[[f32; 256]],
+    coord: &Coord,
     floor: f32,
-    coord: impl Fn(u64) -> Option<f32>,
-) -> BlockSet {
-    let last = lists.iter().filter_map(|l| l.last_doc()).max().unwrap_or(0).max(0) as u64;
-    let mut shift = MIN_SHIFT;
-    while last >> shift >= MAX_BLOCKS {
-        shift += 1;
+) -> Option<Vec<i64>> {
+    let clauses = coord.clauses.len();
+    if clauses == 0 || clauses >= 1 << PLANES || lists.len() > 64 {
+        return None;
     }
-    let count = (last >> shift) as usize + 1;
-    let maxima: Vec<Vec<u16>> = lists.iter().map(|l| l.block_maxima(shift, count)).collect();
-    let keep = (0..count)
-        .map(|b| {
-            let mut present = 0u64;
-            let mut bound = 0.0f32;
-            for (i, (m, table)) in maxima.iter().zip(scores).enumerate() {
-                if m[b] > 0 {
-                    present |= 1 << i;
-                    bound += table[usize::from(m[b] - 1)];
-                }
-            }
-            present != 0
-                && coord(present).is_some_and(|f| (bound * f).max(f32::MIN_POSITIVE) >= floor)
+    let last = lists.iter().filter_map(|l| l.last_doc()).max()?.max(0) as u64;
+    if last >> 6 >= MAX_BLOCKS {
+        return None;
+    }
+    let blocks = (last >> 6) as usize + 1;
+    let bitmaps: Vec<Vec<u64>> = lists.iter().map(|l| l.aligned_bitmap(blocks)).collect();
+    let maxima: Vec<Vec<u16>> = lists.iter().map(|l| l.block_maxima(6, blocks)).collect();
+    // Per clause, per alternative, the terms it needs.
+    let alternatives: Vec<Vec<Vec<usize>>> = coord
+        .clauses
+        .iter()
+        .map(|alts| {
+            alts.iter()
+                .map(|&alt| (0..lists.len()).filter(|t| alt >> t & 1 == 1).collect())
+                .collect()
         })
         .collect();
-    BlockSet { shift, keep }
+    let mut docs = Vec::new();
+    for b in 0..blocks {
+        if b % 4096 == 0 {
+            crate::limits::check_for_interrupts();
+        }
+        let mut any = 0u64;
+        let mut bound = 0.0f32;
+        for (t, bits) in bitmaps.iter().enumerate() {
+            any |= bits[b];
+            if maxima[t][b] > 0 {
+                bound += scores[t][usize::from(maxima[t][b] - 1)];
+            }
+        }
+        if any == 0 {
+            continue;
+        }
+        // The fewest clauses an issue here needs to reach the floor, with
+        // the factor computed as `Coord::factor` computes it.
+        let Some(needed) = (1..=clauses).find(|&n| {
+            (bound * (n as f32 / clauses as f32)).max(f32::MIN_POSITIVE) >= floor
+        }) else {
+            continue;
+        };
+        let mut all = Count::default();
+        let mut optional = Count::default();
+        let mut keep = any;
+        for (alts, &required) in alternatives.iter().zip(&coord.required) {
+            let holds = alts.iter().fold(0u64, |acc, terms| {
+                acc | terms.iter().fold(!0u64, |m, &t| m & bitmaps[t][b])
+            });
+            all.add(holds);
+            if required {
+                keep &= holds;
+            } else {
+                optional.add(holds);
+            }
+        }
+        keep &= all.at_least(needed) & optional.at_least(coord.min_optional);
+        while keep != 0 {
+            docs.push(b as i64 * 64 + keep.trailing_zeros() as i64);
+            keep &= keep - 1;
+        }
+    }
+    Some(docs)
 }
 
 #[cfg(test)]
@@ -89,36 +150,87 @@ mod tests {
     }
 
     #[test]
-    fn keeps_exactly_the_blocks_that_can_reach_the_floor() {
-        // Term 0 strong in block 1, term 1 strong in block 2; both weak elsewhere.
-        let a = list(&[(10, 10), (70, 250), (150, 10), (200, 10)]);
-        let b = list(&[(20, 10), (80, 10), (140, 250), (210, 10)]);
-        let tables = [score_table(1.0), score_table(1.0)];
-        let both = |present: u64| Some(if present == 3 { 1.0 } else { 0.5 });
-        let strong = tables[0][250] + tables[1][10];
-        let blocks = reaching(&[&a, &b], &tables, strong, both);
-        assert_eq!(blocks.shift, 6);
-        assert_eq!(blocks.len(), 4);
-        assert_eq!(
-            (0..4).map(|b| blocks.keeps(b)).collect::<Vec<_>>(),
-            [false, true, true, false]
-        );
-        // A block holding one term only is kept if its halved bound reaches the floor.
-        let c = list(&[(300, 250)]);
-        let blocks = reaching(&[&a, &c], &tables, tables[0][250] * 0.5, both);
-        assert!(blocks.keeps(4) && blocks.keeps(1) && !blocks.keeps(0));
-        // No block where the query cannot match.
-        let none = reaching(&[&a, &b], &tables, 0.0, |p| (p == 3).then_some(1.0));
-        assert_eq!(none.kept(), 4);
-        let only_a = reaching(&[&a, &c], &tables, 0.0, |p| (p == 3).then_some(1.0));
-        assert_eq!(only_a.kept(), 0);
+    fn counts_in_bit_planes() {
+        let mut c = Count::default();
+        for bits in [0b1111u64, 0b0111, 0b0011, 0b0001] {
+            c.add(bits);
+        }
+        // Issue 0 counted 4 times, issue 1 three, issue 2 twice, issue 3 once.
+        assert_eq!(c.at_least(0), !0);
+        assert_eq!(c.at_least(1), 0b1111);
+        assert_eq!(c.at_least(3), 0b0011);
+        assert_eq!(c.at_least(4), 0b0001);
+        assert_eq!(c.at_least(5), 0);
+        assert_eq!(c.at_least(16), 0);
+    }
+
+    /// Two optional clauses, one term each, at least one to match.
+    fn either(terms: usize) -> Coord {
+        Coord {
+            clauses: (0..terms).map(|t| vec![1u64 << t]).collect(),
+            required: vec![false; terms],
+            min_optional: 1,
+        }
     }
 
     #[test]
-    fn far_issue_pks_make_larger_blocks_not_more() {
+    fn keeps_the_issues_that_can_reach_the_floor() {
+        // Block 0: issue 10 holds both terms, weakly; 20 only term 1.
+        // Block 1: issue 70 holds both, strongly; 80 only term 0, strongly.
+        let a = list(&[(10, 10), (70, 250), (80, 250)]);
+        let b = list(&[(10, 10), (20, 10), (70, 250)]);
+        let tables = [score_table(1.0), score_table(1.0)];
+        let coord = either(2);
+        let both_strong = tables[0][250] + tables[1][250];
+        assert_eq!(
+            reaching(&[&a, &b], &tables, &coord, both_strong),
+            Some(vec![70])
+        );
+        // Half the strong pair: one strong term alone reaches it.
+        let half = both_strong * 0.5;
+        assert_eq!(reaching(&[&a, &b], &tables, &coord, half), Some(vec![70, 80]));
+        // No floor: every issue that matches.
+        assert_eq!(
+            reaching(&[&a, &b], &tables, &coord, 0.0),
+            Some(vec![10, 20, 70, 80])
+        );
+        // A required clause: only issues holding it.
+        let required = Coord {
+            required: vec![true, false],
+            min_optional: 0,
+            ..either(2)
+        };
+        assert_eq!(
+            reaching(&[&a, &b], &tables, &required, 0.0),
+            Some(vec![10, 70, 80])
+        );
+    }
+
+    #[test]
+    fn an_alternative_holds_when_all_its_terms_do() {
+        // One clause: term 0 alone, or terms 1 and 2 together.
+        let coord = Coord {
+            clauses: vec![vec![0b001, 0b110]],
+            required: vec![true],
+            min_optional: 0,
+        };
+        let t0 = list(&[(1, 5)]);
+        let t1 = list(&[(2, 5), (3, 5)]);
+        let t2 = list(&[(3, 5), (4, 5)]);
+        let tables = [score_table(1.0); 3];
+        assert_eq!(
+            reaching(&[&t0, &t1, &t2], &tables, &coord, 0.0),
+            Some(vec![1, 3])
+        );
+    }
+
+    #[test]
+    fn unbounded_queries_say_so() {
         let a = list(&[(1, 5), (1 << 40, 5)]);
-        let blocks = reaching(&[&a], &[score_table(1.0)], 0.0, |_| Some(1.0));
-        assert!(blocks.len() as u64 <= MAX_BLOCKS);
-        assert_eq!(blocks.kept(), 2);
+        assert_eq!(reaching(&[&a], &[score_table(1.0)], &either(1), 0.0), None);
+        let many = either(16);
+        let lists: Vec<List> = (0..16).map(|_| list(&[(1, 5)])).collect();
+        let refs: Vec<&List> = lists.iter().collect();
+        assert_eq!(reaching(&refs, &[score_table(1.0); 16], &many, 0.0), None);
     }
 }

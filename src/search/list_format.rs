@@ -170,9 +170,8 @@ impl List {
                     }
                     let from = (d.rank[w] as usize).min(d.impacts.len());
                     let to = (from + bits.count_ones() as usize).min(d.impacts.len());
-                    let Some(&m) = d.impacts[from..to].iter().max() else {
-                        continue;
-                    };
+                    // A fold, not max(): it vectorises.
+                    let m = d.impacts[from..to].iter().fold(0u8, |a, &q| a.max(q));
                     // The word's 64 issues span at most two blocks.
                     let first = d.base + w as i64 * 64;
                     raise(first, m);
@@ -183,32 +182,33 @@ impl List {
         max
     }
 
-    /// The issues, ascending, of the blocks of 2^`shift` issue_pks
-    /// (`shift` >= 6) that `keep` accepts.
-    pub fn docs_in_blocks(&self, shift: u32, keep: impl Fn(usize) -> bool) -> Vec<i64> {
-        let block = |doc: i64| usize::try_from(doc >> shift).unwrap_or(usize::MAX);
+    /// The list as `words` bitmap words aligned on issue_pk 0 (bit `d % 64`
+    /// of word `d / 64` for issue `d`); issues past them are left out.
+    pub fn aligned_bitmap(&self, words: usize) -> Vec<u64> {
+        let mut out = vec![0u64; words];
+        let mut set = |word: i64, bits: u64| {
+            if let Some(w) = usize::try_from(word).ok().and_then(|w| out.get_mut(w)) {
+                *w |= bits;
+            }
+        };
         match self {
-            List::Sparse(p) => p.docs.iter().copied().filter(|&d| keep(block(d))).collect(),
+            List::Sparse(p) => {
+                for &d in &p.docs {
+                    set(d >> 6, 1 << (d & 63));
+                }
+            }
             List::Dense(d) => {
-                let mut docs = Vec::new();
+                let off = d.base & 63;
                 for (w, &bits) in d.words.iter().enumerate() {
-                    let first = d.base + w as i64 * 64;
-                    if bits == 0 || !(keep(block(first)) || keep(block(first + 63))) {
-                        continue;
-                    }
-                    let mut b = bits;
-                    while b != 0 {
-                        let doc = first + b.trailing_zeros() as i64;
-                        if keep(block(doc)) {
-                            docs.push(doc);
-                        }
-                        b &= b - 1;
+                    let at = (d.base >> 6) + w as i64;
+                    set(at, bits << off);
+                    if off > 0 {
+                        set(at + 1, bits >> (64 - off));
                     }
                 }
-                docs.truncate(d.impacts.len());
-                docs
             }
         }
+        out
     }
 
     /// A reader for ascending lookups.
@@ -479,7 +479,7 @@ mod tests {
     }
 
     #[test]
-    fn block_maxima_and_block_docs_agree_with_the_postings() {
+    fn block_maxima_and_aligned_bitmaps_agree_with_the_postings() {
         // Dense (most of 0..5000) and sparse (a few far apart) lists.
         let dense: Vec<(u64, u8)> = (7..5000u64)
             .filter(|d| d % 5 != 0)
@@ -501,14 +501,17 @@ mod tests {
             for b in 0..count {
                 assert!(max[b] >= want[b], "block {b}");
             }
-            let keep = |b: usize| b % 3 == 1;
-            let got = list.docs_in_blocks(shift, keep);
-            let want: Vec<i64> = docs
-                .iter()
-                .map(|d| d.0 as i64)
-                .filter(|&d| keep((d >> shift) as usize))
-                .collect();
-            assert_eq!(got, want);
+            let bitmap = list.aligned_bitmap(5000 / 64 + 1);
+            let mut from_bitmap = Vec::new();
+            for (w, &bits) in bitmap.iter().enumerate() {
+                for bit in 0..64 {
+                    if bits & (1 << bit) != 0 {
+                        from_bitmap.push(w as i64 * 64 + bit);
+                    }
+                }
+            }
+            assert_eq!(from_bitmap, list.postings().docs);
+            assert_eq!(list.aligned_bitmap(2).len(), 2); // issues past it left out
         }
         // Words aligned with the blocks: the maxima are exact.
         let aligned: Vec<(u64, u8)> = (64..1024u64).map(|d| (d, (d % 200) as u8)).collect();

@@ -11,6 +11,8 @@
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
+use crate::search::query::ParsedQuery;
+
 /// BM25 parameters: term-frequency saturation and length normalisation.
 pub const K1: f32 = 1.2;
 pub const B: f32 = 0.75;
@@ -119,6 +121,53 @@ pub fn top_after(
     let mut out: Vec<Scored> = heap.into_iter().map(|w| w.0).collect();
     out.sort_by(Scored::order);
     out
+}
+
+/// Which clauses a result matched, from the terms it holds: a clause
+/// matches when every term of one of its alternatives is there (phrase
+/// order is checked on the stored vector). Scores are BM25 times the share
+/// of clauses matched, so an issue holding more of the words ranks higher.
+pub struct Coord {
+    /// Per clause, per alternative, a bit per term of `terms`.
+    pub clauses: Vec<Vec<u64>>,
+    /// Per clause, whether every result holds it.
+    pub required: Vec<bool>,
+    /// How many of the other clauses a result holds at least.
+    pub min_optional: usize,
+}
+
+impl Coord {
+    pub fn of(q: &ParsedQuery, terms: &[String]) -> Coord {
+        let bit = |t: &str| terms.iter().position(|x| x == t).map_or(0, |i| 1u64 << i);
+        let all_required = q.all_required();
+        Coord {
+            required: q.clauses.iter().map(|c| all_required || c.required).collect(),
+            min_optional: if all_required { 0 } else { q.min_should_match() },
+            clauses: q
+                .clauses
+                .iter()
+                .map(|c| {
+                    c.alts
+                        .iter()
+                        .map(|p| p.iter().fold(0, |m, t| m | bit(&t.term)))
+                        .collect()
+                })
+                .collect(),
+        }
+    }
+
+    pub fn holds(alts: &[u64], found: u64) -> bool {
+        alts.iter().any(|&m| found & m == m)
+    }
+
+    pub fn factor(&self, found: u64) -> f32 {
+        let matched = self
+            .clauses
+            .iter()
+            .filter(|alts| Coord::holds(alts, found))
+            .count();
+        matched as f32 / self.clauses.len().max(1) as f32
+    }
 }
 
 #[cfg(test)]

@@ -9,10 +9,11 @@
 //!   (a threshold algorithm: exact when the k-th best beats what any other
 //!   issue could score), else walks the shortest list it requires (or, for
 //!   a natural question of optional words, the union of the few lists one
-//!   of which every result holds), in the blocks of issue_pks where a score
-//!   can reach the champions' k-th best (`block_bounds`), and looks the
-//!   issue up in the others (dense lists answer in O(1)); then checks the
-//!   best candidates still exist (and, for phrases, match the stored vector);
+//!   of which every result holds), or, once the champions gave a k-th best
+//!   score, only the issues that could reach it (`block_bounds`), and looks
+//!   each up in the other lists (dense lists answer in O(1)); then checks
+//!   the best candidates still exist (and, for phrases, match the stored
+//!   vector);
 //! - issues written since the lists were built ("pending") are scored from
 //!   their stored vectors, with the same one-byte impacts, and skipped in
 //!   the lists; until the first build every issue is pending.
@@ -29,7 +30,7 @@ use pgrx::datum::DatumWithOid;
 
 use crate::db::{read_one, read_two};
 use crate::errors::{invalid_parameter, null_argument, raise, SpiOk, SpiValue};
-use crate::search::block_bounds::{self, BlockSet};
+use crate::search::block_bounds;
 use crate::search::doc_sets;
 use crate::search::index_build::{
     any_pending, attribute_key, champions_key, pending_predicate, usable_meta, Meta,
@@ -39,7 +40,7 @@ use crate::search::list_format::{
 };
 use crate::search::query::{parse, Clause, Field, ParsedQuery};
 use crate::search::ranking::{
-    idf, impact, score_table, term_score, top_after, Scored, FIELD_WEIGHTS,
+    idf, impact, score_table, term_score, top_after, Coord, Scored, FIELD_WEIGHTS,
 };
 use crate::search::snippet::{make_snippet, Marks};
 use crate::search::vectors::read_doc_terms;
@@ -549,10 +550,15 @@ fn ranked_from_lists(
         {
             Ok(best) => best,
             Err(floor) => {
-                // Walk only the blocks where an issue could reach the k-th
-                // best score the champions gave.
-                let blocks = floor.map(|floor| reaching(lists, &scoring, floor));
-                let driver = Driver::Lists(blocks.as_ref());
+                // Only the issues that could reach the k-th best score the
+                // champions gave, when that can be told from the lists.
+                let driver = match floor.and_then(|floor| reaching(lists, &scoring, floor)) {
+                    Some(docs) => {
+                        debug1!("ims.search_issues: {} issues can reach the floor {floor:?}", docs.len());
+                        Driver::Candidates(docs)
+                    }
+                    None => Driver::Lists,
+                };
                 let (candidates, ranks) =
                     score_listed(parsed, lists, filters, &pending, &scoring, driver);
                 best_listed(&candidates, &ranks, k, check)
@@ -570,9 +576,9 @@ struct Scoring<'a> {
     coord: &'a Coord,
 }
 
-/// The blocks of issue_pks where an issue could score at least `floor`
-/// (see `block_bounds`).
-fn reaching(lists: &HashMap<String, List>, scoring: &Scoring, floor: f32) -> BlockSet {
+/// The listed issues that could score at least `floor` (see
+/// `block_bounds`); None when the lists cannot tell.
+fn reaching(lists: &HashMap<String, List>, scoring: &Scoring, floor: f32) -> Option<Vec<i64>> {
     let empty = List::Sparse(Postings::default());
     let term_lists: Vec<&List> = scoring
         .terms
@@ -580,12 +586,7 @@ fn reaching(lists: &HashMap<String, List>, scoring: &Scoring, floor: f32) -> Blo
         .map(|t| lists.get(t).unwrap_or(&empty))
         .collect();
     let tables: Vec<[f32; 256]> = scoring.idf.iter().map(|&idf| score_table(idf)).collect();
-    block_bounds::reaching(&term_lists, &tables, floor, |present| {
-        scoring
-            .coord
-            .could_match(present)
-            .then(|| scoring.coord.factor(present))
-    })
+    block_bounds::reaching(&term_lists, &tables, scoring.coord, floor)
 }
 
 /// The best `k` listed issues, found among the terms' champion lists (a
@@ -818,67 +819,6 @@ fn score_pending(
     (pending, scored)
 }
 
-/// Which clauses a result matched, from the terms it holds: a clause
-/// matches when every term of one of its alternatives is there (phrase
-/// order is checked on the stored vector). Scores are BM25 times the share
-/// of clauses matched, so an issue holding more of the words ranks higher.
-struct Coord {
-    /// Per clause, per alternative, a bit per term of `terms`.
-    clauses: Vec<Vec<u64>>,
-    /// Per clause, whether every result holds it.
-    required: Vec<bool>,
-    /// How many of the other clauses a result holds at least.
-    min_optional: usize,
-}
-
-impl Coord {
-    fn of(q: &ParsedQuery, terms: &[String]) -> Coord {
-        let bit = |t: &str| terms.iter().position(|x| x == t).map_or(0, |i| 1u64 << i);
-        let all_required = q.all_required();
-        Coord {
-            required: q.clauses.iter().map(|c| all_required || c.required).collect(),
-            min_optional: if all_required { 0 } else { q.min_should_match() },
-            clauses: q
-                .clauses
-                .iter()
-                .map(|c| {
-                    c.alts
-                        .iter()
-                        .map(|p| p.iter().fold(0, |m, t| m | bit(&t.term)))
-                        .collect()
-                })
-                .collect(),
-        }
-    }
-
-    fn holds(alts: &[u64], found: u64) -> bool {
-        alts.iter().any(|&m| found & m == m)
-    }
-
-    fn factor(&self, found: u64) -> f32 {
-        let matched = self
-            .clauses
-            .iter()
-            .filter(|alts| Coord::holds(alts, found))
-            .count();
-        matched as f32 / self.clauses.len().max(1) as f32
-    }
-
-    /// Whether an issue holding the terms of `found` can match: every
-    /// required clause and enough optional ones.
-    fn could_match(&self, found: u64) -> bool {
-        let mut optional = 0;
-        for (alts, &required) in self.clauses.iter().zip(&self.required) {
-            match (Coord::holds(alts, found), required) {
-                (false, true) => return false,
-                (true, false) => optional += 1,
-                _ => {}
-            }
-        }
-        optional >= self.min_optional
-    }
-}
-
 /// Score the issues in the posting lists that satisfy the query: every
 /// required word (a phrase as all its words; an OR clause as either side),
 /// enough of the optional ones, the filters and the exclusions, skipping
@@ -935,13 +875,13 @@ fn score_listed(
     };
     let driver = match driver {
         Driver::Candidates(candidates) => candidates,
-        Driver::Lists(blocks) => match required.first() {
-            Some(smallest) => smallest.docs(&lists, blocks),
+        Driver::Lists => match required.first() {
+            Some(smallest) => smallest.docs(&lists),
             // A result is in at least one of the smallest n - m + 1 optional clauses.
             None if min_optional > 0 => doc_sets::union(
                 optional[..optional.len() - min_optional + 1]
                     .iter()
-                    .map(|c| c.docs(&lists, blocks)),
+                    .map(|c| c.docs(&lists)),
             ),
             None => return (Vec::new(), Vec::new()),
         },
@@ -964,19 +904,10 @@ fn score_listed(
 
 /// The issues a walk checks: given candidates, or those of the lists it
 /// must read (the smallest required clause or, for a natural question of
-/// optional words, the union of the few one of which every result holds),
-/// in the given blocks only, if any.
-enum Driver<'a> {
+/// optional words, the union of the few one of which every result holds).
+enum Driver {
     Candidates(Vec<i64>),
-    Lists(Option<&'a BlockSet>),
-}
-
-/// A list's issues, ascending, in the blocks given (all without).
-fn docs_of(list: &List, blocks: Option<&BlockSet>) -> Vec<i64> {
-    match blocks {
-        None => list.postings().docs,
-        Some(b) => list.docs_in_blocks(b.shift, |block| b.keeps(block)),
-    }
+    Lists,
 }
 
 /// The posting lists a query reads, by key; a key not in the index reads
@@ -991,16 +922,16 @@ impl QueryLists<'_> {
         self.lists.get(key).unwrap_or(&self.empty)
     }
 
-    /// The issues holding every one of these lists' terms (in the blocks
-    /// given): the shortest list, looked up in the others.
-    fn all_of(&self, words: &[&List], blocks: Option<&BlockSet>) -> Vec<i64> {
+    /// The issues holding every one of these lists' terms: the shortest
+    /// list, looked up in the others.
+    fn all_of(&self, words: &[&List]) -> Vec<i64> {
         let mut words = words.to_vec();
         words.sort_by_key(|l| l.len());
         let Some((shortest, rest)) = words.split_first() else {
             return Vec::new();
         };
         let mut rest: Vec<Cursor> = rest.iter().map(|l| l.cursor()).collect();
-        let mut docs = docs_of(shortest, blocks);
+        let mut docs = shortest.postings().docs;
         let mut seen = 0usize;
         docs.retain(|&d| {
             seen += 1;
@@ -1047,11 +978,11 @@ impl<'a> ClauseLists<'a> {
             .sum()
     }
 
-    /// The issues holding it (in the blocks given), ascending.
-    fn docs(&self, lists: &QueryLists, blocks: Option<&BlockSet>) -> Vec<i64> {
+    /// The issues holding it, ascending.
+    fn docs(&self, lists: &QueryLists) -> Vec<i64> {
         match self.alts.as_slice() {
-            [one] if one.len() == 1 => docs_of(one[0], blocks),
-            _ => doc_sets::union(self.alts.iter().map(|a| lists.all_of(a, blocks))),
+            [one] if one.len() == 1 => one[0].postings().docs,
+            _ => doc_sets::union(self.alts.iter().map(|a| lists.all_of(a))),
         }
     }
 
