@@ -12,6 +12,7 @@ use pgrx::prelude::*;
 #[pg_guard]
 pub extern "C-unwind" fn _PG_init() {
     operations::restore::install_hook();
+    search::list_cache::define_setting();
 }
 
 // Shared: SPI helpers, errors, limits.

@@ -10,13 +10,14 @@
 //! known per issue from the lists' bitmaps, with a few word operations per
 //! block: the issues holding too few clauses for the block's sum to reach
 //! the floor are dropped together. The maxima and bitmaps come from the
-//! decoded lists at query time, so the stored format stays as it is.
+//! decoded lists when a search first needs them (`list_cache` keeps them
+//! with the lists), so the stored format stays as it is.
 
 use crate::search::list_format::List;
 use crate::search::ranking::Coord;
 
-/// Blocks are 64 issue_pks, from 0: a query over issue_pks past this many
-/// blocks is not bounded (its bitmaps would be too large).
+/// Blocks are 64 issue_pks, from 0: a list with issue_pks past this many
+/// blocks is not bounded (its bitmap would be too large).
 const MAX_BLOCKS: u64 = 1 << 22;
 /// Clause counts are kept in this many bit planes (up to 15 clauses).
 const PLANES: usize = 4;
@@ -54,38 +55,68 @@ impl Count {
     }
 }
 
-/// The listed issues, ascending, that could score at least `floor`: `lists`
+/// A list as bitmap words aligned on issue_pk 0 and its highest impact in
+/// each (1 + impact; 0 where it holds no issue): what bounds read of it.
+pub struct BlockView {
+    bitmap: Vec<u64>,
+    maxima: Vec<u16>,
+    /// False when its issue_pks run too far to be cut this way.
+    bounded: bool,
+}
+
+impl BlockView {
+    pub fn of(list: &List) -> BlockView {
+        let blocks = list.last_doc().map_or(0, |d| (d.max(0) as u64 >> 6) + 1);
+        if blocks > MAX_BLOCKS {
+            return BlockView {
+                bitmap: Vec::new(),
+                maxima: Vec::new(),
+                bounded: false,
+            };
+        }
+        let blocks = blocks as usize;
+        BlockView {
+            bitmap: list.aligned_bitmap(blocks),
+            maxima: list.block_maxima(6, blocks),
+            bounded: true,
+        }
+    }
+
+    fn bits(&self, block: usize) -> u64 {
+        self.bitmap.get(block).copied().unwrap_or(0)
+    }
+
+    fn max(&self, block: usize) -> u16 {
+        self.maxima.get(block).copied().unwrap_or(0)
+    }
+}
+
+/// The listed issues, ascending, that could score at least `floor`: `views`
 /// and `scores` are the scoring terms' lists and score tables in the order
 /// a score sums them; `coord` the query's clauses over those terms. An
 /// issue is kept when it holds every required clause, enough optional ones,
 /// and enough clauses for its block's bound to reach the floor (the bound
 /// is summed the same way from parts no smaller, so it is never below the
 /// issue's score). None when the query has too many clauses or terms, or
-/// the issue_pks are too far apart, to be bounded this way.
+/// the issue_pks run too far, to be bounded this way.
 pub fn reaching(
-    lists: &[&List],
+    views: &[&BlockView],
     scores: &[[f32; 256]],
     coord: &Coord,
     floor: f32,
 ) -> Option<Vec<i64>> {
     let clauses = coord.clauses.len();
-    if clauses == 0 || clauses >= 1 << PLANES || lists.len() > 64 {
+    if clauses == 0 || clauses >= 1 << PLANES || views.len() > 64 || views.iter().any(|v| !v.bounded) {
         return None;
     }
-    let last = lists.iter().filter_map(|l| l.last_doc()).max()?.max(0) as u64;
-    if last >> 6 >= MAX_BLOCKS {
-        return None;
-    }
-    let blocks = (last >> 6) as usize + 1;
-    let bitmaps: Vec<Vec<u64>> = lists.iter().map(|l| l.aligned_bitmap(blocks)).collect();
-    let maxima: Vec<Vec<u16>> = lists.iter().map(|l| l.block_maxima(6, blocks)).collect();
+    let blocks = views.iter().map(|v| v.bitmap.len()).max()?;
     // Per clause, per alternative, the terms it needs.
     let alternatives: Vec<Vec<Vec<usize>>> = coord
         .clauses
         .iter()
         .map(|alts| {
             alts.iter()
-                .map(|&alt| (0..lists.len()).filter(|t| alt >> t & 1 == 1).collect())
+                .map(|&alt| (0..views.len()).filter(|t| alt >> t & 1 == 1).collect())
                 .collect()
         })
         .collect();
@@ -96,10 +127,11 @@ pub fn reaching(
         }
         let mut any = 0u64;
         let mut bound = 0.0f32;
-        for (t, bits) in bitmaps.iter().enumerate() {
-            any |= bits[b];
-            if maxima[t][b] > 0 {
-                bound += scores[t][usize::from(maxima[t][b] - 1)];
+        for (view, table) in views.iter().zip(scores) {
+            any |= view.bits(b);
+            let max = view.max(b);
+            if max > 0 {
+                bound += table[usize::from(max - 1)];
             }
         }
         if any == 0 {
@@ -117,7 +149,7 @@ pub fn reaching(
         let mut keep = any;
         for (alts, &required) in alternatives.iter().zip(&coord.required) {
             let holds = alts.iter().fold(0u64, |acc, terms| {
-                acc | terms.iter().fold(!0u64, |m, &t| m & bitmaps[t][b])
+                acc | terms.iter().fold(!0u64, |m, &t| m & views[t].bits(b))
             });
             all.add(holds);
             if required {
@@ -141,12 +173,12 @@ mod tests {
     use crate::search::list_format::{decode, ListBuilder};
     use crate::search::ranking::score_table;
 
-    fn list(docs: &[(u64, u8)]) -> List {
+    fn list(docs: &[(u64, u8)]) -> BlockView {
         let mut b = ListBuilder::default();
         for &(d, q) in docs {
             b.push(d, q);
         }
-        decode(&b.finish())
+        BlockView::of(&decode(&b.finish()))
     }
 
     #[test]
@@ -229,8 +261,8 @@ mod tests {
         let a = list(&[(1, 5), (1 << 40, 5)]);
         assert_eq!(reaching(&[&a], &[score_table(1.0)], &either(1), 0.0), None);
         let many = either(16);
-        let lists: Vec<List> = (0..16).map(|_| list(&[(1, 5)])).collect();
-        let refs: Vec<&List> = lists.iter().collect();
+        let lists: Vec<BlockView> = (0..16).map(|_| list(&[(1, 5)])).collect();
+        let refs: Vec<&BlockView> = lists.iter().collect();
         assert_eq!(reaching(&refs, &[score_table(1.0); 16], &many, 0.0), None);
     }
 }

@@ -136,6 +136,14 @@ impl List {
         })
     }
 
+    /// The memory the decoded list takes, about.
+    pub fn heap_bytes(&self) -> usize {
+        match self {
+            List::Sparse(p) => p.docs.capacity() * 8 + p.impacts.capacity(),
+            List::Dense(d) => d.words.capacity() * 8 + d.rank.capacity() * 4 + d.impacts.capacity(),
+        }
+    }
+
     /// The highest issue_pk the list may hold (None when empty).
     pub fn last_doc(&self) -> Option<i64> {
         match self {

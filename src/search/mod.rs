@@ -12,8 +12,8 @@
 //!    at query time, and picking the top k.
 //! 4. `list_format` and `doc_sets`: posting lists as stored (sparse or
 //!    bitmap, champion lists) and read back; set algebra over them;
-//!    `block_bounds`: the blocks of issues where a score can still reach
-//!    the top k.
+//!    `block_bounds`: which issues can still reach the top k;
+//!    `list_cache`: lists kept decoded by each backend between searches.
 //! 5. `index_build`: building every list into `ims.mv_search_postings`
 //!    (`ims.refresh_search_index`) and the index's statistics; which issues
 //!    are newer than the lists ("pending").
@@ -27,6 +27,7 @@ pub mod block_bounds;
 pub mod doc_sets;
 pub mod index_build;
 pub mod korean;
+pub mod list_cache;
 pub mod list_format;
 pub mod query;
 pub mod ranking;

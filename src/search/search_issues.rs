@@ -23,6 +23,7 @@
 //! not granted to ims_user); it reads nothing but the shared issue corpus.
 
 use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 
 use pgrx::prelude::*;
 
@@ -30,14 +31,13 @@ use pgrx::datum::DatumWithOid;
 
 use crate::db::{read_one, read_two};
 use crate::errors::{invalid_parameter, null_argument, raise, SpiOk, SpiValue};
-use crate::search::block_bounds;
+use crate::search::block_bounds::{self, BlockView};
 use crate::search::doc_sets;
 use crate::search::index_build::{
     any_pending, attribute_key, champions_key, pending_predicate, usable_meta, Meta,
 };
-use crate::search::list_format::{
-    decode, decode_champions, Champions, Cursor, List, Postings, CHAMPIONS,
-};
+use crate::search::list_cache::{self, CachedList, Row};
+use crate::search::list_format::{Champions, Cursor, List, Postings, CHAMPIONS};
 use crate::search::query::{parse, Clause, Field, ParsedQuery};
 use crate::search::ranking::{
     idf, impact, score_table, term_score, top_after, Coord, Scored, FIELD_WEIGHTS,
@@ -204,67 +204,45 @@ SELECT k.issue_pk,
        left((SELECT string_agg(a.extracted_text, E'\\n' ORDER BY a.attachment_id) FROM ims.attachments a WHERE a.issue_pk = k.issue_pk), $2)
   FROM unnest($1::bigint[]) AS k(issue_pk)";
 
+/// The posting lists a search reads, by key, decoded (shared with the
+/// backend's cache).
+type Lists = HashMap<String, Rc<CachedList>>;
+
 /// The lists and champion lists a query reads, by key (a term's champion
 /// list by the term).
 struct Index {
-    lists: HashMap<String, List>,
-    champions: HashMap<String, Champions>,
+    lists: Lists,
+    champions: HashMap<String, Rc<Champions>>,
 }
 
 /// The posting lists a query needs (terms, single-word exclusions, filter
 /// values), its terms' champion lists, and the index's statistics; no
-/// statistics when the index has not been built in this cluster.
+/// statistics (and nothing else) when the index has not been built in this
+/// cluster: every issue is pending then.
 fn load_index(keys: &[String], terms: &[String]) -> (Option<Meta>, Index) {
+    let mut keys = keys.to_vec();
+    keys.extend(terms.iter().map(|t| champions_key(t)));
+    let (build, rows) = list_cache::read(&keys);
+    let meta = build.as_deref().and_then(usable_meta);
     let mut index = Index {
         lists: HashMap::new(),
         champions: HashMap::new(),
     };
-    let mut meta = None;
-    // One read: the statistics row '', the lists, the champion lists.
-    let mut keys = keys.to_vec();
-    keys.push(String::new());
-    keys.extend(terms.iter().map(|t| champions_key(t)));
-    for (key, bytes) in read_rows(&keys) {
-        if key.is_empty() {
-            meta = usable_meta(&bytes);
-            continue;
-        }
-        // No term holds ':' (the tokenizer splits there): `top:` is a champion list.
-        match key.strip_prefix("top:") {
-            Some(term) => {
-                index
-                    .champions
-                    .insert(term.to_string(), decode_champions(&bytes));
-            }
-            None => {
-                index.lists.insert(key, decode(&bytes));
+    if meta.is_some() {
+        for (key, row) in rows {
+            match row {
+                Row::List(list) => {
+                    index.lists.insert(key, list);
+                }
+                // No term holds ':' (the tokenizer splits there): `top:` is a champion list.
+                Row::Champions(c) => {
+                    let term = key.strip_prefix("top:").unwrap_or(&key).to_string();
+                    index.champions.insert(term, c);
+                }
             }
         }
-    }
-    if meta.is_none() {
-        index.lists.clear(); // not built here: every issue is pending
-        index.champions.clear();
     }
     (meta, index)
-}
-
-/// These rows of the search index, by key (missing keys are absent).
-fn read_rows(keys: &[String]) -> HashMap<String, Vec<u8>> {
-    Spi::connect(|c| {
-        crate::db::select_kept(
-            &c,
-            "SELECT term, postings FROM ims.mv_search_postings WHERE term = ANY ($1)",
-            &[PgOid::BuiltIn(PgBuiltInOids::TEXTARRAYOID)],
-            &[keys.to_vec().into()],
-            "reading the search index",
-        )
-        .filter_map(|r| {
-            let term = r.get::<String>(1).spi_ok("reading the search index")?;
-            let bytes = r.get::<&[u8]>(2).spi_ok("reading the search index")?;
-            Some((term, bytes.to_vec()))
-        })
-        .collect()
-    })
 }
 
 /// Corpus statistics counted live, while the index has never been built
@@ -402,16 +380,12 @@ fn best_champions(
     filters: &Filters,
     k: usize,
 ) -> Option<Vec<Scored>> {
-    let top = champions_key(term);
-    let mut keys = list_keys(parsed, &[], filters);
-    keys.push(top.clone());
-    keys.push(String::new()); // the statistics row
-    let mut rows = read_rows(&keys);
-    let meta = usable_meta(&rows.remove("")?)?;
-    let champions = decode_champions(&rows.remove(&top)?);
-    let lists: HashMap<String, List> = rows.into_iter().map(|(k, b)| (k, decode(&b))).collect();
-    let idf = idf(meta.docs.max(1) as f32, champions.doc_freq.max(1) as f32);
     let terms = [term.to_string()];
+    let (meta, index) = load_index(&list_keys(parsed, &[], filters), &terms);
+    let meta = meta?;
+    let champions = index.champions.get(term)?;
+    let lists = &index.lists;
+    let idf = idf(meta.docs.max(1) as f32, champions.doc_freq.max(1) as f32);
     let (pending, mut ranked) = score_pending(
         matching,
         &Coord::of(parsed, &terms),
@@ -422,7 +396,7 @@ fn best_champions(
         meta.xmin,
     );
     let passes = ListedFilters {
-        lists: &lists,
+        lists,
         parsed,
         filters,
     };
@@ -433,7 +407,8 @@ fn best_champions(
         .then_some(matching);
     let listed: Vec<(u8, i64)> = champions
         .best
-        .into_iter()
+        .iter()
+        .copied()
         .filter(|&(_, pk)| pending.binary_search(&pk).is_err() && passes.pass(pk))
         .collect();
     let best = first_existing(&listed, k, check);
@@ -448,7 +423,7 @@ fn best_champions(
 /// Filters and one-word exclusions checked in their posting lists; longer
 /// exclusions need the stored vectors (see `existing`).
 struct ListedFilters<'a> {
-    lists: &'a HashMap<String, List>,
+    lists: &'a Lists,
     parsed: &'a ParsedQuery,
     filters: &'a Filters,
 }
@@ -457,7 +432,7 @@ impl ListedFilters<'_> {
     fn has(&self, key: &str, pk: i64) -> bool {
         self.lists
             .get(key)
-            .is_some_and(|l| l.cursor().find(pk).is_some())
+            .is_some_and(|l| l.list.cursor().find(pk).is_some())
     }
 
     fn pass(&self, pk: i64) -> bool {
@@ -521,7 +496,7 @@ fn ranked_from_lists(
             // A term new since the last build counts as rare.
             terms
                 .iter()
-                .map(|t| lists.get(t).map_or(1, |l| l.len().max(1)) as f32)
+                .map(|t| lists.get(t).map_or(1, |l| l.list.len().max(1)) as f32)
                 .collect(),
         ),
         None => live_stats(terms),
@@ -578,15 +553,15 @@ struct Scoring<'a> {
 
 /// The listed issues that could score at least `floor` (see
 /// `block_bounds`); None when the lists cannot tell.
-fn reaching(lists: &HashMap<String, List>, scoring: &Scoring, floor: f32) -> Option<Vec<i64>> {
-    let empty = List::Sparse(Postings::default());
-    let term_lists: Vec<&List> = scoring
+fn reaching(lists: &Lists, scoring: &Scoring, floor: f32) -> Option<Vec<i64>> {
+    let empty = BlockView::of(&List::Sparse(Postings::default()));
+    let views: Vec<&BlockView> = scoring
         .terms
         .iter()
-        .map(|t| lists.get(t).unwrap_or(&empty))
+        .map(|t| lists.get(t).map_or(&empty, |l| l.view()))
         .collect();
     let tables: Vec<[f32; 256]> = scoring.idf.iter().map(|&idf| score_table(idf)).collect();
-    block_bounds::reaching(&term_lists, &tables, scoring.coord, floor)
+    block_bounds::reaching(&views, &tables, scoring.coord, floor)
 }
 
 /// The best `k` listed issues, found among the terms' champion lists (a
@@ -607,7 +582,7 @@ fn best_from_champions(
     let mut bound = 0.0f32;
     let mut sets = Vec::with_capacity(scoring.terms.len());
     for (t, &idf) in scoring.terms.iter().zip(scoring.idf) {
-        let list = index.lists.get(t);
+        let list = index.lists.get(t).map(|l| &l.list);
         match index.champions.get(t) {
             Some(c) => {
                 bound += term_score(c.best.last().ok_or(None)?.0, idf);
@@ -825,7 +800,7 @@ fn score_pending(
 /// pending issues, driven by `driver`.
 fn score_listed(
     q: &ParsedQuery,
-    lists: &HashMap<String, List>,
+    lists: &Lists,
     f: &Filters,
     pending: &[i64],
     scoring: &Scoring,
@@ -913,13 +888,13 @@ enum Driver {
 /// The posting lists a query reads, by key; a key not in the index reads
 /// as an empty list.
 struct QueryLists<'a> {
-    lists: &'a HashMap<String, List>,
+    lists: &'a Lists,
     empty: List,
 }
 
 impl QueryLists<'_> {
     fn get(&self, key: &str) -> &List {
-        self.lists.get(key).unwrap_or(&self.empty)
+        self.lists.get(key).map_or(&self.empty, |l| &l.list)
     }
 
     /// The issues holding every one of these lists' terms: the shortest
