@@ -9,7 +9,8 @@
 //! times the coordination factor of the clauses it holds; that factor is
 //! known per issue from the lists' bitmaps, with a few word operations per
 //! block: the issues holding too few clauses for the block's sum to reach
-//! the floor are dropped together. The maxima and bitmaps come from the
+//! the floor are dropped together; each issue left is then bounded by the
+//! maxima of the terms it holds and its own factor. The maxima and bitmaps come from the
 //! decoded lists when a search first needs them (`list_cache` keeps them
 //! with the lists), so the stored format stays as it is.
 
@@ -159,9 +160,21 @@ pub fn reaching(
             }
         }
         keep &= all.at_least(needed) & optional.at_least(coord.min_optional);
+        // Each issue left: its own terms' maxima, its own factor.
         while keep != 0 {
-            docs.push(b as i64 * 64 + keep.trailing_zeros() as i64);
+            let bit = keep.trailing_zeros();
             keep &= keep - 1;
+            let mut found = 0u64;
+            let mut bound = 0.0f32;
+            for (t, (view, table)) in views.iter().zip(scores).enumerate() {
+                if view.bits(b) >> bit & 1 == 1 {
+                    found |= 1 << t;
+                    bound += table[usize::from(view.max(b).max(1) - 1)];
+                }
+            }
+            if (bound * coord.factor(found)).max(f32::MIN_POSITIVE) >= floor {
+                docs.push(b as i64 * 64 + i64::from(bit));
+            }
         }
     }
     Some(docs)
@@ -218,9 +231,15 @@ mod tests {
             reaching(&[&a, &b], &tables, &coord, both_strong),
             Some(vec![70])
         );
-        // Half the strong pair: one strong term alone reaches it.
-        let half = both_strong * 0.5;
-        assert_eq!(reaching(&[&a, &b], &tables, &coord, half), Some(vec![70, 80]));
+        // Issue 80 holds one clause of two: half its one strong term.
+        let half_strong = tables[0][250] * 0.5;
+        assert_eq!(
+            reaching(&[&a, &b], &tables, &coord, half_strong),
+            Some(vec![70, 80])
+        );
+        // Just above it, only issue 70 (a block bound alone would keep 80).
+        let above = tables[0][250] * 0.5 + 0.001;
+        assert_eq!(reaching(&[&a, &b], &tables, &coord, above), Some(vec![70]));
         // No floor: every issue that matches.
         assert_eq!(
             reaching(&[&a, &b], &tables, &coord, 0.0),

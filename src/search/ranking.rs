@@ -134,6 +134,8 @@ pub struct Coord {
     pub required: Vec<bool>,
     /// How many of the other clauses a result holds at least.
     pub min_optional: usize,
+    /// Per clause, the bits of its one-word alternatives.
+    pub single_words: Vec<u64>,
 }
 
 impl Coord {
@@ -143,6 +145,16 @@ impl Coord {
         Coord {
             required: q.clauses.iter().map(|c| all_required || c.required).collect(),
             min_optional: if all_required { 0 } else { q.min_should_match() },
+            single_words: q
+                .clauses
+                .iter()
+                .map(|c| {
+                    c.alts
+                        .iter()
+                        .filter(|p| p.len() == 1)
+                        .fold(0, |m, p| m | bit(&p[0].term))
+                })
+                .collect(),
             clauses: q
                 .clauses
                 .iter()
@@ -167,6 +179,22 @@ impl Coord {
             .filter(|alts| Coord::holds(alts, found))
             .count();
         matched as f32 / self.clauses.len().max(1) as f32
+    }
+
+    /// Whether an issue holding the terms of `found` matches for certain:
+    /// every required clause and enough optional ones held through a
+    /// one-word alternative (a phrase's word order is known only from the
+    /// stored vector).
+    pub fn surely_holds(&self, found: u64) -> bool {
+        let mut optional = 0;
+        for (&words, &required) in self.single_words.iter().zip(&self.required) {
+            match (found & words != 0, required) {
+                (false, true) => return false,
+                (true, false) => optional += 1,
+                _ => {}
+            }
+        }
+        optional >= self.min_optional
     }
 }
 

@@ -534,9 +534,8 @@ fn ranked_from_lists(
                     }
                     None => Driver::Lists,
                 };
-                let (candidates, ranks) =
-                    score_listed(parsed, lists, filters, &pending, &scoring, driver);
-                best_listed(&candidates, &ranks, k, check)
+                let listed = score_listed(parsed, lists, filters, &pending, &scoring, driver);
+                best_listed(&listed, k, check)
             }
         };
         ranked.extend(best);
@@ -596,8 +595,8 @@ fn best_from_champions(
     }
     let candidates = doc_sets::union(sets);
     let driver = Driver::Candidates(candidates);
-    let (docs, ranks) = score_listed(q, &index.lists, f, pending, scoring, driver);
-    let best = best_listed(&docs, &ranks, k, check);
+    let listed = score_listed(q, &index.lists, f, pending, scoring, driver);
+    let best = best_listed(&listed, k, check);
     match best.get(k.wrapping_sub(1)) {
         Some(kth) if kth.rank > bound => Ok(best),
         kth => Err(kth.map(|s| s.rank)),
@@ -805,7 +804,7 @@ fn score_listed(
     pending: &[i64],
     scoring: &Scoring,
     driver: Driver,
-) -> (Vec<i64>, Vec<f32>) {
+) -> Listed {
     let lists = QueryLists {
         lists,
         empty: List::Sparse(Postings::default()),
@@ -858,7 +857,7 @@ fn score_listed(
                     .iter()
                     .map(|c| c.docs(&lists)),
             ),
-            None => return (Vec::new(), Vec::new()),
+            None => return Listed::default(),
         },
     };
     let walk = Walk {
@@ -873,6 +872,7 @@ fn score_listed(
             .map(|(t, &idf)| (lists.get(t).cursor(), score_table(idf)))
             .collect(),
         coord: scoring.coord,
+        phrase_excluded: q.excluded.iter().any(|p| p.len() > 1),
     };
     walk.run(driver, pending)
 }
@@ -984,11 +984,23 @@ struct Walk<'a> {
     min_optional: usize,
     scoring: Vec<(Cursor<'a>, [f32; 256])>,
     coord: &'a Coord,
+    /// A phrase is excluded: whether an issue holds it is known only from
+    /// its stored vector.
+    phrase_excluded: bool,
+}
+
+/// The issues a walk kept, ascending, with their scores, and those of them
+/// that match the query only if their stored vectors say so (phrases).
+#[derive(Default)]
+struct Listed {
+    docs: Vec<i64>,
+    ranks: Vec<f32>,
+    unsure: Vec<i64>,
 }
 
 impl Walk<'_> {
-    fn run(mut self, driver: Vec<i64>, pending: &[i64]) -> (Vec<i64>, Vec<f32>) {
-        let (mut docs, mut ranks) = (Vec::new(), Vec::new());
+    fn run(mut self, driver: Vec<i64>, pending: &[i64]) -> Listed {
+        let mut out = Listed::default();
         let mut at_pending = 0;
         for (i, d) in driver.into_iter().enumerate() {
             if i % 4096 == 0 {
@@ -998,10 +1010,14 @@ impl Walk<'_> {
             if pending.get(at_pending) == Some(&d) || !self.keeps(d) {
                 continue;
             }
-            docs.push(d);
-            ranks.push(self.score(d));
+            let (rank, found) = self.score(d);
+            out.docs.push(d);
+            out.ranks.push(rank);
+            if self.phrase_excluded || !self.coord.surely_holds(found) {
+                out.unsure.push(d);
+            }
         }
-        (docs, ranks)
+        out
     }
 
     fn keeps(&mut self, d: i64) -> bool {
@@ -1017,7 +1033,8 @@ impl Walk<'_> {
                     >= self.min_optional)
     }
 
-    fn score(&mut self, d: i64) -> f32 {
+    /// The score and the terms found (a bit per scoring term).
+    fn score(&mut self, d: i64) -> (f32, u64) {
         let mut found = 0u64;
         let mut sum = 0.0;
         for (i, (c, score)) in self.scoring.iter_mut().enumerate() {
@@ -1026,27 +1043,29 @@ impl Walk<'_> {
                 found |= 1 << i;
             }
         }
-        sum * self.coord.factor(found)
+        (sum * self.coord.factor(found), found)
     }
 }
 
 /// The best `k` of the scored candidates that still exist (and, with
-/// `check`, match the query on their stored vectors).
-fn best_listed(
-    candidates: &[i64],
-    ranks: &[f32],
-    k: usize,
-    check: Option<&Matching>,
-) -> Vec<Scored> {
+/// `check`, those not sure to match from the lists match the query on their
+/// stored vectors).
+fn best_listed(listed: &Listed, k: usize, check: Option<&Matching>) -> Vec<Scored> {
     // Take the best few, check they exist; take more if too many are gone.
     let mut found: Vec<Scored> = Vec::new();
     let mut last: Option<Scored> = None;
     let mut want = k + 16;
     loop {
-        let batch = top_after(candidates, ranks, want, last);
+        let batch = top_after(&listed.docs, &listed.ranks, want, last);
         let Some(&end) = batch.last() else { break };
-        let pks: Vec<i64> = batch.iter().map(|s| s.issue_pk).collect();
-        let alive: HashSet<i64> = existing(&pks, check);
+        let (unsure, sure): (Vec<i64>, Vec<i64>) = batch
+            .iter()
+            .map(|s| s.issue_pk)
+            .partition(|pk| check.is_some() && listed.unsure.binary_search(pk).is_ok());
+        let mut alive: HashSet<i64> = existing(&sure, None);
+        if !unsure.is_empty() {
+            alive.extend(existing(&unsure, check));
+        }
         found.extend(batch.iter().filter(|s| alive.contains(&s.issue_pk)));
         if found.len() >= k || batch.len() < want {
             break;
@@ -1058,6 +1077,9 @@ fn best_listed(
 }
 
 fn existing(pks: &[i64], check: Option<&Matching>) -> HashSet<i64> {
+    if pks.is_empty() {
+        return HashSet::new();
+    }
     Spi::connect(|c| {
         let rows = match check {
             None => c.select(EXISTING, None, &[pks.to_vec().into()]),
