@@ -414,6 +414,14 @@ UPDATE ims.issues SET title = 'bilby at the gateway' WHERE issue_id = 'R-11';
 SELECT ims.search_index_pending() AS pending;
 SELECT issue_id FROM ims.search_issues('bilby');
 UPDATE ims.issues SET title = :'r11_title' WHERE issue_id = 'R-11';
+-- The lists a backend keeps decoded follow the index: after a rebuild
+-- rolled back, the lists it read inside it are not used.
+BEGIN;
+UPDATE ims.issues SET title = 'echidna' WHERE issue_id = 'R-12';
+SELECT ims.refresh_search_index();
+SELECT issue_id FROM ims.search_issues('echidna');
+ROLLBACK;
+SELECT count(*) AS after_rollback FROM ims.search_issues('echidna');
 -- An issue_pk set by hand, even a negative one, is found after a rebuild.
 INSERT INTO ims.issues (issue_pk, issue_id, title) VALUES (-5, 'R-NEG', 'wombat burrow');
 SELECT ims.refresh_search_index();
