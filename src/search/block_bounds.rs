@@ -92,7 +92,8 @@ impl BlockView {
     }
 }
 
-/// The listed issues, ascending, that could score at least `floor`: `views`
+/// The listed issues, ascending, that could score at least `floor`, with
+/// the most each could score: `views`
 /// and `scores` are the scoring terms' lists and score tables in the order
 /// a score sums them; `coord` the query's clauses over those terms. An
 /// issue is kept when it holds every required clause, enough optional ones,
@@ -105,7 +106,7 @@ pub fn reaching(
     scores: &[[f32; 256]],
     coord: &Coord,
     floor: f32,
-) -> Option<Vec<i64>> {
+) -> Option<Vec<(i64, f32)>> {
     let clauses = coord.clauses.len();
     if clauses == 0 || clauses >= 1 << PLANES || views.len() > 64 || views.iter().any(|v| !v.bounded) {
         return None;
@@ -172,8 +173,9 @@ pub fn reaching(
                     bound += table[usize::from(view.max(b).max(1) - 1)];
                 }
             }
-            if (bound * coord.factor(found)).max(f32::MIN_POSITIVE) >= floor {
-                docs.push(b as i64 * 64 + i64::from(bit));
+            let bound = (bound * coord.factor(found)).max(f32::MIN_POSITIVE);
+            if bound >= floor {
+                docs.push((b as i64 * 64 + i64::from(bit), bound));
             }
         }
     }
@@ -209,12 +211,17 @@ mod tests {
         assert_eq!(c.at_least(16), 0);
     }
 
-    /// Two optional clauses, one term each, at least one to match.
+    fn docs(bounded: Option<Vec<(i64, f32)>>) -> Option<Vec<i64>> {
+        bounded.map(|b| b.into_iter().map(|(d, _)| d).collect())
+    }
+
+    /// Optional clauses of one term each, at least one to match.
     fn either(terms: usize) -> Coord {
         Coord {
             clauses: (0..terms).map(|t| vec![1u64 << t]).collect(),
             required: vec![false; terms],
             min_optional: 1,
+            single_words: (0..terms).map(|t| 1u64 << t).collect(),
         }
     }
 
@@ -228,21 +235,26 @@ mod tests {
         let coord = either(2);
         let both_strong = tables[0][250] + tables[1][250];
         assert_eq!(
-            reaching(&[&a, &b], &tables, &coord, both_strong),
+            docs(reaching(&[&a, &b], &tables, &coord, both_strong)),
             Some(vec![70])
+        );
+        // The bound of an issue holding both strong terms is their sum.
+        assert_eq!(
+            reaching(&[&a, &b], &tables, &coord, both_strong),
+            Some(vec![(70, both_strong)])
         );
         // Issue 80 holds one clause of two: half its one strong term.
         let half_strong = tables[0][250] * 0.5;
         assert_eq!(
-            reaching(&[&a, &b], &tables, &coord, half_strong),
+            docs(reaching(&[&a, &b], &tables, &coord, half_strong)),
             Some(vec![70, 80])
         );
         // Just above it, only issue 70 (a block bound alone would keep 80).
         let above = tables[0][250] * 0.5 + 0.001;
-        assert_eq!(reaching(&[&a, &b], &tables, &coord, above), Some(vec![70]));
+        assert_eq!(docs(reaching(&[&a, &b], &tables, &coord, above)), Some(vec![70]));
         // No floor: every issue that matches.
         assert_eq!(
-            reaching(&[&a, &b], &tables, &coord, 0.0),
+            docs(reaching(&[&a, &b], &tables, &coord, 0.0)),
             Some(vec![10, 20, 70, 80])
         );
         // A required clause: only issues holding it.
@@ -252,7 +264,7 @@ mod tests {
             ..either(2)
         };
         assert_eq!(
-            reaching(&[&a, &b], &tables, &required, 0.0),
+            docs(reaching(&[&a, &b], &tables, &required, 0.0)),
             Some(vec![10, 70, 80])
         );
     }
@@ -264,13 +276,14 @@ mod tests {
             clauses: vec![vec![0b001, 0b110]],
             required: vec![true],
             min_optional: 0,
+            single_words: vec![0b001],
         };
         let t0 = list(&[(1, 5)]);
         let t1 = list(&[(2, 5), (3, 5)]);
         let t2 = list(&[(3, 5), (4, 5)]);
         let tables = [score_table(1.0); 3];
         assert_eq!(
-            reaching(&[&t0, &t1, &t2], &tables, &coord, 0.0),
+            docs(reaching(&[&t0, &t1, &t2], &tables, &coord, 0.0)),
             Some(vec![1, 3])
         );
     }

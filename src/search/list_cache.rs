@@ -128,6 +128,7 @@ pub fn read(keys: &[String]) -> (Option<Vec<u8>>, HashMap<String, Row>) {
     if missing.is_empty() {
         return (Some(build), found);
     }
+    debug1!("ims.search_issues: {} of {} index rows not in this backend's cache", missing.len(), keys.len());
     let mut rows: Vec<(String, Option<Row>, usize)> = Spi::connect(|c| {
         crate::db::select_kept(
             &c,

@@ -524,19 +524,22 @@ fn ranked_from_lists(
         let best = match best_from_champions(parsed, &index, filters, &pending, &scoring, check, k)
         {
             Ok(best) => best,
-            Err(floor) => {
-                // Only the issues that could reach the k-th best score the
-                // champions gave, when that can be told from the lists.
-                let driver = match floor.and_then(|floor| reaching(lists, &scoring, floor)) {
-                    Some(docs) => {
-                        debug1!("ims.search_issues: {} issues can reach the floor {floor:?}", docs.len());
-                        Driver::Candidates(docs)
-                    }
-                    None => Driver::Lists,
-                };
-                let listed = score_listed(parsed, lists, filters, &pending, &scoring, driver);
-                best_listed(&listed, k, check)
-            }
+            // Only the issues that could reach the k-th best score the
+            // champions gave, when that can be told from the lists.
+            Err(floor) => match floor.and_then(|floor| Some((floor, reaching(lists, &scoring, floor)?))) {
+                Some((floor, bounded)) => {
+                    debug1!(
+                        "ims.search_issues: {} issues can reach the floor {floor}",
+                        bounded.len()
+                    );
+                    let score = |docs| score_listed(parsed, lists, filters, &pending, &scoring, docs);
+                    best_bounded(bounded, floor, score, k, check)
+                }
+                None => {
+                    let listed = score_listed(parsed, lists, filters, &pending, &scoring, Driver::Lists);
+                    best_listed(&listed, k, check)
+                }
+            },
         };
         ranked.extend(best);
     }
@@ -550,9 +553,9 @@ struct Scoring<'a> {
     coord: &'a Coord,
 }
 
-/// The listed issues that could score at least `floor` (see
-/// `block_bounds`); None when the lists cannot tell.
-fn reaching(lists: &Lists, scoring: &Scoring, floor: f32) -> Option<Vec<i64>> {
+/// The listed issues that could score at least `floor`, with the most each
+/// could score (see `block_bounds`); None when the lists cannot tell.
+fn reaching(lists: &Lists, scoring: &Scoring, floor: f32) -> Option<Vec<(i64, f32)>> {
     let empty = BlockView::of(&List::Sparse(Postings::default()));
     let views: Vec<&BlockView> = scoring
         .terms
@@ -561,6 +564,52 @@ fn reaching(lists: &Lists, scoring: &Scoring, floor: f32) -> Option<Vec<i64>> {
         .collect();
     let tables: Vec<[f32; 256]> = scoring.idf.iter().map(|&idf| score_table(idf)).collect();
     block_bounds::reaching(&views, &tables, scoring.coord, floor)
+}
+
+/// How many of the most promising bounded issues are scored first.
+const FIRST_SCORED: usize = 512;
+
+/// The best `k` of issues with bounds (ascending), all reaching `floor`,
+/// scored by `score`: the most promising first; of the others, only those
+/// whose bound reaches the k-th best score found. Exact: should results
+/// have been deleted, so that the k-th best left is below that score, the
+/// rest are scored too.
+fn best_bounded(
+    bounded: Vec<(i64, f32)>,
+    floor: f32,
+    score: impl Fn(Driver) -> Listed,
+    k: usize,
+    check: Option<&Matching>,
+) -> Vec<Scored> {
+    let first = FIRST_SCORED.max(4 * k);
+    if bounded.len() <= first {
+        let listed = score(Driver::Candidates(bounded.into_iter().map(|b| b.0).collect()));
+        return best_listed(&listed, k, check);
+    }
+    let mut by_bound: Vec<f32> = bounded.iter().map(|b| b.1).collect();
+    let (_, &mut cut, _) = by_bound.select_nth_unstable_by(first - 1, |a, b| b.total_cmp(a));
+    let (promising, rest): (Vec<(i64, f32)>, Vec<(i64, f32)>) =
+        bounded.into_iter().partition(|b| b.1 >= cut);
+    let mut listed = score(Driver::Candidates(promising.iter().map(|b| b.0).collect()));
+    // The floor holds too: it is the k-th best of other issues.
+    let kth = top_after(&listed.docs, &listed.ranks, k, None)
+        .get(k - 1)
+        .map_or(floor, |s| s.rank.max(floor));
+    let (reaching, below): (Vec<(i64, f32)>, Vec<(i64, f32)>) =
+        rest.into_iter().partition(|b| b.1 >= kth);
+    debug1!(
+        "ims.search_issues: scored {} first, then {} of {} (k-th best {kth})",
+        promising.len(),
+        reaching.len(),
+        reaching.len() + below.len()
+    );
+    listed.extend(score(Driver::Candidates(reaching.into_iter().map(|b| b.0).collect())));
+    let best = best_listed(&listed, k, check);
+    if best.get(k - 1).is_some_and(|s| s.rank >= kth) || below.is_empty() {
+        return best;
+    }
+    listed.extend(score(Driver::Candidates(below.into_iter().map(|b| b.0).collect())));
+    best_listed(&listed, k, check)
 }
 
 /// The best `k` listed issues, found among the terms' champion lists (a
@@ -996,6 +1045,16 @@ struct Listed {
     docs: Vec<i64>,
     ranks: Vec<f32>,
     unsure: Vec<i64>,
+}
+
+impl Listed {
+    /// Add another walk's issues (the two sets are disjoint).
+    fn extend(&mut self, other: Listed) {
+        self.docs.extend(other.docs);
+        self.ranks.extend(other.ranks);
+        self.unsure.extend(other.unsure);
+        self.unsure.sort_unstable();
+    }
 }
 
 impl Walk<'_> {
