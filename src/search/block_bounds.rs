@@ -123,19 +123,28 @@ pub fn reaching(
         })
         .collect();
     let mut docs = Vec::new();
+    // Per block, the issues of any term and the sum of the terms' maxima
+    // (added term by term, in the order a score adds them).
+    let mut anys = vec![0u64; blocks];
+    let mut sums = vec![0.0f32; blocks];
+    for (view, table) in views.iter().zip(scores) {
+        crate::limits::check_for_interrupts();
+        for ((any, sum), (&bits, &max)) in anys
+            .iter_mut()
+            .zip(sums.iter_mut())
+            .zip(view.bitmap.iter().zip(&view.maxima))
+        {
+            *any |= bits;
+            if max > 0 {
+                *sum += table[usize::from(max - 1)];
+            }
+        }
+    }
     for b in 0..blocks {
         if b % 4096 == 0 {
             crate::limits::check_for_interrupts();
         }
-        let mut any = 0u64;
-        let mut bound = 0.0f32;
-        for (view, table) in views.iter().zip(scores) {
-            any |= view.bits(b);
-            let max = view.max(b);
-            if max > 0 {
-                bound += table[usize::from(max - 1)];
-            }
-        }
+        let (any, bound) = (anys[b], sums[b]);
         if any == 0 {
             continue;
         }
