@@ -140,6 +140,8 @@ pub fn reaching(
             }
         }
     }
+    // The block's bitmaps and best term scores, for its issues.
+    let (mut bits, mut best) = (vec![0u64; views.len()], vec![0.0f32; views.len()]);
     for b in 0..blocks {
         if b % 4096 == 0 {
             crate::limits::check_for_interrupts();
@@ -171,15 +173,22 @@ pub fn reaching(
         }
         keep &= all.at_least(needed) & optional.at_least(coord.min_optional);
         // Each issue left: its own terms' maxima, its own factor.
+        if keep == 0 {
+            continue;
+        }
+        for (t, (view, table)) in views.iter().zip(scores).enumerate() {
+            bits[t] = view.bits(b);
+            best[t] = table[usize::from(view.max(b).max(1) - 1)];
+        }
         while keep != 0 {
             let bit = keep.trailing_zeros();
             keep &= keep - 1;
             let mut found = 0u64;
             let mut bound = 0.0f32;
-            for (t, (view, table)) in views.iter().zip(scores).enumerate() {
-                if view.bits(b) >> bit & 1 == 1 {
+            for (t, (&bits, &best)) in bits.iter().zip(&best).enumerate() {
+                if bits >> bit & 1 == 1 {
                     found |= 1 << t;
-                    bound += table[usize::from(view.max(b).max(1) - 1)];
+                    bound += best;
                 }
             }
             let bound = (bound * coord.factor(found)).max(f32::MIN_POSITIVE);
