@@ -110,6 +110,13 @@ SELECT 'mixed 2-4 terms', string_agg(w, ' ') FROM (
     CROSS JOIN LATERAL (SELECT w FROM words WHERE k BETWEEN 10 AND 400 AND w !~ '-'
                          ORDER BY hashtext(w || g) LIMIT 2 + g % 3) x) m GROUP BY g
 UNION ALL
+-- Natural questions of words each in at least 30% of the issues (#13: several
+-- frequent words).
+SELECT 'frequent 2-3 words', string_agg(w, ' ') FROM (
+    SELECT g, w FROM generate_series(1, 20) g
+    CROSS JOIN LATERAL (SELECT w FROM words, st, n WHERE w !~ '-' AND st.term = lower(w) AND st.doc_freq >= n.docs * 0.3
+                         ORDER BY hashtext(w || g || 'f') LIMIT 2 + g % 2) x) f GROUP BY g
+UNION ALL
 SELECT 'common + product', w || ' product:Tmax' FROM (
     SELECT w FROM words, st, n WHERE w !~ '-' AND st.term = lower(w) AND st.doc_freq >= n.docs * 0.05
      ORDER BY hashtext(w || 'p') LIMIT 20) p

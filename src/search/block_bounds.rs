@@ -10,7 +10,8 @@
 //! known per issue from the lists' bitmaps, with a few word operations per
 //! block: the issues holding too few clauses for the block's sum to reach
 //! the floor are dropped together; each issue left is then bounded by the
-//! maxima of the terms it holds and its own factor. The maxima and bitmaps come from the
+//! maxima of the terms it holds (its own impacts, for lists read back as
+//! one byte per issue) and its own factor. The maxima and bitmaps come from the
 //! decoded lists when a search first needs them (`list_cache` keeps them
 //! with the lists), so the stored format stays as it is.
 
@@ -102,6 +103,7 @@ impl BlockView {
 /// issue's score). None when the query has too many clauses or terms, or
 /// the issue_pks run too far, to be bounded this way.
 pub fn reaching(
+    lists: &[&List],
     views: &[&BlockView],
     scores: &[[f32; 256]],
     coord: &Coord,
@@ -140,6 +142,9 @@ pub fn reaching(
             }
         }
     }
+    // Lists in the byte form give each issue's own impact, not the block's
+    // highest: its exact score, when all are.
+    let direct: Vec<Option<(i64, &[u8])>> = lists.iter().map(|l| l.as_bytes()).collect();
     // The block's bitmaps and best term scores, for its issues.
     let (mut bits, mut best) = (vec![0u64; views.len()], vec![0.0f32; views.len()]);
     for b in 0..blocks {
@@ -185,15 +190,22 @@ pub fn reaching(
             keep &= keep - 1;
             let mut found = 0u64;
             let mut bound = 0.0f32;
+            let doc = b as i64 * 64 + i64::from(bit);
             for (t, (&bits, &best)) in bits.iter().zip(&best).enumerate() {
                 if bits >> bit & 1 == 1 {
                     found |= 1 << t;
-                    bound += best;
+                    bound += match direct[t] {
+                        Some((base, bytes)) => {
+                            let q = usize::try_from(doc - base).ok().and_then(|i| bytes.get(i));
+                            scores[t][usize::from(q.map_or(1, |&q| q.max(1)) - 1)]
+                        }
+                        None => best,
+                    };
                 }
             }
             let bound = (bound * coord.factor(found)).max(f32::MIN_POSITIVE);
             if bound >= floor {
-                docs.push((b as i64 * 64 + i64::from(bit), bound));
+                docs.push((doc, bound));
             }
         }
     }
@@ -207,11 +219,21 @@ mod tests {
     use crate::search::ranking::score_table;
 
     fn list(docs: &[(u64, u8)]) -> BlockView {
+        BlockView::of(&decoded(docs))
+    }
+
+    fn decoded(docs: &[(u64, u8)]) -> List {
         let mut b = ListBuilder::default();
         for &(d, q) in docs {
             b.push(d, q);
         }
-        BlockView::of(&decode(&b.finish()))
+        decode(&b.finish())
+    }
+
+    /// `reaching` over sparse lists (bounded by block maxima).
+    fn bounds(views: &[&BlockView], scores: &[[f32; 256]], coord: &Coord, floor: f32) -> Option<Vec<(i64, f32)>> {
+        let none = List::Sparse(Default::default());
+        reaching(&vec![&none; views.len()], views, scores, coord, floor)
     }
 
     #[test]
@@ -253,26 +275,26 @@ mod tests {
         let coord = either(2);
         let both_strong = tables[0][250] + tables[1][250];
         assert_eq!(
-            docs(reaching(&[&a, &b], &tables, &coord, both_strong)),
+            docs(bounds(&[&a, &b], &tables, &coord, both_strong)),
             Some(vec![70])
         );
         // The bound of an issue holding both strong terms is their sum.
         assert_eq!(
-            reaching(&[&a, &b], &tables, &coord, both_strong),
+            bounds(&[&a, &b], &tables, &coord, both_strong),
             Some(vec![(70, both_strong)])
         );
         // Issue 80 holds one clause of two: half its one strong term.
         let half_strong = tables[0][250] * 0.5;
         assert_eq!(
-            docs(reaching(&[&a, &b], &tables, &coord, half_strong)),
+            docs(bounds(&[&a, &b], &tables, &coord, half_strong)),
             Some(vec![70, 80])
         );
         // Just above it, only issue 70 (a block bound alone would keep 80).
         let above = tables[0][250] * 0.5 + 0.001;
-        assert_eq!(docs(reaching(&[&a, &b], &tables, &coord, above)), Some(vec![70]));
+        assert_eq!(docs(bounds(&[&a, &b], &tables, &coord, above)), Some(vec![70]));
         // No floor: every issue that matches.
         assert_eq!(
-            docs(reaching(&[&a, &b], &tables, &coord, 0.0)),
+            docs(bounds(&[&a, &b], &tables, &coord, 0.0)),
             Some(vec![10, 20, 70, 80])
         );
         // A required clause: only issues holding it.
@@ -282,8 +304,28 @@ mod tests {
             ..either(2)
         };
         assert_eq!(
-            docs(reaching(&[&a, &b], &tables, &required, 0.0)),
+            docs(bounds(&[&a, &b], &tables, &required, 0.0)),
             Some(vec![10, 70, 80])
+        );
+    }
+
+    #[test]
+    fn lists_in_the_byte_form_bound_each_issue_by_its_own_impact() {
+        // Every issue below 640 holds the term with impact 10, issue 70 with 200.
+        let held: Vec<(u64, u8)> = (0..640).map(|d| (d, if d == 70 { 200 } else { 10 })).collect();
+        let l = decoded(&held);
+        assert!(l.as_bytes().is_some());
+        let v = BlockView::of(&l);
+        let tables = [score_table(1.0)];
+        let floor = tables[0][200];
+        assert_eq!(
+            docs(reaching(&[&l], &[&v], &tables, &either(1), floor)),
+            Some(vec![70])
+        );
+        // By the block's highest impact alone, all 64 issues of its block.
+        assert_eq!(
+            docs(bounds(&[&v], &tables, &either(1), floor)).map(|d| d.len()),
+            Some(64)
         );
     }
 
@@ -301,7 +343,7 @@ mod tests {
         let t2 = list(&[(3, 5), (4, 5)]);
         let tables = [score_table(1.0); 3];
         assert_eq!(
-            docs(reaching(&[&t0, &t1, &t2], &tables, &coord, 0.0)),
+            docs(bounds(&[&t0, &t1, &t2], &tables, &coord, 0.0)),
             Some(vec![1, 3])
         );
     }
@@ -309,10 +351,10 @@ mod tests {
     #[test]
     fn unbounded_queries_say_so() {
         let a = list(&[(1, 5), (1 << 40, 5)]);
-        assert_eq!(reaching(&[&a], &[score_table(1.0)], &either(1), 0.0), None);
+        assert_eq!(bounds(&[&a], &[score_table(1.0)], &either(1), 0.0), None);
         let many = either(16);
         let lists: Vec<BlockView> = (0..16).map(|_| list(&[(1, 5)])).collect();
         let refs: Vec<&BlockView> = lists.iter().collect();
-        assert_eq!(reaching(&refs, &[score_table(1.0); 16], &many, 0.0), None);
+        assert_eq!(bounds(&refs, &[score_table(1.0); 16], &many, 0.0), None);
     }
 }

@@ -8,7 +8,7 @@
 //! build's snapshot and so differs from build to build); when it differs
 //! from the one the entries came with (a refresh, a refresh rolled back, a
 //! restore), the cache is emptied first. The size is bounded by
-//! `ims.search_cache_size` (MB per backend, 0 turns it off); the least
+//! `ims.search_cache_size` (MB per backend, default 128; 0 turns it off); the least
 //! recently used entries go first.
 
 use std::cell::{OnceCell, RefCell};
@@ -22,7 +22,7 @@ use crate::errors::SpiOk;
 use crate::search::block_bounds::BlockView;
 use crate::search::list_format::{decode, decode_champions, Champions, List};
 
-static CACHE_MB: GucSetting<i32> = GucSetting::<i32>::new(64);
+static CACHE_MB: GucSetting<i32> = GucSetting::<i32>::new(128);
 
 /// Register `ims.search_cache_size` (from `_PG_init`).
 pub fn define_setting() {

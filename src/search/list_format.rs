@@ -10,6 +10,11 @@
 //!   bit order (about 1.1 bytes an issue when most issues hold the term).
 //!   A dense list answers "does issue x hold it, with what impact" in O(1).
 //!
+//! Read back, a dense list that holds at least half of the issues in
+//! its range becomes one byte per issue_pk (impact + 1; 0: not held), so
+//! that a lookup is one load: a little more memory than the stored form,
+//! for the lists searches look issues up in the most.
+//!
 //! A champion list holds a frequent term's best issues in rank order:
 //! `varint doc_freq, varint n`, then n × (impact, varint issue_pk).
 
@@ -64,11 +69,21 @@ pub struct Dense {
     impacts: Vec<u8>,
 }
 
+/// One byte per issue_pk from `base`: the impact + 1, 0 where the list
+/// does not hold the issue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bytes {
+    base: i64,
+    bytes: Vec<u8>,
+    count: usize,
+}
+
 /// A decoded list.
 #[derive(Debug, Clone, PartialEq)]
 pub enum List {
     Sparse(Postings),
     Dense(Dense),
+    Bytes(Bytes),
 }
 
 impl List {
@@ -76,6 +91,7 @@ impl List {
         match self {
             List::Sparse(p) => p.docs.len(),
             List::Dense(d) => d.impacts.len(),
+            List::Bytes(b) => b.count,
         }
     }
 
@@ -87,6 +103,16 @@ impl List {
     pub fn postings(&self) -> Postings {
         match self {
             List::Sparse(p) => p.clone(),
+            List::Bytes(b) => {
+                let mut p = Postings::default();
+                for (i, &q) in b.bytes.iter().enumerate() {
+                    if q > 0 {
+                        p.docs.push(b.base + i as i64);
+                        p.impacts.push(q - 1);
+                    }
+                }
+                p
+            }
             List::Dense(d) => {
                 let mut docs = Vec::with_capacity(d.impacts.len());
                 for (w, &bits) in d.words.iter().enumerate() {
@@ -141,6 +167,7 @@ impl List {
         match self {
             List::Sparse(p) => p.docs.capacity() * 8 + p.impacts.capacity(),
             List::Dense(d) => d.words.capacity() * 8 + d.rank.capacity() * 4 + d.impacts.capacity(),
+            List::Bytes(b) => b.bytes.capacity(),
         }
     }
 
@@ -152,6 +179,7 @@ impl List {
                 let w = d.words.iter().rposition(|&bits| bits != 0)?;
                 Some(d.base + w as i64 * 64 + 63 - d.words[w].leading_zeros() as i64)
             }
+            List::Bytes(b) => Some(b.base + b.bytes.iter().rposition(|&q| q > 0)? as i64),
         }
     }
 
@@ -186,6 +214,17 @@ impl List {
                     raise(first + 63, m);
                 }
             }
+            List::Bytes(b) => {
+                // Runs of 64 from base: each spans at most two blocks.
+                for (c, run) in b.bytes.chunks(64).enumerate() {
+                    let m = run.iter().fold(0u8, |a, &q| a.max(q));
+                    if m > 0 {
+                        let first = b.base + c as i64 * 64;
+                        raise(first, m - 1);
+                        raise(first + run.len() as i64 - 1, m - 1);
+                    }
+                }
+            }
         }
         max
     }
@@ -215,8 +254,25 @@ impl List {
                     }
                 }
             }
+            List::Bytes(b) => {
+                for (i, &q) in b.bytes.iter().enumerate() {
+                    if q > 0 {
+                        let d = b.base + i as i64;
+                        set(d >> 6, 1 << (d & 63));
+                    }
+                }
+            }
         }
         out
+    }
+
+    /// The byte form's base and bytes (impact + 1 per issue_pk from base),
+    /// if the list is in it: lookups with no cursor.
+    pub fn as_bytes(&self) -> Option<(i64, &[u8])> {
+        match self {
+            List::Bytes(b) => Some((b.base, &b.bytes)),
+            _ => None,
+        }
     }
 
     /// A reader for ascending lookups.
@@ -249,6 +305,10 @@ impl Cursor<'_> {
                 }
                 let i = d.rank[w] as usize + (bits & ((1u64 << b) - 1)).count_ones() as usize;
                 d.impacts.get(i).copied()
+            }
+            List::Bytes(b) => {
+                let i = usize::try_from(doc.checked_sub(b.base)?).ok()?;
+                b.bytes.get(i).and_then(|&q| q.checked_sub(1))
             }
         }
     }
@@ -302,12 +362,35 @@ fn decode_dense(b: &[u8], mut at: usize, n: usize) -> Option<List> {
     }
     let impacts = b.get(at + nwords * 8..)?;
     let n = n.min(impacts.len()).min(seen as usize);
+    if n * 2 >= nwords * 64 {
+        return Some(List::Bytes(to_bytes(base, &words, &impacts[..n])));
+    }
     Some(List::Dense(Dense {
         base,
         words,
         rank,
         impacts: impacts[..n].to_vec(),
     }))
+}
+
+/// A bitmap and its impacts as one byte per issue_pk.
+fn to_bytes(base: i64, words: &[u64], impacts: &[u8]) -> Bytes {
+    let mut bytes = vec![0u8; words.len() * 64];
+    let mut next = impacts.iter();
+    let mut count = 0;
+    'words: for (w, &bits) in words.iter().enumerate() {
+        let mut b = bits;
+        while b != 0 {
+            let Some(&q) = next.next() else { break 'words };
+            // Impacts are at most 254 (see `ranking`); 255 would wrap.
+            bytes[w * 64 + b.trailing_zeros() as usize] = q.saturating_add(1);
+            count += 1;
+            b &= b - 1;
+        }
+    }
+    let end = bytes.iter().rposition(|&q| q > 0).map_or(0, |i| i + 1);
+    bytes.truncate(end);
+    Bytes { base, bytes, count }
 }
 
 /// A list being built: issues arrive in ascending order.
@@ -336,7 +419,7 @@ impl ListBuilder {
         sparse.extend_from_slice(&self.body);
         match decode(&sparse) {
             List::Sparse(p) => p,
-            List::Dense(_) => unreachable!("a sparse list decodes sparse"),
+            List::Dense(_) | List::Bytes(_) => unreachable!("a sparse list decodes sparse"),
         }
     }
 
@@ -494,7 +577,12 @@ mod tests {
             .map(|d| (d, (d * 37 % 251) as u8 + 1))
             .collect();
         let sparse: Vec<(u64, u8)> = vec![(3, 9), (700, 4), (701, 200), (4999, 1)];
-        for docs in [dense, sparse] {
+        // Stored dense but read back as a bitmap (a fifth of the range).
+        let fifth: Vec<(u64, u8)> = (7..5000u64)
+            .filter(|d| d % 5 == 0)
+            .map(|d| (d, (d * 37 % 251) as u8 + 1))
+            .collect();
+        for docs in [dense, sparse, fifth] {
             let list = decode(&build(&docs));
             let shift = 7;
             let count = (5000 >> shift) + 1;
@@ -529,6 +617,30 @@ mod tests {
         for b in 1..16 {
             let want = aligned.iter().filter(|d| d.0 >> 6 == b as u64).map(|d| d.1).max().unwrap();
             assert_eq!(max[b], u16::from(want) + 1, "block {b}");
+        }
+    }
+
+    #[test]
+    fn dense_lists_read_back_in_the_form_that_suits_them() {
+        for (every, bytes_form) in [(1u64, true), (3, false), (5, false), (7, false)] {
+            let docs: Vec<(u64, u8)> = (100..20_000u64)
+                .filter(|d| d % every == 0)
+                .map(|d| (d, (d % 254) as u8))
+                .collect();
+            let stored = build(&docs);
+            assert_eq!(stored[0], DENSE, "every {every}");
+            let list = decode(&stored);
+            assert_eq!(matches!(list, List::Bytes(_)), bytes_form, "every {every}");
+            assert_eq!(list.len(), docs.len());
+            let p = list.postings();
+            assert_eq!(p.docs, docs.iter().map(|d| d.0 as i64).collect::<Vec<_>>());
+            assert_eq!(p.impacts, docs.iter().map(|d| d.1).collect::<Vec<_>>());
+            let mut c = list.cursor();
+            for d in 90..20_010i64 {
+                let want = (d >= 100 && d < 20_000 && d as u64 % every == 0).then(|| (d % 254) as u8);
+                assert_eq!(c.find(d), want, "every {every}, issue {d}");
+            }
+            assert!(list.heap_bytes() <= 20_000 + 64);
         }
     }
 

@@ -556,14 +556,15 @@ struct Scoring<'a> {
 /// The listed issues that could score at least `floor`, with the most each
 /// could score (see `block_bounds`); None when the lists cannot tell.
 fn reaching(lists: &Lists, scoring: &Scoring, floor: f32) -> Option<Vec<(i64, f32)>> {
-    let empty = BlockView::of(&List::Sparse(Postings::default()));
-    let views: Vec<&BlockView> = scoring
+    let empty = List::Sparse(Postings::default());
+    let empty_view = BlockView::of(&empty);
+    let (term_lists, views): (Vec<&List>, Vec<&BlockView>) = scoring
         .terms
         .iter()
-        .map(|t| lists.get(t).map_or(&empty, |l| l.view()))
-        .collect();
+        .map(|t| lists.get(t).map_or((&empty, &empty_view), |l| (&l.list, l.view())))
+        .unzip();
     let tables: Vec<[f32; 256]> = scoring.idf.iter().map(|&idf| score_table(idf)).collect();
-    block_bounds::reaching(&views, &tables, scoring.coord, floor)
+    block_bounds::reaching(&term_lists, &views, &tables, scoring.coord, floor)
 }
 
 /// How many of the most promising bounded issues are scored first.
