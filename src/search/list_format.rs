@@ -12,7 +12,7 @@
 //!
 //! Read back, a dense list that holds at least a quarter of the issues in
 //! its range becomes one byte per issue_pk (impact + 1; 0: not held), so
-//! that a lookup is one load: a little more memory than the stored form,
+//! that a lookup is one load (up to about twice the memory of the stored form),
 //! for the lists searches look issues up in the most.
 //!
 //! A champion list holds a frequent term's best issues in rank order:

@@ -717,8 +717,13 @@ const SCANNED_CHARS: i32 = crate::search::snippet::SCANNED_BYTES as i32;
 /// descriptions, by issue_pk.
 fn read_details(pks: Vec<i64>, marks: &Marks) -> HashMap<i64, Details> {
     Spi::connect(|c| {
-        c.select(DETAILS, None, &[pks.into(), SCANNED_CHARS.into()])
-            .spi_ok("reading results")
+        crate::db::select_kept(
+            &c,
+            DETAILS,
+            &[oid(PgBuiltInOids::INT8ARRAYOID), oid(PgBuiltInOids::INT4OID)],
+            &[pks.into(), SCANNED_CHARS.into()],
+            "reading results",
+        )
             .map(|r| {
                 let text = |i: usize| r.get::<String>(i).spi_ok("reading results");
                 let pk = r.get::<i64>(1).value("issue_pk of a result");
@@ -744,10 +749,13 @@ fn read_details(pks: Vec<i64>, marks: &Marks) -> HashMap<i64, Details> {
 /// text and title.
 fn snippets_from_children(rows: &mut HashMap<i64, Details>, pks: Vec<i64>, marks: &Marks) {
     Spi::connect(|c| {
-        for r in c
-            .select(CHILD_TEXT, None, &[pks.into(), SCANNED_CHARS.into()])
-            .spi_ok("reading results")
-        {
+        for r in crate::db::select_kept(
+            &c,
+            CHILD_TEXT,
+            &[oid(PgBuiltInOids::INT8ARRAYOID), oid(PgBuiltInOids::INT4OID)],
+            &[pks.into(), SCANNED_CHARS.into()],
+            "reading results",
+        ) {
             let text = |i: usize| r.get::<String>(i).spi_ok("reading results");
             let pk = r.get::<i64>(1).value("issue_pk of a result");
             if let Some(row) = rows.get_mut(&pk) {
@@ -1140,20 +1148,32 @@ fn existing(pks: &[i64], check: Option<&Matching>) -> HashSet<i64> {
     if pks.is_empty() {
         return HashSet::new();
     }
+    let what = "checking results";
     Spi::connect(|c| {
         let rows = match check {
-            None => c.select(EXISTING, None, &[pks.to_vec().into()]),
+            None => crate::db::select_kept(
+                &c,
+                EXISTING,
+                &[oid(PgBuiltInOids::INT8ARRAYOID)],
+                &[pks.to_vec().into()],
+                what,
+            ),
             Some(m) => {
                 let [required, optional, min] = m.args();
-                c.select(
-                    EXISTING_AND_MATCHING,
-                    None,
-                    &[pks.to_vec().into(), required, optional, min],
-                )
+                let types = [
+                    oid(PgBuiltInOids::INT8ARRAYOID),
+                    oid(PgBuiltInOids::TEXTOID),
+                    oid(PgBuiltInOids::TEXTARRAYOID),
+                    oid(PgBuiltInOids::INT4OID),
+                ];
+                let args = [pks.to_vec().into(), required, optional, min];
+                crate::db::select_kept(&c, EXISTING_AND_MATCHING, &types, &args, what)
             }
         };
-        rows.spi_ok("checking results")
-            .filter_map(|r| r.get::<i64>(1).spi_ok("checking results"))
-            .collect()
+        rows.filter_map(|r| r.get::<i64>(1).spi_ok(what)).collect()
     })
+}
+
+fn oid(o: PgBuiltInOids) -> PgOid {
+    PgOid::BuiltIn(o)
 }
