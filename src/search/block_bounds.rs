@@ -162,12 +162,15 @@ pub fn reaching(
         }) else {
             continue;
         };
+        for (t, view) in views.iter().enumerate() {
+            bits[t] = view.bits(b);
+        }
         let mut all = Count::default();
         let mut optional = Count::default();
         let mut keep = any;
         for (alts, &required) in alternatives.iter().zip(&coord.required) {
             let holds = alts.iter().fold(0u64, |acc, terms| {
-                acc | terms.iter().fold(!0u64, |m, &t| m & views[t].bits(b))
+                acc | terms.iter().fold(!0u64, |m, &t| m & bits[t])
             });
             all.add(holds);
             if required {
@@ -182,7 +185,6 @@ pub fn reaching(
             continue;
         }
         for (t, (view, table)) in views.iter().zip(scores).enumerate() {
-            bits[t] = view.bits(b);
             best[t] = table[usize::from(view.max(b).max(1) - 1)];
         }
         while keep != 0 {

@@ -159,10 +159,15 @@ impl Coord {
                 .clauses
                 .iter()
                 .map(|c| {
-                    c.alts
+                    // Phrases at other distances hold the same terms: once.
+                    let mut alts: Vec<u64> = c
+                        .alts
                         .iter()
                         .map(|p| p.iter().fold(0, |m, t| m | bit(&t.term)))
-                        .collect()
+                        .collect();
+                    alts.sort_unstable();
+                    alts.dedup();
+                    alts
                 })
                 .collect(),
         }
