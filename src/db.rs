@@ -61,6 +61,11 @@ pub fn select_kept<'conn>(
     c.select(plan, None, args).spi_ok(what)
 }
 
+/// A built-in type, as `select_kept` takes argument types.
+pub fn builtin(oid: PgBuiltInOids) -> PgOid {
+    PgOid::BuiltIn(oid)
+}
+
 /// The first column of the first row of a read-only query (None: no row, or NULL).
 pub fn read_one<T: FromDatum + IntoDatum>(
     sql: &str,

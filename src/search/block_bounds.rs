@@ -84,6 +84,11 @@ impl BlockView {
         }
     }
 
+    /// The memory it takes.
+    pub fn heap_bytes(&self) -> usize {
+        self.bitmap.capacity() * 8 + self.maxima.capacity() * 2
+    }
+
     fn bits(&self, block: usize) -> u64 {
         self.bitmap.get(block).copied().unwrap_or(0)
     }
@@ -110,6 +115,7 @@ pub fn reaching(
     floor: f32,
 ) -> Option<Vec<(i64, f32)>> {
     let clauses = coord.clauses.len();
+    // (A query has at most 64 terms: the bit masks hold them.)
     if clauses == 0 || clauses >= 1 << PLANES || views.len() > 64 || views.iter().any(|v| !v.bounded) {
         return None;
     }
@@ -234,7 +240,7 @@ mod tests {
 
     /// `reaching` over sparse lists (bounded by block maxima).
     fn bounds(views: &[&BlockView], scores: &[[f32; 256]], coord: &Coord, floor: f32) -> Option<Vec<(i64, f32)>> {
-        let none = List::Sparse(Default::default());
+        let none = List::empty();
         reaching(&vec![&none; views.len()], views, scores, coord, floor)
     }
 

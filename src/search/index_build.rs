@@ -28,8 +28,9 @@ use crate::search::list_format::{doc_freq, ListBuilder};
 use crate::search::ranking::{impact, FIELD_WEIGHTS};
 use crate::search::tsvector::for_each_lexeme;
 
-/// Of the statistics row and the lists (see `list_format`).
-const FORMAT_VERSION: u8 = 2;
+/// Of the statistics row and the lists (see `list_format`). Version 3 adds
+/// the build's identity to version 2's statistics row; both are read.
+const FORMAT_VERSION: u8 = 3;
 /// Issues read per cursor fetch while building.
 const BUILD_FETCH: i64 = 2000;
 
@@ -44,6 +45,10 @@ pub struct Meta {
     /// gives the copy another system identifier but carries the transaction
     /// ids over, so its lists and stamps stay valid).
     pub system_id: u64,
+    /// Different for every build (0 in rows of format 2), so that the row
+    /// tells builds apart even when their statistics agree (backends key
+    /// their decoded lists by it: `list_cache`).
+    pub build_id: u64,
 }
 
 impl Meta {
@@ -53,12 +58,14 @@ impl Meta {
         out.extend_from_slice(&self.avg_length.to_le_bytes());
         out.extend_from_slice(&self.xmin.to_le_bytes());
         out.extend_from_slice(&self.system_id.to_le_bytes());
+        out.extend_from_slice(&self.build_id.to_le_bytes());
         out
     }
 
     pub fn decode(b: &[u8]) -> Option<Meta> {
-        if b.len() != 33 || b[0] != FORMAT_VERSION {
-            return None;
+        match (b.len(), b.first()) {
+            (33, Some(2)) | (41, Some(3)) => {}
+            _ => return None,
         }
         let word = |i: usize| u64::from_le_bytes(b[1 + 8 * i..9 + 8 * i].try_into().unwrap());
         Some(Meta {
@@ -66,6 +73,7 @@ impl Meta {
             avg_length: f64::from_bits(word(1)),
             xmin: word(2),
             system_id: word(3),
+            build_id: if b.len() == 41 { word(4) } else { 0 },
         })
     }
 }
@@ -80,6 +88,18 @@ pub fn attribute_key(field: &str, value: &str) -> String {
 pub fn champions_key(term: &str) -> String {
     format!("top:{term}")
 }
+
+/// An identity for one build: the time in nanoseconds mixed with the
+/// backend's process id (two builds in one nanosecond are in two backends).
+fn build_id() -> u64 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    nanos ^ (u64::from(std::process::id()) << 44)
+}
+
+/// The statistics row of the search index.
+pub const STATISTICS_SQL: &str = "SELECT postings FROM ims.mv_search_postings WHERE term = ''";
 
 /// This cluster's system identifier.
 pub fn system_id() -> u64 {
@@ -126,6 +146,7 @@ pub fn search_postings_build(
         avg_length,
         xmin,
         system_id: system_id(),
+        build_id: build_id(),
     };
     let mut out = Vec::with_capacity(lists.len() + 1);
     out.push((String::new(), meta.encode()));
@@ -215,11 +236,7 @@ pub fn search_index_terms() -> TableIterator<'static, (name!(term, String), name
 /// loaded (see `restore`); pg_upgrade copies it with the transaction ids it
 /// was stamped with (the next xid and epoch carry over), so it stays usable.
 pub fn current_meta() -> Option<Meta> {
-    let bytes = crate::db::read_one::<Vec<u8>>(
-        "SELECT postings FROM ims.mv_search_postings WHERE term = ''",
-        &[],
-        "reading the search index",
-    )?;
+    let bytes = crate::db::read_one::<Vec<u8>>(STATISTICS_SQL, &[], "reading the search index")?;
     usable_meta(&bytes)
 }
 
@@ -304,9 +321,16 @@ mod tests {
             avg_length: 12.5,
             xmin: 900,
             system_id: 42,
+            build_id: 77,
         };
         assert_eq!(Meta::decode(&m.encode()), Some(m));
         assert_eq!(Meta::decode(&[1, 2, 3]), None);
+        // A row of format 2 (0.6.0's builds) is read, with no build identity.
+        let mut v2 = m.encode();
+        v2.truncate(33);
+        v2[0] = 2;
+        assert_eq!(Meta::decode(&v2), Some(Meta { build_id: 0, ..m }));
+        assert_ne!(build_id(), 0);
     }
 }
 

@@ -12,8 +12,9 @@
 //!
 //! Read back, a dense list that holds at least a quarter of the issues in
 //! its range becomes one byte per issue_pk (impact + 1; 0: not held), so
-//! that a lookup is one load (up to about twice the memory of the stored form),
-//! for the lists searches look issues up in the most.
+//! that a lookup is one load, for the lists searches look issues up in the
+//! most (at a quarter full, about 2.7 times the memory of the stored form;
+//! less the fuller it is).
 //!
 //! A champion list holds a frequent term's best issues in rank order:
 //! `varint doc_freq, varint n`, then n × (impact, varint issue_pk).
@@ -87,6 +88,11 @@ pub enum List {
 }
 
 impl List {
+    /// A list of no issue (what a term missing from the index reads as).
+    pub fn empty() -> List {
+        List::Sparse(Postings::default())
+    }
+
     pub fn len(&self) -> usize {
         match self {
             List::Sparse(p) => p.docs.len(),
@@ -134,7 +140,7 @@ impl List {
     /// whichever form takes less memory: an OR clause's union.
     pub fn from_docs(docs: Vec<i64>) -> List {
         let (Some(&first), Some(&last)) = (docs.first(), docs.last()) else {
-            return List::Sparse(Postings::default());
+            return List::empty();
         };
         let words =
             usize::try_from((last.wrapping_sub(first) as u64) / 64 + 1).unwrap_or(usize::MAX);
@@ -187,6 +193,7 @@ impl List {
     /// blocks), 1 + the highest impact the list holds in it; 0 where it
     /// holds no issue. A dense list's bitmap word is one run of impacts.
     pub fn block_maxima(&self, shift: u32, count: usize) -> Vec<u16> {
+        debug_assert!(shift >= 6, "a bitmap word must not span more than two blocks");
         let mut max = vec![0u16; count];
         let mut raise = |doc: i64, m: u8| {
             if let Some(b) = usize::try_from(doc >> shift).ok().and_then(|b| max.get_mut(b)) {
@@ -324,7 +331,7 @@ pub fn decode(b: &[u8]) -> List {
     let mut at = 1;
     let n = get_varint(b, &mut at).unwrap_or(0) as usize;
     match b.first() {
-        Some(&DENSE) => decode_dense(b, at, n).unwrap_or(List::Sparse(Postings::default())),
+        Some(&DENSE) => decode_dense(b, at, n).unwrap_or_else(List::empty),
         _ => {
             let mut p = Postings {
                 docs: Vec::with_capacity(n.min(b.len())),
@@ -347,8 +354,10 @@ pub fn decode(b: &[u8]) -> List {
 }
 
 fn decode_dense(b: &[u8], mut at: usize, n: usize) -> Option<List> {
-    let base = get_varint(b, &mut at)? as i64;
-    let nwords = get_varint(b, &mut at)? as usize;
+    let base = i64::try_from(get_varint(b, &mut at)?).ok()?;
+    let nwords = usize::try_from(get_varint(b, &mut at)?).ok()?;
+    // A damaged base must not make the issue_pks overflow later.
+    base.checked_add(i64::try_from(nwords).ok()?.checked_mul(64)?)?;
     let bitmap = b.get(at..at.checked_add(nwords.checked_mul(8)?)?)?;
     let words: Vec<u64> = bitmap
         .chunks_exact(8)
@@ -358,7 +367,7 @@ fn decode_dense(b: &[u8], mut at: usize, n: usize) -> Option<List> {
     let mut seen = 0u32;
     for w in &words {
         rank.push(seen);
-        seen += w.count_ones();
+        seen = seen.checked_add(w.count_ones())?;
     }
     let impacts = b.get(at + nwords * 8..)?;
     let n = n.min(impacts.len()).min(seen as usize);
@@ -382,7 +391,7 @@ fn to_bytes(base: i64, words: &[u64], impacts: &[u8]) -> Bytes {
         let mut b = bits;
         while b != 0 {
             let Some(&q) = next.next() else { break 'words };
-            // Impacts are at most 254 (see `ranking`); 255 would wrap.
+            // Impacts are at most 254 (see `ranking`): a damaged 255 reads as 254.
             bytes[w * 64 + b.trailing_zeros() as usize] = q.saturating_add(1);
             count += 1;
             b &= b - 1;
@@ -664,6 +673,18 @@ mod tests {
         assert!(decode(&[DENSE, 0x05, 0x01, 0x7F]).is_empty());
         let dense = build(&(0..1000u64).map(|d| (d, 1)).collect::<Vec<_>>());
         assert!(decode(&dense[..dense.len() - 10]).len() < 1000);
+        // A base whose issue_pks would pass i64::MAX: nothing, not a panic.
+        for base in [i64::MAX as u64 - 10, u64::MAX] {
+            let mut b = vec![DENSE];
+            put_varint(&mut b, 1);
+            put_varint(&mut b, base);
+            put_varint(&mut b, 1);
+            b.extend_from_slice(&1u64.to_le_bytes());
+            b.push(5);
+            let list = decode(&b);
+            assert!(list.is_empty() && list.last_doc().is_none());
+            assert_eq!(list.block_maxima(6, 4), vec![0; 4]);
+        }
     }
 
     #[test]

@@ -29,7 +29,7 @@ use pgrx::prelude::*;
 
 use pgrx::datum::DatumWithOid;
 
-use crate::db::{read_one, read_two};
+use crate::db::{builtin, read_one, read_two};
 use crate::errors::{invalid_parameter, null_argument, raise, SpiOk, SpiValue};
 use crate::search::block_bounds::{self, BlockView};
 use crate::search::doc_sets;
@@ -37,7 +37,7 @@ use crate::search::index_build::{
     any_pending, attribute_key, champions_key, pending_predicate, usable_meta, Meta,
 };
 use crate::search::list_cache::{self, CachedList, Row};
-use crate::search::list_format::{Champions, Cursor, List, Postings, CHAMPIONS};
+use crate::search::list_format::{Champions, Cursor, List, CHAMPIONS};
 use crate::search::query::{parse, Clause, Field, ParsedQuery};
 use crate::search::ranking::{
     idf, impact, score_table, term_score, top_after, Coord, Scored, FIELD_WEIGHTS,
@@ -526,20 +526,20 @@ fn ranked_from_lists(
             Ok(best) => best,
             // Only the issues that could reach the k-th best score the
             // champions gave, when that can be told from the lists.
-            Err(floor) => match floor.and_then(|floor| Some((floor, reaching(lists, &scoring, floor)?))) {
-                Some((floor, bounded)) => {
-                    debug1!(
-                        "ims.search_issues: {} issues can reach the floor {floor}",
-                        bounded.len()
-                    );
-                    let score = |docs| score_listed(parsed, lists, filters, &pending, &scoring, docs);
-                    best_bounded(bounded, floor, score, k, check)
+            Err(floor) => {
+                let score = |docs| score_listed(parsed, lists, filters, &pending, &scoring, docs);
+                let bounded = floor.and_then(|f| Some((f, bounded_candidates(lists, &scoring, f)?)));
+                match bounded {
+                    Some((floor, bounded)) => {
+                        debug1!(
+                            "ims.search_issues: {} issues can reach the floor {floor}",
+                            bounded.len()
+                        );
+                        best_bounded(bounded, floor, score, k, check)
+                    }
+                    None => best_listed(&score(Driver::Lists), k, check),
                 }
-                None => {
-                    let listed = score_listed(parsed, lists, filters, &pending, &scoring, Driver::Lists);
-                    best_listed(&listed, k, check)
-                }
-            },
+            }
         };
         ranked.extend(best);
     }
@@ -555,8 +555,8 @@ struct Scoring<'a> {
 
 /// The listed issues that could score at least `floor`, with the most each
 /// could score (see `block_bounds`); None when the lists cannot tell.
-fn reaching(lists: &Lists, scoring: &Scoring, floor: f32) -> Option<Vec<(i64, f32)>> {
-    let empty = List::Sparse(Postings::default());
+fn bounded_candidates(lists: &Lists, scoring: &Scoring, floor: f32) -> Option<Vec<(i64, f32)>> {
+    let empty = List::empty();
     let empty_view = BlockView::of(&empty);
     let (term_lists, views): (Vec<&List>, Vec<&BlockView>) = scoring
         .terms
@@ -592,19 +592,20 @@ fn best_bounded(
     let (promising, rest): (Vec<(i64, f32)>, Vec<(i64, f32)>) =
         bounded.into_iter().partition(|b| b.1 >= cut);
     let mut listed = score(Driver::Candidates(promising.iter().map(|b| b.0).collect()));
-    // The floor holds too: it is the k-th best of other issues.
+    // The floor holds too: it is the k-th best of the champions' issues
+    // (all of them among `bounded`, scored in one round or the other).
     let kth = top_after(&listed.docs, &listed.ranks, k, None)
         .get(k - 1)
         .map_or(floor, |s| s.rank.max(floor));
-    let (reaching, below): (Vec<(i64, f32)>, Vec<(i64, f32)>) =
+    let (contenders, below): (Vec<(i64, f32)>, Vec<(i64, f32)>) =
         rest.into_iter().partition(|b| b.1 >= kth);
     debug1!(
         "ims.search_issues: scored {} first, then {} of {} (k-th best {kth})",
         promising.len(),
-        reaching.len(),
-        reaching.len() + below.len()
+        contenders.len(),
+        contenders.len() + below.len()
     );
-    listed.extend(score(Driver::Candidates(reaching.into_iter().map(|b| b.0).collect())));
+    listed.extend(score(Driver::Candidates(contenders.into_iter().map(|b| b.0).collect())));
     let best = best_listed(&listed, k, check);
     if best.get(k - 1).is_some_and(|s| s.rank >= kth) || below.is_empty() {
         return best;
@@ -647,7 +648,7 @@ fn best_from_champions(
     let driver = Driver::Candidates(candidates);
     let listed = score_listed(q, &index.lists, f, pending, scoring, driver);
     let best = best_listed(&listed, k, check);
-    match best.get(k.wrapping_sub(1)) {
+    match best.get(k - 1) {
         Some(kth) if kth.rank > bound => Ok(best),
         kth => Err(kth.map(|s| s.rank)),
     }
@@ -720,7 +721,7 @@ fn read_details(pks: Vec<i64>, marks: &Marks) -> HashMap<i64, Details> {
         crate::db::select_kept(
             &c,
             DETAILS,
-            &[oid(PgBuiltInOids::INT8ARRAYOID), oid(PgBuiltInOids::INT4OID)],
+            &[builtin(PgBuiltInOids::INT8ARRAYOID), builtin(PgBuiltInOids::INT4OID)],
             &[pks.into(), SCANNED_CHARS.into()],
             "reading results",
         )
@@ -752,7 +753,7 @@ fn snippets_from_children(rows: &mut HashMap<i64, Details>, pks: Vec<i64>, marks
         for r in crate::db::select_kept(
             &c,
             CHILD_TEXT,
-            &[oid(PgBuiltInOids::INT8ARRAYOID), oid(PgBuiltInOids::INT4OID)],
+            &[builtin(PgBuiltInOids::INT8ARRAYOID), builtin(PgBuiltInOids::INT4OID)],
             &[pks.into(), SCANNED_CHARS.into()],
             "reading results",
         ) {
@@ -865,7 +866,7 @@ fn score_listed(
 ) -> Listed {
     let lists = QueryLists {
         lists,
-        empty: List::Sparse(Postings::default()),
+        empty: List::empty(),
     };
     let all_required = q.all_required();
     let clause = |c: &Clause| ClauseLists {
@@ -1047,8 +1048,9 @@ struct Walk<'a> {
     phrase_excluded: bool,
 }
 
-/// The issues a walk kept, ascending, with their scores, and those of them
-/// that match the query only if their stored vectors say so (phrases).
+/// The issues a walk kept with their scores (ascending, for one walk), and
+/// those of them, ascending, that match the query only if their stored
+/// vectors say so (phrases).
 #[derive(Default)]
 struct Listed {
     docs: Vec<i64>,
@@ -1154,17 +1156,17 @@ fn existing(pks: &[i64], check: Option<&Matching>) -> HashSet<i64> {
             None => crate::db::select_kept(
                 &c,
                 EXISTING,
-                &[oid(PgBuiltInOids::INT8ARRAYOID)],
+                &[builtin(PgBuiltInOids::INT8ARRAYOID)],
                 &[pks.to_vec().into()],
                 what,
             ),
             Some(m) => {
                 let [required, optional, min] = m.args();
                 let types = [
-                    oid(PgBuiltInOids::INT8ARRAYOID),
-                    oid(PgBuiltInOids::TEXTOID),
-                    oid(PgBuiltInOids::TEXTARRAYOID),
-                    oid(PgBuiltInOids::INT4OID),
+                    builtin(PgBuiltInOids::INT8ARRAYOID),
+                    builtin(PgBuiltInOids::TEXTOID),
+                    builtin(PgBuiltInOids::TEXTARRAYOID),
+                    builtin(PgBuiltInOids::INT4OID),
                 ];
                 let args = [pks.to_vec().into(), required, optional, min];
                 crate::db::select_kept(&c, EXISTING_AND_MATCHING, &types, &args, what)
@@ -1172,8 +1174,4 @@ fn existing(pks: &[i64], check: Option<&Matching>) -> HashSet<i64> {
         };
         rows.filter_map(|r| r.get::<i64>(1).spi_ok(what)).collect()
     })
-}
-
-fn oid(o: PgBuiltInOids) -> PgOid {
-    PgOid::BuiltIn(o)
 }
