@@ -22,6 +22,7 @@
 //! SECURITY DEFINER only to read the search index (materialized views are
 //! not granted to ims_user); it reads nothing but the shared issue corpus.
 
+use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
@@ -515,7 +516,8 @@ fn ranked_from_lists(
             .flat_map(|c| &c.alts)
             .chain(&parsed.excluded)
             .any(|p| p.len() > 1);
-        let check = needs_check.then_some(matching);
+        let check = Checks::new(needs_check.then_some(matching));
+        let check = &check;
         let scoring = Scoring {
             terms,
             idf: &idf,
@@ -580,7 +582,7 @@ fn best_bounded(
     floor: f32,
     score: impl Fn(Driver) -> Listed,
     k: usize,
-    check: Option<&Matching>,
+    check: &Checks,
 ) -> Vec<Scored> {
     let first = FIRST_SCORED.max(4 * k);
     if bounded.len() <= first {
@@ -626,7 +628,7 @@ fn best_from_champions(
     f: &Filters,
     pending: &[i64],
     scoring: &Scoring,
-    check: Option<&Matching>,
+    check: &Checks,
     k: usize,
 ) -> Result<Vec<Scored>, Option<f32>> {
     let mut bound = 0.0f32;
@@ -1117,10 +1119,10 @@ impl Walk<'_> {
     }
 }
 
-/// The best `k` of the scored candidates that still exist (and, with
-/// `check`, those not sure to match from the lists match the query on their
-/// stored vectors).
-fn best_listed(listed: &Listed, k: usize, check: Option<&Matching>) -> Vec<Scored> {
+/// The best `k` of the scored candidates that still exist (and, when the
+/// query has phrases, those not sure to match from the lists match it on
+/// their stored vectors).
+fn best_listed(listed: &Listed, k: usize, check: &Checks) -> Vec<Scored> {
     // Take the best few, check they exist; take more if too many are gone.
     let mut found: Vec<Scored> = Vec::new();
     let mut last: Option<Scored> = None;
@@ -1131,11 +1133,9 @@ fn best_listed(listed: &Listed, k: usize, check: Option<&Matching>) -> Vec<Score
         let (unsure, sure): (Vec<i64>, Vec<i64>) = batch
             .iter()
             .map(|s| s.issue_pk)
-            .partition(|pk| check.is_some() && listed.unsure.binary_search(pk).is_ok());
-        let mut alive: HashSet<i64> = existing(&sure, None);
-        if !unsure.is_empty() {
-            alive.extend(existing(&unsure, check));
-        }
+            .partition(|pk| check.matching.is_some() && listed.unsure.binary_search(pk).is_ok());
+        let mut alive = check.alive(&sure, false);
+        alive.extend(check.alive(&unsure, true));
         found.extend(batch.iter().filter(|s| alive.contains(&s.issue_pk)));
         if found.len() >= k || batch.len() < want {
             break;
@@ -1144,6 +1144,41 @@ fn best_listed(listed: &Listed, k: usize, check: Option<&Matching>) -> Vec<Score
         want *= 4;
     }
     found
+}
+
+/// Which listed issues still exist (a deleted issue stays in the lists until
+/// the next build) and, asked with the matching, match the query on their
+/// stored vectors: each issue asked once per search (the champion lists and
+/// the bounded walk often propose the same ones).
+struct Checks<'a> {
+    matching: Option<&'a Matching>,
+    known: RefCell<HashMap<(i64, bool), bool>>,
+}
+
+impl<'a> Checks<'a> {
+    fn new(matching: Option<&'a Matching>) -> Checks<'a> {
+        Checks {
+            matching,
+            known: RefCell::new(HashMap::new()),
+        }
+    }
+
+    /// Of `pks`, those that exist (and, with `matching`, match).
+    fn alive(&self, pks: &[i64], matching: bool) -> HashSet<i64> {
+        let unknown: Vec<i64> = {
+            let known = self.known.borrow();
+            pks.iter().copied().filter(|&pk| !known.contains_key(&(pk, matching))).collect()
+        };
+        if !unknown.is_empty() {
+            let found = existing(&unknown, self.matching.filter(|_| matching));
+            let mut known = self.known.borrow_mut();
+            for pk in unknown {
+                known.insert((pk, matching), found.contains(&pk));
+            }
+        }
+        let known = self.known.borrow();
+        pks.iter().copied().filter(|&pk| known.get(&(pk, matching)) == Some(&true)).collect()
+    }
 }
 
 fn existing(pks: &[i64], check: Option<&Matching>) -> HashSet<i64> {
