@@ -186,6 +186,20 @@ impl Coord {
         matched as f32 / self.clauses.len().max(1) as f32
     }
 
+    /// Whether an issue holding the terms of `found` holds every required
+    /// clause and enough optional ones (phrases as their words).
+    pub fn matches(&self, found: u64) -> bool {
+        let mut optional = 0;
+        for (alts, &required) in self.clauses.iter().zip(&self.required) {
+            match (Coord::holds(alts, found), required) {
+                (false, true) => return false,
+                (true, false) => optional += 1,
+                _ => {}
+            }
+        }
+        optional >= self.min_optional
+    }
+
     /// Whether an issue holding the terms of `found` matches for certain:
     /// every required clause and enough optional ones held through a
     /// one-word alternative (a phrase's word order is known only from the

@@ -871,12 +871,27 @@ fn score_listed(
         empty: List::empty(),
     };
     let all_required = q.all_required();
-    let clause = |c: &Clause| ClauseLists {
-        alts: c
+    let clause = |c: &Clause| {
+        // The lists see an alternative as its set of terms: phrases at
+        // other distances over the same terms are looked up once.
+        let mut sets: Vec<Vec<&str>> = c
             .alts
             .iter()
-            .map(|p| p.iter().map(|t| lists.get(&t.term)).collect())
-            .collect(),
+            .map(|p| {
+                let mut terms: Vec<&str> = p.iter().map(|t| t.term.as_str()).collect();
+                terms.sort_unstable();
+                terms.dedup();
+                terms
+            })
+            .collect();
+        sets.sort_unstable();
+        sets.dedup();
+        ClauseLists {
+            alts: sets
+                .iter()
+                .map(|terms| terms.iter().map(|t| lists.get(t)).collect())
+                .collect(),
+        }
     };
     let mut required: Vec<ClauseLists> = q
         .clauses
@@ -885,16 +900,18 @@ fn score_listed(
         .map(clause)
         .collect();
     // A filter is a clause whose alternatives are its values.
-    for (field, yes, _) in f.by_field() {
-        if !yes.is_empty() {
-            required.push(ClauseLists {
-                alts: yes
-                    .iter()
-                    .map(|v| vec![lists.get(&attribute_key(field, v))])
-                    .collect(),
-            });
-        }
-    }
+    let filters: Vec<ClauseLists> = f
+        .by_field()
+        .into_iter()
+        .filter(|(_, yes, _)| !yes.is_empty())
+        .map(|(field, yes, _)| ClauseLists {
+            alts: yes
+                .iter()
+                .map(|v| vec![lists.get(&attribute_key(field, v))])
+                .collect(),
+        })
+        .collect();
+    required.extend(filters.iter().map(|c| ClauseLists { alts: c.alts.clone() }));
     let mut optional: Vec<ClauseLists> = q
         .clauses
         .iter()
@@ -922,10 +939,8 @@ fn score_listed(
         },
     };
     let walk = Walk {
-        required: required.iter().map(ClauseLists::cursors).collect(),
+        filters: filters.iter().map(ClauseLists::cursors).collect(),
         excluded: lists.excluded(q, f),
-        optional: optional.iter().map(ClauseLists::cursors).collect(),
-        min_optional,
         scoring: scoring
             .terms
             .iter()
@@ -1039,10 +1054,10 @@ fn holds(alts: &mut [Vec<Cursor>], d: i64) -> bool {
 /// A walk along the driving issues: keep an issue that holds every
 /// required clause, enough optional ones and no excluded list, and score it.
 struct Walk<'a> {
-    required: Vec<Vec<Vec<Cursor<'a>>>>,
+    /// Field filters, as clauses of their values' lists (the query's own
+    /// clauses are checked on the terms found: `Coord::matches`).
+    filters: Vec<Vec<Vec<Cursor<'a>>>>,
     excluded: Vec<Cursor<'a>>,
-    optional: Vec<Vec<Vec<Cursor<'a>>>>,
-    min_optional: usize,
     scoring: Vec<(Cursor<'a>, [f32; 256])>,
     coord: &'a Coord,
     /// A phrase is excluded: whether an issue holds it is known only from
@@ -1079,10 +1094,13 @@ impl Walk<'_> {
                 crate::limits::check_for_interrupts();
             }
             at_pending = doc_sets::seek(pending, at_pending, d);
-            if pending.get(at_pending) == Some(&d) || !self.keeps(d) {
+            if pending.get(at_pending) == Some(&d) {
                 continue;
             }
             let (rank, found) = self.score(d);
+            if !self.coord.matches(found) || !self.keeps(d) {
+                continue;
+            }
             out.docs.push(d);
             out.ranks.push(rank);
             if self.phrase_excluded || !self.coord.surely_holds(found) {
@@ -1092,17 +1110,10 @@ impl Walk<'_> {
         out
     }
 
+    /// Whether `d` passes the filters and holds no excluded word.
     fn keeps(&mut self, d: i64) -> bool {
-        self.required.iter_mut().all(|c| holds(c, d))
+        self.filters.iter_mut().all(|c| holds(c, d))
             && !self.excluded.iter_mut().any(|c| c.find(d).is_some())
-            && (self.min_optional == 0
-                || self
-                    .optional
-                    .iter_mut()
-                    .map(|c| holds(c, d))
-                    .filter(|&h| h)
-                    .count()
-                    >= self.min_optional)
     }
 
     /// The score and the terms found (a bit per scoring term).

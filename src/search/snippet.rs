@@ -1,7 +1,7 @@
 //! Search result snippets: a short passage around the best match, with the
 //! matched words marked.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use crate::search::tokenize::{tokenize, Mode};
 use crate::search::vectors::prefix;
@@ -172,15 +172,16 @@ fn best_window<'a>(
         for (j, &(start, _, _)) in hits.iter().enumerate() {
             let from = start.saturating_sub(SNIPPET_BEFORE);
             let to = (start + SNIPPET_AFTER).min(text.len());
-            let distinct: HashSet<usize> = hits[j..]
+            // Query words are clauses, at most 64 (the term limit): a bit each.
+            let distinct = hits[j..]
                 .iter()
                 .take_while(|h| h.1 <= to)
-                .map(|h| h.2)
-                .collect();
-            let beats_earlier = best.as_ref().is_none_or(|b| distinct.len() > b.found);
-            if beats_earlier && field_best.is_none_or(|b| distinct.len() > b.0) {
-                field_best = Some((distinct.len(), from, to));
-                if distinct.len() == terms.words {
+                .fold(0u64, |m, h| m | 1 << (h.2 & 63))
+                .count_ones() as usize;
+            let beats_earlier = best.as_ref().is_none_or(|b| distinct > b.found);
+            if beats_earlier && field_best.is_none_or(|b| distinct > b.0) {
+                field_best = Some((distinct, from, to));
+                if distinct == terms.words {
                     break;
                 }
             }
