@@ -173,13 +173,13 @@ END $$;
 -- Issues written since the last rebuild of the lists are scored one by
 -- one: stamp 0.1%, then 1%, of the issues as just written (committed, as a
 -- crawler's writes are) and run the common bucket again.
-CREATE OR REPLACE PROCEDURE bench.time_common(label text) LANGUAGE plpgsql AS $$
+CREATE OR REPLACE PROCEDURE bench.time_bucket(which text, label text) LANGUAGE plpgsql AS $$
 DECLARE
     r record;
     t0 timestamptz;
 BEGIN
     FOR rep IN 1..3 LOOP
-        FOR r IN SELECT * FROM bench.q WHERE bucket = 'common' LOOP
+        FOR r IN SELECT * FROM bench.q WHERE bucket = which LOOP
             t0 := clock_timestamp();
             PERFORM count(*) FROM ims.search_issues(r.query, NULL, 50);
             INSERT INTO bench.t VALUES ('ims', label, extract(epoch FROM clock_timestamp() - t0) * 1000);
@@ -194,10 +194,19 @@ SELECT query, min(ms) FILTER (WHERE k = 1) AS ms_1, min(ms) FILTER (WHERE k = 50
     FROM bench.q q, generate_series(1, 3), (VALUES (1), (50)) k(k) WHERE q.bucket = 'common') x
  GROUP BY query;
 
+-- With no list kept decoded between searches (ims.search_cache_size = 0):
+-- every search fetches and decodes its lists, as the first search of a new
+-- connection does.
+SET ims.search_cache_size = 0;
+CALL bench.time_bucket('common', 'common, no list cache');
+CALL bench.time_bucket('mixed 2-4 terms', 'mixed, no list cache');
+CALL bench.time_bucket('frequent 2-3 words', 'frequent, no list cache');
+RESET ims.search_cache_size;
+
 UPDATE ims.issues SET search_version = pg_current_xact_id() WHERE issue_pk % 1000 = 0;
-CALL bench.time_common('common, 0.1% pending');
+CALL bench.time_bucket('common', 'common, 0.1% pending');
 UPDATE ims.issues SET search_version = pg_current_xact_id() WHERE issue_pk % 100 = 0;
-CALL bench.time_common('common, 1% pending');
+CALL bench.time_bucket('common', 'common, 1% pending');
 
 -- The peer, on the same issues and queries (its timings join bench.t).
 \! [ -z "$IMS_PEER_DSN" ] || python3 "$IMS_BENCH_DIR/tantivy_peer.py" "$IMS_PEER_DSN"
