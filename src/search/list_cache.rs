@@ -34,7 +34,7 @@ pub fn define_setting() {
         c"Frequent words' lists are read and decoded once per backend and index build instead of on every search.",
         &CACHE_MB,
         0,
-        1 << 20,
+        64 * 1024,
         GucContext::Userset,
         GucFlags::UNIT_MB,
     );

@@ -422,6 +422,13 @@ SELECT ims.refresh_search_index();
 SELECT issue_id FROM ims.search_issues('echidna');
 ROLLBACK;
 SELECT count(*) AS after_rollback FROM ims.search_issues('echidna');
+-- The lists kept per backend: a setting in MB; 0 keeps none (searches still answer).
+SHOW ims.search_cache_size;
+SET ims.search_cache_size = 0;
+SELECT issue_id FROM ims.search_issues('bilby OR gateway') ORDER BY 1 LIMIT 3;
+RESET ims.search_cache_size;
+SELECT issue_id FROM ims.search_issues('bilby OR gateway') ORDER BY 1 LIMIT 3;
+SET ims.search_cache_size = -1;
 -- An issue_pk set by hand, even a negative one, is found after a rebuild.
 INSERT INTO ims.issues (issue_pk, issue_id, title) VALUES (-5, 'R-NEG', 'wombat burrow');
 SELECT ims.refresh_search_index();
