@@ -428,7 +428,7 @@ SET ims.search_cache_size = 0;
 SELECT issue_id FROM ims.search_issues('bilby OR gateway') ORDER BY 1 LIMIT 3;
 RESET ims.search_cache_size;
 SELECT issue_id FROM ims.search_issues('bilby OR gateway') ORDER BY 1 LIMIT 3;
-SET ims.search_cache_size = -1;
+DO $$ BEGIN SET ims.search_cache_size = -1; EXCEPTION WHEN invalid_parameter_value THEN RAISE NOTICE 'refused: %', SQLSTATE; END $$;
 -- An issue_pk set by hand, even a negative one, is found after a rebuild.
 INSERT INTO ims.issues (issue_pk, issue_id, title) VALUES (-5, 'R-NEG', 'wombat burrow');
 SELECT ims.refresh_search_index();
