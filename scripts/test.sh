@@ -52,7 +52,7 @@ for v in $VERSIONS; do
   port=$((56400 + v))
   cluster_stop "$cdir" "$v"
   rm -rf "$cdir"
-  conf=("max_connections = 100")
+  conf=("max_connections = 100" "ims.search_indexer = off")
   # Debian packages pg_cron for PostgreSQL 15: the scheduling test uses it.
   [ "$v" = 15 ] && conf+=("shared_preload_libraries = 'pg_cron'" "cron.database_name = 'ims_cron'")
   cluster_start "$v" "$cdir" "$port" "${conf[@]}"

@@ -49,6 +49,25 @@ COMMENT ON FUNCTION ims.refresh_search_vectors(bigint[]) IS
 COMMENT ON FUNCTION ims.search_issues(text, text, integer) IS
     'Ranked (BM25) search over titles, descriptions, comments and attachment text: words (at least half of them must match, more rank higher; Korean by stem), AND, "phrases", -exclusions, OR, product:/status:/priority: filters; best first, with a snippet.';
 
+-- The search index between rebuilds of its base: segments (src/search/segments.rs).
+-- Index data, not user data: in a schema of their own, read only by the
+-- extension's functions, and not dumped (a restore rebuilds the base).
+CREATE SCHEMA ims_index;
+REVOKE ALL ON SCHEMA ims_index FROM PUBLIC;
+COMMENT ON SCHEMA ims_index IS 'Internal storage of the search index (segments); read by ims.search_issues only.';
+CREATE SEQUENCE ims_index.build_seq;
+COMMENT ON SEQUENCE ims_index.build_seq IS 'The order of search index builds: a later build''s copy of an issue replaces an earlier one''s.';
+CREATE TABLE ims_index.search_segments (
+    segment  bigint NOT NULL,
+    term     text   NOT NULL,
+    postings bytea  NOT NULL,
+    PRIMARY KEY (term, segment)
+);
+ALTER TABLE ims_index.search_segments ALTER COLUMN postings SET STORAGE EXTERNAL;
+CREATE INDEX idx_search_segments_segment ON ims_index.search_segments (segment);
+COMMENT ON TABLE ims_index.search_segments IS
+    'Posting lists of the issues written since the base of the search index (ims.mv_search_postings) was built, one segment per build (its place in ims_index.build_seq); term '''' holds a segment''s statistics, ''issues:'' the issues it holds. Written by ims.update_search_index().';
+
 -- The posting lists: one row per term (and per product, status and
 -- priority value) with every issue holding it and its BM25 impact; row ''
 -- holds the corpus statistics. Built in Rust (src/search_postings.rs) by
@@ -134,3 +153,10 @@ CREATE TRIGGER trg_attachments_search_update AFTER UPDATE ON ims.attachments
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ims.search_index_children();
 CREATE TRIGGER trg_attachments_search_delete AFTER DELETE ON ims.attachments
     REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION ims.search_index_children();
+
+COMMENT ON FUNCTION ims.update_search_index() IS
+    'One round of keeping the search index current (the search indexer runs it every second): issues written since the newest build go into a new segment, small segments are merged; builds the base if it never was.';
+COMMENT ON FUNCTION ims.search_index_segments() IS
+    'The search index''s base (segment 0) and each segment built after it: issues, terms, bytes.';
+COMMENT ON FUNCTION ims.start_search_indexer() IS
+    'Start the search indexer (a background worker keeping the search index current) for this database if none runs; writes and searches start it too.';

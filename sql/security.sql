@@ -142,7 +142,9 @@ GRANT EXECUTE ON FUNCTION ims.to_search_vector(text, text, text, text), ims.to_s
                           ims.search_vector_text(text, text, text, text), ims.search_query_text(text)
    TO ims_admin, ims_user, ims_readonly, ims_app;
 GRANT EXECUTE ON FUNCTION ims.refresh_search_vectors(bigint[]) TO ims_admin;
-GRANT EXECUTE ON FUNCTION ims.search_index_terms(), ims.search_index_pending() TO ims_admin, ims_readonly;
+GRANT EXECUTE ON FUNCTION ims.search_index_terms(), ims.search_index_pending(), ims.search_index_segments()
+   TO ims_admin, ims_readonly;
+GRANT EXECUTE ON FUNCTION ims.update_search_index(), ims.start_search_indexer() TO ims_admin;
 GRANT EXECUTE ON FUNCTION ims.restoring() TO ims_admin, ims_user, ims_readonly, ims_app;
 GRANT EXECUTE ON FUNCTION ims.maintenance_jobs(integer), ims.schedule_maintenance(integer),
                           ims.unschedule_maintenance() TO ims_admin;

@@ -13,6 +13,7 @@ use pgrx::prelude::*;
 pub extern "C-unwind" fn _PG_init() {
     operations::restore::install_hook();
     search::list_cache::define_setting();
+    search::indexer::define_setting();
 }
 
 // Shared: SPI helpers, errors, limits.
@@ -77,6 +78,9 @@ extension_sql_file!(
         search::index_build::search_index_terms,
         search::index_build::search_index_pending,
         search::index_build::refresh_search_index,
+        search::segments::update_search_index,
+        search::segments::search_index_segments,
+        search::indexer::start_search_indexer,
     ]
 );
 extension_sql_file!(
@@ -108,6 +112,7 @@ pub mod pg_test {
 
     #[must_use]
     pub fn postgresql_conf_options() -> Vec<&'static str> {
-        vec![]
+        // Tests run rounds of the indexer themselves, when they mean to.
+        vec!["ims.search_indexer = off"]
     }
 }

@@ -554,6 +554,7 @@ pub fn upsert_issue(
     crate::db::require_writable("ims.upsert_issue");
     let doc = normalize_single(issue.as_ref().map(|j| &j.0));
     let out = upsert_documents(vec![doc], session_id);
+    crate::search::indexer::ensure_running();
     TableIterator::new(
         out.into_iter()
             .map(|o| (o.issue_pk, o.action.to_string(), o.changed_fields)),
@@ -579,6 +580,7 @@ pub fn upsert_issues(
     crate::db::require_writable("ims.upsert_issues");
     let docs = normalize_batch(issues.as_ref().map(|j| &j.0));
     let out = upsert_documents(docs, session_id);
+    crate::search::indexer::ensure_running();
     let count = |a: &str| out.iter().filter(|o| o.action == a).count() as i64;
     TableIterator::once((count("inserted"), count("updated"), count("unchanged")))
 }

@@ -44,5 +44,8 @@ pub fn refresh(mv: &str) {
     );
     Spi::run(&format!("REFRESH MATERIALIZED VIEW {how}{mv}"))
         .spi_ok("refreshing a materialized view");
+    if mv == "ims.mv_search_postings" {
+        crate::search::segments::drop_replaced();
+    }
     crate::operations::record_run(&format!("refresh {mv}"), None);
 }

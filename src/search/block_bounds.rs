@@ -116,7 +116,11 @@ pub fn reaching(
 ) -> Option<Vec<(i64, f32)>> {
     let clauses = coord.clauses.len();
     // (A query has at most 64 terms: the bit masks hold them.)
-    if clauses == 0 || clauses >= 1 << PLANES || views.len() > 64 || views.iter().any(|v| !v.bounded) {
+    if clauses == 0
+        || clauses >= 1 << PLANES
+        || views.len() > 64
+        || views.iter().any(|v| !v.bounded)
+    {
         return None;
     }
     let blocks = views.iter().map(|v| v.bitmap.len()).max()?;
@@ -163,9 +167,9 @@ pub fn reaching(
         }
         // The fewest clauses an issue here needs to reach the floor, with
         // the factor computed as `Coord::factor` computes it.
-        let Some(needed) = (1..=clauses).find(|&n| {
-            (bound * (n as f32 / clauses as f32)).max(f32::MIN_POSITIVE) >= floor
-        }) else {
+        let Some(needed) = (1..=clauses)
+            .find(|&n| (bound * (n as f32 / clauses as f32)).max(f32::MIN_POSITIVE) >= floor)
+        else {
             continue;
         };
         for (t, view) in views.iter().enumerate() {
@@ -239,7 +243,12 @@ mod tests {
     }
 
     /// `reaching` over sparse lists (bounded by block maxima).
-    fn bounds(views: &[&BlockView], scores: &[[f32; 256]], coord: &Coord, floor: f32) -> Option<Vec<(i64, f32)>> {
+    fn bounds(
+        views: &[&BlockView],
+        scores: &[[f32; 256]],
+        coord: &Coord,
+        floor: f32,
+    ) -> Option<Vec<(i64, f32)>> {
         let none = List::empty();
         reaching(&vec![&none; views.len()], views, scores, coord, floor)
     }
@@ -299,7 +308,10 @@ mod tests {
         );
         // Just above it, only issue 70 (a block bound alone would keep 80).
         let above = tables[0][250] * 0.5 + 0.001;
-        assert_eq!(docs(bounds(&[&a, &b], &tables, &coord, above)), Some(vec![70]));
+        assert_eq!(
+            docs(bounds(&[&a, &b], &tables, &coord, above)),
+            Some(vec![70])
+        );
         // No floor: every issue that matches.
         assert_eq!(
             docs(bounds(&[&a, &b], &tables, &coord, 0.0)),
@@ -320,7 +332,9 @@ mod tests {
     #[test]
     fn lists_in_the_byte_form_bound_each_issue_by_its_own_impact() {
         // Every issue below 640 holds the term with impact 10, issue 70 with 200.
-        let held: Vec<(u64, u8)> = (0..640).map(|d| (d, if d == 70 { 200 } else { 10 })).collect();
+        let held: Vec<(u64, u8)> = (0..640)
+            .map(|d| (d, if d == 70 { 200 } else { 10 }))
+            .collect();
         let l = decoded(&held);
         assert!(l.as_bytes().is_some());
         let v = BlockView::of(&l);

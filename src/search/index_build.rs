@@ -20,6 +20,7 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
+use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
 
 use crate::db::read_two;
@@ -28,19 +29,52 @@ use crate::search::list_format::{doc_freq, ListBuilder};
 use crate::search::ranking::{impact, FIELD_WEIGHTS};
 use crate::search::tsvector::for_each_lexeme;
 
-/// Of the statistics row and the lists (see `list_format`). Version 3 adds
-/// the build's identity to version 2's statistics row; both are read.
-const FORMAT_VERSION: u8 = 3;
+/// Of the statistics row and the lists (see `list_format`). Version 4
+/// adds the build's whole snapshot and its place among builds (`seq`);
+/// versions 2 and 3 are still read.
+const FORMAT_VERSION: u8 = 4;
 /// Issues read per cursor fetch while building.
 const BUILD_FETCH: i64 = 2000;
 
+/// The transactions a build saw: every stamp below `xmax` and not in `xip`
+/// was committed (or aborted) before it read the issues.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Snapshot {
+    pub xmin: u64,
+    pub xmax: u64,
+    pub xip: Vec<u64>,
+}
+
+impl Snapshot {
+    /// `pg_snapshot` text: `xmin:xmax:xip,xip`.
+    pub fn parse(text: &str) -> Option<Snapshot> {
+        let mut parts = text.splitn(3, ':');
+        let xmin = parts.next()?.parse().ok()?;
+        let xmax = parts.next()?.parse().ok()?;
+        let xip = match parts.next()? {
+            "" => Vec::new(),
+            list => list
+                .split(',')
+                .map(|x| x.parse().ok())
+                .collect::<Option<_>>()?,
+        };
+        Some(Snapshot { xmin, xmax, xip })
+    }
+
+    /// The `xip` list as text, as the pending predicate takes it.
+    pub fn xip_text(&self) -> Vec<String> {
+        self.xip.iter().map(u64::to_string).collect()
+    }
+}
+
 /// Corpus statistics and the snapshot the lists were built from.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Meta {
     pub docs: u64,
     pub avg_length: f64,
-    /// Issues with `search_version >= xmin` are pending (scored from their vectors).
-    pub xmin: u64,
+    /// Issues whose stamps this snapshot did not see as committed are
+    /// pending (scored from their vectors).
+    pub snapshot: Snapshot,
     /// The cluster that built the lists (for diagnosis only: pg_upgrade
     /// gives the copy another system identifier but carries the transaction
     /// ids over, so its lists and stamps stay valid).
@@ -49,31 +83,61 @@ pub struct Meta {
     /// tells builds apart even when their statistics agree (backends key
     /// their decoded lists by it: `list_cache`).
     pub build_id: u64,
+    /// The build's place in `ims_index.build_seq` (0 before format 4):
+    /// a later build's copy of an issue replaces an earlier one's.
+    pub seq: u64,
 }
 
 impl Meta {
-    fn encode(&self) -> Vec<u8> {
+    pub fn encode(&self) -> Vec<u8> {
         let mut out = vec![FORMAT_VERSION];
-        out.extend_from_slice(&self.docs.to_le_bytes());
-        out.extend_from_slice(&self.avg_length.to_le_bytes());
-        out.extend_from_slice(&self.xmin.to_le_bytes());
-        out.extend_from_slice(&self.system_id.to_le_bytes());
-        out.extend_from_slice(&self.build_id.to_le_bytes());
+        let s = &self.snapshot;
+        for word in [self.docs, self.avg_length.to_bits(), s.xmin, self.system_id]
+            .into_iter()
+            .chain([self.build_id, self.seq, s.xmax, s.xip.len() as u64])
+            .chain(s.xip.iter().copied())
+        {
+            out.extend_from_slice(&word.to_le_bytes());
+        }
         out
     }
 
     pub fn decode(b: &[u8]) -> Option<Meta> {
-        match (b.len(), b.first()) {
-            (33, Some(2)) | (41, Some(3)) => {}
+        let words = b.len().checked_sub(1).filter(|n| n % 8 == 0)? / 8;
+        let word = |i: usize| u64::from_le_bytes(b[1 + 8 * i..9 + 8 * i].try_into().unwrap());
+        match (b[0], words) {
+            (2, 4) | (3, 5) => {}
+            (4, n) if n >= 8 && word(7).checked_add(8) == Some(n as u64) => {}
             _ => return None,
         }
-        let word = |i: usize| u64::from_le_bytes(b[1 + 8 * i..9 + 8 * i].try_into().unwrap());
+        let xmin = word(2);
+        let (seq, snapshot) = if b[0] == 4 {
+            let xip = (8..words).map(word).collect();
+            (
+                word(5),
+                Snapshot {
+                    xmin,
+                    xmax: word(6),
+                    xip,
+                },
+            )
+        } else {
+            (
+                0,
+                Snapshot {
+                    xmin,
+                    xmax: xmin,
+                    xip: Vec::new(),
+                },
+            )
+        };
         Some(Meta {
             docs: word(0),
             avg_length: f64::from_bits(word(1)),
-            xmin: word(2),
+            snapshot,
             system_id: word(3),
-            build_id: if b.len() == 41 { word(4) } else { 0 },
+            build_id: if b[0] >= 3 { word(4) } else { 0 },
+            seq,
         })
     }
 }
@@ -91,7 +155,7 @@ pub fn champions_key(term: &str) -> String {
 
 /// An identity for one build: the time in nanoseconds mixed with the
 /// backend's process id (two builds in one nanosecond are in two backends).
-fn build_id() -> u64 {
+pub fn build_id() -> u64 {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as u64);
@@ -114,9 +178,40 @@ pub fn system_id() -> u64 {
     })
 }
 
-const BUILD_ISSUES: &str = "\
-SELECT issue_pk, search_vector, lower(product), lower(status), lower(priority)
-  FROM ims.issues WHERE search_vector IS NOT NULL ORDER BY issue_pk";
+/// The columns a build reads of each issue, in issue_pk order.
+pub const BUILD_COLUMNS: &str =
+    "SELECT issue_pk, search_vector, lower(product), lower(status), lower(priority) FROM ims.issues i";
+
+/// Taken by every build while it takes its snapshot and its place in
+/// `ims_index.build_seq`, so that a later place means a later snapshot
+/// (`segments` holds it through a whole segment build).
+pub const BUILD_LOCK: i64 = 0x0069_6d73_5f69_6478; // "ims_idx"
+
+/// The snapshot of this statement and the next place in the build order,
+/// taken together under `BUILD_LOCK`, held for the session (`hold`: a
+/// lock this transaction already holds).
+pub fn take_snapshot(hold: bool) -> (Snapshot, u64) {
+    let what = "taking the build's snapshot";
+    if !hold {
+        Spi::run(&format!("SELECT pg_catalog.pg_advisory_lock({BUILD_LOCK})")).spi_ok(what);
+    }
+    let (text, seq) = read_two::<String, i64>(
+        "SELECT pg_catalog.pg_current_snapshot()::text, pg_catalog.nextval('ims_index.build_seq')",
+        &[],
+        what,
+    );
+    if !hold {
+        Spi::run(&format!(
+            "SELECT pg_catalog.pg_advisory_unlock({BUILD_LOCK})"
+        ))
+        .spi_ok(what);
+    }
+    let snapshot = text
+        .as_deref()
+        .and_then(Snapshot::parse)
+        .unwrap_or_default();
+    (snapshot, seq.unwrap_or(0).max(0) as u64)
+}
 
 /// Build the posting lists from every issue's search vector (the query of
 /// `ims.mv_search_postings`).
@@ -124,13 +219,9 @@ SELECT issue_pk, search_vector, lower(product), lower(status), lower(priority)
 #[search_path(pg_catalog, pg_temp)]
 pub fn search_postings_build(
 ) -> TableIterator<'static, (name!(term, String), name!(postings, Vec<u8>))> {
-    // Taken before reading: any write the read misses is at or after it.
-    let xmin = crate::db::read_one::<i64>(
-        "SELECT pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot())::text::bigint",
-        &[],
-        "reading the snapshot",
-    )
-    .unwrap_or(0) as u64;
+    // Taken before reading: any write the read misses is one this snapshot
+    // did not see committed.
+    let (snapshot, seq) = take_snapshot(false);
     let (docs, total_length) = read_two::<i64, i64>(
         "SELECT count(*), coalesce(sum(pg_catalog.length(search_vector)), 0)::bigint
            FROM ims.issues WHERE search_vector IS NOT NULL",
@@ -140,14 +231,25 @@ pub fn search_postings_build(
     let docs = docs.unwrap_or(0).max(0) as u64;
     let avg_length = total_length.unwrap_or(0) as f64 / docs.max(1) as f64;
 
-    let lists = build_lists(avg_length.max(1.0) as f32);
+    let built = build_lists(
+        &format!("{BUILD_COLUMNS} WHERE search_vector IS NOT NULL ORDER BY issue_pk"),
+        &[],
+        avg_length.max(1.0) as f32,
+    );
     let meta = Meta {
         docs,
         avg_length,
-        xmin,
+        snapshot,
         system_id: system_id(),
         build_id: build_id(),
+        seq,
     };
+    TableIterator::new(rows_of(&meta, built.lists))
+}
+
+/// The rows of one build: its statistics row, then each list and champion
+/// list.
+pub fn rows_of(meta: &Meta, lists: HashMap<Vec<u8>, ListBuilder>) -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::with_capacity(lists.len() + 1);
     out.push((String::new(), meta.encode()));
     for (key, list) in lists {
@@ -157,13 +259,29 @@ pub fn search_postings_build(
         }
         out.push((key, list.finish()));
     }
-    TableIterator::new(out)
+    out
 }
 
-/// Every term's and filter value's list, from every issue's stored vector
-/// and attributes, read in issue_pk order through a cursor.
-fn build_lists(avg_length: f32) -> HashMap<Vec<u8>, ListBuilder> {
-    let mut lists: HashMap<Vec<u8>, ListBuilder> = HashMap::new();
+/// What a build read: every list, and the issues it read (ascending), of
+/// which `docs` had a search vector of `total_length` lexemes in all.
+pub struct Built {
+    pub lists: HashMap<Vec<u8>, ListBuilder>,
+    pub read: Vec<i64>,
+    pub docs: u64,
+    pub total_length: u64,
+}
+
+/// Every term's and filter value's list, from the stored vector and
+/// attributes of the issues `sql` reads (`BUILD_COLUMNS`, in issue_pk
+/// order), through a cursor.
+pub fn build_lists(sql: &str, args: &[DatumWithOid], avg_length: f32) -> Built {
+    let mut built = Built {
+        lists: HashMap::new(),
+        read: Vec::new(),
+        docs: 0,
+        total_length: 0,
+    };
+    let lists = &mut built.lists;
     let mut add = |key: &[u8], doc: u64, imp: u8| match lists.get_mut(key) {
         Some(l) => l.push(doc, imp),
         None => {
@@ -173,7 +291,7 @@ fn build_lists(avg_length: f32) -> HashMap<Vec<u8>, ListBuilder> {
         }
     };
     Spi::connect(|c| {
-        let mut cursor = c.open_cursor(BUILD_ISSUES, &[]);
+        let mut cursor = c.open_cursor(sql, args);
         loop {
             let rows = cursor.fetch(BUILD_FETCH).spi_ok("reading issues");
             if rows.is_empty() {
@@ -185,13 +303,16 @@ fn build_lists(avg_length: f32) -> HashMap<Vec<u8>, ListBuilder> {
                 // Searches score issues with a negative issue_pk (only ever
                 // set by hand) from their vectors.
                 let Ok(doc) = u64::try_from(pk) else { continue };
+                built.read.push(pk);
                 if let Some(vector) = row.get::<pgrx::AnyElement>(2).spi_ok("reading issues") {
+                    built.docs += 1;
                     // SAFETY: column 2 is issues.search_vector, a non-null tsvector.
-                    unsafe {
+                    let length = unsafe {
                         for_each_lexeme(vector.datum(), &FIELD_WEIGHTS, |length, lexeme, tf| {
                             add(lexeme, doc, impact(tf, length, avg_length));
-                        });
-                    }
+                        })
+                    };
+                    built.total_length += u64::from(length);
                 }
                 for (col, field) in [(3, "product"), (4, "status"), (5, "priority")] {
                     if let Some(v) = row.get::<String>(col).spi_ok("reading issues") {
@@ -201,7 +322,7 @@ fn build_lists(avg_length: f32) -> HashMap<Vec<u8>, ListBuilder> {
             }
         }
     });
-    lists
+    built
 }
 
 /// Terms of the search index and how many issues hold each (as of its last
@@ -242,69 +363,89 @@ pub fn current_meta() -> Option<Meta> {
 
 /// The statistics row (`''`) as `current_meta` takes it.
 pub fn usable_meta(bytes: &[u8]) -> Option<Meta> {
-    Meta::decode(bytes).filter(|m| m.docs > 0 && m.xmin > 0)
+    Meta::decode(bytes).filter(|m| m.docs > 0 && m.snapshot.xmax > 0)
 }
 
-/// The SQL condition on issues `i` that are pending: stamped at or after
-/// the build's xmin (the parameter named by `xmin`, as text), when the index
-/// is usable (the boolean parameter named by `built`); all of them when it
-/// is not. Shared by searches and the pending count.
-pub fn pending_predicate(xmin: &str, built: &str) -> String {
+/// The SQL condition on issues `i` that are pending: stamped by a
+/// transaction the newest build's snapshot did not see committed (at or
+/// after its xmax, the parameter named by `xmax`, as text, or one of its
+/// `xip`, a text array), when the index is usable (the boolean parameter
+/// named by `built`); all of them when it is not. Shared by searches, the
+/// pending count and segment builds (`pending_args` gives the values).
+pub fn pending_predicate(xmax: &str, xip: &str, built: &str) -> String {
     format!(
-        "((i.search_version >= {xmin}::text::pg_catalog.xid8
+        "(((i.search_version >= {xmax}::text::pg_catalog.xid8
+                OR i.search_version = ANY ({xip}::text[]::pg_catalog.xid8[]))
                -- A stamp from beyond this cluster's transaction ids came with a
                -- restore; the lists, built after it, hold that issue.
                AND (NOT {built} OR i.search_version < pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot())
                     -- this transaction's own writes (its id may be past xmax)
                     OR i.search_version = pg_catalog.pg_current_xact_id_if_assigned()))
-              OR i.issue_pk < 0)  -- the lists hold issue_pk >= 0 only"
+              OR i.issue_pk < 0 /* the lists hold issue_pk >= 0 only */)"
     )
 }
 
-/// Whether any issue may be pending for an index built at `xmin` (0: not
-/// built): the newest stamp is at or after it, or an issue_pk is negative.
-/// Searches ask first, since usually nothing is: two index probes through
-/// a plan prepared once per backend (it has no parameter), where the query
-/// that scores pending issues costs a planning each time. (After a restore
-/// that brought stamps from beyond this cluster's ids, it says yes until
-/// the cluster's ids pass them; the pending query then decides.)
-pub fn any_pending(xmin: u64) -> bool {
-    if xmin == 0 {
+/// The values of `pending_predicate`'s xmax, xip and built for the newest
+/// build's snapshot (None: not built).
+pub fn pending_args(newest: Option<&Snapshot>) -> [DatumWithOid<'static>; 3] {
+    [
+        newest.map_or(0, |s| s.xmax).to_string().into(),
+        newest.map_or_else(Vec::new, Snapshot::xip_text).into(),
+        newest.is_some().into(),
+    ]
+}
+
+/// Whether any issue may be pending after the newest build (None: not
+/// built): the newest stamp is at or after its xmax, an issue carries one
+/// of its running transactions' ids, or an issue_pk is negative. Searches
+/// ask first, since usually nothing is: index probes through a plan
+/// prepared once per backend, where the query that scores pending issues
+/// costs a planning each time. (After a restore that brought stamps from
+/// beyond this cluster's ids, it says yes until the cluster's ids pass
+/// them; the pending query then decides.)
+pub fn any_pending(newest: Option<&Snapshot>) -> bool {
+    let Some(newest) = newest else {
         return true;
-    }
+    };
     let what = "finding pending issues";
-    let (newest, lowest) = Spi::connect(|c| {
-        crate::db::select_kept(
+    let (newest_stamp, lowest, running) = Spi::connect(|c| {
+        let row = crate::db::select_kept(
             &c,
             // i.search_version, qualified: a bare name in ORDER BY would be
             // the output column, its text, sorted as text.
             "SELECT (SELECT i.search_version::text FROM ims.issues i WHERE i.search_version IS NOT NULL
                       ORDER BY i.search_version DESC LIMIT 1),
-                    (SELECT issue_pk FROM ims.issues ORDER BY issue_pk LIMIT 1)",
-            &[],
-            &[],
+                    (SELECT issue_pk FROM ims.issues ORDER BY issue_pk LIMIT 1),
+                    EXISTS (SELECT FROM ims.issues i
+                             WHERE i.search_version = ANY ($1::text[]::pg_catalog.xid8[]))",
+            &[crate::db::builtin(PgBuiltInOids::TEXTARRAYOID)],
+            &[newest.xip_text().into()],
             what,
         )
-        .first()
-        .get_two::<String, i64>()
-        .spi_ok(what)
+        .first();
+        (
+            row.get::<String>(1).spi_ok(what),
+            row.get::<i64>(2).spi_ok(what),
+            row.get::<bool>(3).spi_ok(what),
+        )
     });
-    newest.is_some_and(|v| v.parse::<u64>().map_or(true, |v| v >= xmin))
+    newest_stamp.is_some_and(|v| v.parse::<u64>().map_or(true, |v| v >= newest.xmax))
         || lowest.is_some_and(|pk| pk < 0)
+        || running == Some(true)
 }
 
-/// Issues written since the search index was built: searches score them
-/// from their vectors. A large number means the index wants a refresh.
+/// Issues written since the search index was last built or extended: searches
+/// score them from their vectors. Many means the index lags behind.
 #[pg_extern(stable, parallel_safe)]
 #[search_path(pg_catalog, pg_temp)]
 pub fn search_index_pending() -> i64 {
-    let xmin = current_meta().map_or(0, |m| m.xmin);
+    let newest = crate::search::segments::newest_snapshot();
     crate::db::read_one::<i64>(
         &format!(
             "SELECT count(*) FROM ims.issues i WHERE {}",
-            pending_predicate("$1", "$2")
+            pending_predicate("$1", "$2", "$3")
         ),
-        &[xmin.to_string().into(), (xmin > 0).into()],
+        &pending_args(newest.as_ref()),
         "counting pending issues",
     )
     .unwrap_or(0)
@@ -319,24 +460,64 @@ mod tests {
         let m = Meta {
             docs: 7,
             avg_length: 12.5,
-            xmin: 900,
+            snapshot: Snapshot {
+                xmin: 900,
+                xmax: 950,
+                xip: vec![900, 903],
+            },
             system_id: 42,
             build_id: 77,
+            seq: 5,
         };
-        assert_eq!(Meta::decode(&m.encode()), Some(m));
+        assert_eq!(Meta::decode(&m.encode()), Some(m.clone()));
         assert_eq!(Meta::decode(&[1, 2, 3]), None);
-        // A row of format 2 (0.6.0's builds) is read, with no build identity.
-        let mut v2 = m.encode();
+        assert_eq!(Meta::decode(&[]), None);
+        // A damaged row (its xip count past the end) is refused.
+        let mut short = m.encode();
+        short.truncate(short.len() - 8);
+        assert_eq!(Meta::decode(&short), None);
+        // Rows of formats 2 and 3 (0.6.0's and 0.7.0's builds) are read: their
+        // snapshot is their xmin, no build identity in format 2.
+        let old = Meta {
+            snapshot: Snapshot {
+                xmin: 900,
+                xmax: 900,
+                xip: Vec::new(),
+            },
+            seq: 0,
+            ..m.clone()
+        };
+        let mut v3 = Vec::new();
+        v3.push(3u8);
+        for w in [7u64, 12.5f64.to_bits(), 900, 42, 77] {
+            v3.extend_from_slice(&w.to_le_bytes());
+        }
+        assert_eq!(Meta::decode(&v3), Some(old.clone()));
+        let mut v2 = v3.clone();
         v2.truncate(33);
         v2[0] = 2;
-        assert_eq!(Meta::decode(&v2), Some(Meta { build_id: 0, ..m }));
+        assert_eq!(Meta::decode(&v2), Some(Meta { build_id: 0, ..old }));
         assert_ne!(build_id(), 0);
+    }
+
+    #[test]
+    fn snapshots_parse() {
+        let s = Snapshot::parse("10:20:10,14").unwrap();
+        assert_eq!(
+            s,
+            Snapshot {
+                xmin: 10,
+                xmax: 20,
+                xip: vec![10, 14]
+            }
+        );
+        assert_eq!(Snapshot::parse("10:10:").unwrap().xip, Vec::<u64>::new());
+        assert_eq!(Snapshot::parse("10:x:"), None);
     }
 }
 
-/// Rebuild only the search index (`ims.mv_search_postings`), as the hourly
-/// maintenance job does: issues written since the last rebuild are scored
-/// one by one until then.
+/// Rebuild the search index's base (`ims.mv_search_postings`) from every
+/// issue and drop the segments it replaces (see `segments`).
 #[pg_extern(volatile, parallel_unsafe, security_definer)]
 #[search_path(pg_catalog, pg_temp)]
 pub fn refresh_search_index() {

@@ -3,14 +3,15 @@
 //! from TOAST and decode, and the same words come back query after query
 //! (a pooled connection keeps its backend).
 //!
-//! Entries belong to one build of the index. Every search reads the
-//! statistics row (`''` of `ims.mv_search_postings`, which carries an
-//! identity of the build: `index_build::Meta`); when it differs
-//! from the one the entries came with (a refresh, a refresh rolled back, a
-//! restore), the cache is emptied first; rows read on a miss come with the
-//! statistics row in one statement, so a search never mixes two builds.
-//! The size is bounded by `ims.search_cache_size` (MB per backend, default
-//! 128; 0 turns it off); the least recently used entries go first.
+//! Entries belong to one build: the base or a segment (`segments`), each
+//! known by its statistics row (`''`, which carries an identity of the
+//! build: `index_build::Meta`). Every search reads the statistics rows of
+//! every source; entries of sources no longer there (a refresh, a merge, a
+//! rebuild rolled back, a restore) are dropped; rows read on a miss come
+//! with the statistics rows in one statement, so a search never mixes two
+//! states of the index. The size is bounded by `ims.search_cache_size` (MB
+//! per backend, default 128; 0 turns it off); the least recently used
+//! entries go first.
 
 use std::cell::{OnceCell, RefCell};
 use std::collections::HashMap;
@@ -21,7 +22,7 @@ use pgrx::prelude::*;
 
 use crate::errors::SpiOk;
 use crate::search::block_bounds::BlockView;
-use crate::search::index_build::STATISTICS_SQL;
+use crate::search::index_build::{usable_meta, Meta};
 use crate::search::list_format::{decode, decode_champions, Champions, List};
 
 static CACHE_MB: GucSetting<i32> = GucSetting::<i32>::new(128);
@@ -64,11 +65,16 @@ impl CachedList {
     }
 }
 
+/// The key of a segment's row listing every issue it holds (`segments`).
+pub const COVERS_KEY: &str = "issues:";
+
 /// A row of the index, decoded.
 #[derive(Clone)]
 pub enum Row {
     List(Rc<CachedList>),
     Champions(Rc<Champions>),
+    /// A segment's issues, ascending.
+    Issues(Rc<Vec<i64>>),
 }
 
 impl Row {
@@ -76,6 +82,7 @@ impl Row {
         match self {
             Row::List(l) => l.bytes(),
             Row::Champions(c) => c.best.len() * 16,
+            Row::Issues(docs) => docs.len() * 8,
         }
     }
 }
@@ -92,11 +99,197 @@ impl Entry {
     }
 }
 
+/// The statistics rows of the index's sources: the base (segment 0) and
+/// the segments built after it, oldest first (`segments`).
+const STATISTICS: &str = "\
+SELECT 0::bigint, postings FROM ims.mv_search_postings WHERE term = ''
+UNION ALL
+SELECT segment, postings FROM ims_index.search_segments WHERE term = ''";
+
+/// These rows of every source (`$1`: keys of the base, `$2`, `$3`: keys and
+/// segments to read), with every statistics row.
+const ROWS: &str = "\
+SELECT 0::bigint, term, postings FROM ims.mv_search_postings WHERE term = ANY ($1) OR term = ''
+UNION ALL
+SELECT segment, term, postings FROM ims_index.search_segments
+ WHERE (term = ANY ($2) AND segment = ANY ($3)) OR term = ''";
+
+/// One source of the index as a search reads it: its statistics row and
+/// the rows asked for that it holds, decoded.
+pub struct Source {
+    /// 0 for the base.
+    pub segment: i64,
+    pub meta: Vec<u8>,
+    pub rows: HashMap<String, Row>,
+}
+
+/// The statistics rows read by one statement, by segment (0: the base);
+/// only the base and the segments built after it count (a segment a
+/// rebuild replaced may linger until it is deleted), oldest first; none
+/// when the base is not built.
+fn current(rows: Vec<(i64, Vec<u8>)>) -> Vec<(i64, Vec<u8>)> {
+    let Some(base) = rows
+        .iter()
+        .find(|r| r.0 == 0)
+        .and_then(|r| usable_meta(&r.1))
+    else {
+        return Vec::new();
+    };
+    let mut out: Vec<(i64, Vec<u8>)> = rows
+        .into_iter()
+        .filter(|(segment, meta)| {
+            *segment == 0 || Meta::decode(meta).is_some_and(|m| m.seq > base.seq)
+        })
+        .collect();
+    out.sort_by_key(|r| r.0);
+    out
+}
+
+/// The sources of the index (none before the first build), oldest first,
+/// with these rows of each (`keys`, and of segments `segment_keys` too),
+/// decoded (keys a source lacks are left out), all of one state of the
+/// index. Champion lists are the keys starting `top:`, a segment's issues
+/// `issues:`; every other key is a posting list.
+pub fn read(keys: &[String], segment_keys: &[String]) -> Vec<Source> {
+    let what = "reading the search index";
+    let metas = current(Spi::connect(|c| {
+        crate::db::select_kept(&c, STATISTICS, &[], &[], what)
+            .filter_map(|r| Some((r.get::<i64>(1).ok()??, r.get::<Vec<u8>>(2).ok()??)))
+            .collect()
+    }));
+    if metas.is_empty() {
+        return Vec::new();
+    }
+    let wanted = |metas: &[(i64, Vec<u8>)]| -> Vec<Vec<String>> {
+        metas
+            .iter()
+            .map(|(segment, _)| {
+                let extra = if *segment == 0 { &[][..] } else { segment_keys };
+                keys.iter().chain(extra).cloned().collect()
+            })
+            .collect()
+    };
+    let limit = usize::try_from(CACHE_MB.get())
+        .unwrap_or(0)
+        .saturating_mul(1 << 20);
+    let mut want = wanted(&metas);
+    let (mut sources, missing) = CACHE.with(|c| c.borrow_mut().look_up(&metas, &want, limit));
+    if missing.iter().all(|m| m.is_empty()) {
+        return sources;
+    }
+    let missing_count: usize = missing.iter().map(Vec::len).sum();
+    debug1!(
+        "ims.search_issues: {missing_count} of {} index rows not in this backend's cache",
+        want.iter().map(Vec::len).sum::<usize>()
+    );
+    // The missing rows come with the statistics rows, in one snapshot: if
+    // the index changed since `metas` were read, every row is read again
+    // (in one statement), so that a search never mixes two states.
+    let (read_metas, rows) = read_rows(&metas, &missing);
+    let rows = if read_metas == metas {
+        rows
+    } else {
+        want = wanted(&read_metas);
+        let (read_metas, rows) = read_rows(&read_metas, &want);
+        if read_metas.is_empty() {
+            return Vec::new();
+        }
+        CACHE.with(|c| c.borrow_mut().look_up(&read_metas, &[], limit));
+        sources = read_metas
+            .into_iter()
+            .map(|(segment, meta)| Source {
+                segment,
+                meta,
+                rows: HashMap::new(),
+            })
+            .collect();
+        rows
+    };
+    for (segment, key, row) in &rows {
+        if let Some(s) = sources.iter_mut().find(|s| s.segment == *segment) {
+            s.rows.insert(key.clone(), row.clone());
+        }
+    }
+    if limit > 0 {
+        CACHE.with(|c| c.borrow_mut().keep(&sources, rows, &want, limit));
+    }
+    sources
+}
+
+/// The statistics rows and, of source `i` of `metas`, the rows `keys[i]`,
+/// decoded, read by one statement.
+#[allow(clippy::type_complexity)]
+fn read_rows(
+    metas: &[(i64, Vec<u8>)],
+    keys: &[Vec<String>],
+) -> (Vec<(i64, Vec<u8>)>, Vec<(i64, String, Row)>) {
+    let what = "reading the search index";
+    let base_keys = keys.first().cloned().unwrap_or_default();
+    let mut segment_keys: Vec<String> = keys.iter().skip(1).flatten().cloned().collect();
+    segment_keys.sort_unstable();
+    segment_keys.dedup();
+    let segments: Vec<i64> = metas
+        .iter()
+        .zip(keys)
+        .filter(|(m, k)| m.0 != 0 && !k.is_empty())
+        .map(|(m, _)| m.0)
+        .collect();
+    let mut statistics = Vec::new();
+    let mut rows = Vec::new();
+    Spi::connect(|c| {
+        let text_array = crate::db::builtin(PgBuiltInOids::TEXTARRAYOID);
+        let table = crate::db::select_kept(
+            &c,
+            ROWS,
+            &[
+                text_array,
+                text_array,
+                crate::db::builtin(PgBuiltInOids::INT8ARRAYOID),
+            ],
+            &[base_keys.into(), segment_keys.into(), segments.into()],
+            what,
+        );
+        for r in table {
+            let (Some(segment), Some(key), Some(bytes)) = (
+                r.get::<i64>(1).spi_ok(what),
+                r.get::<String>(2).spi_ok(what),
+                r.get::<&[u8]>(3).spi_ok(what),
+            ) else {
+                continue;
+            };
+            if key.is_empty() {
+                statistics.push((segment, bytes.to_vec()));
+                continue;
+            }
+            // Rows the search asked of another source come along: keep only those asked.
+            let asked = metas
+                .iter()
+                .position(|m| m.0 == segment)
+                .is_some_and(|i| keys.get(i).is_some_and(|k| k.contains(&key)));
+            if asked {
+                rows.push((segment, key.clone(), decode_row(&key, bytes)));
+            }
+        }
+    });
+    (current(statistics), rows)
+}
+
+/// A row decoded.
+fn decode_row(key: &str, bytes: &[u8]) -> Row {
+    if key.starts_with("top:") {
+        Row::Champions(Rc::new(decode_champions(bytes)))
+    } else if key == COVERS_KEY {
+        Row::Issues(Rc::new(decode(bytes).postings().docs))
+    } else {
+        Row::List(Rc::new(CachedList::new(decode(bytes))))
+    }
+}
+
+/// What the backend keeps: the rows of each source it read, by the
+/// source's statistics row (a build never changes once written).
 #[derive(Default)]
 struct Cache {
-    /// The statistics row of the build the entries belong to.
-    build: Vec<u8>,
-    entries: HashMap<String, Entry>,
+    sources: HashMap<Vec<u8>, HashMap<String, Entry>>,
     clock: u64,
 }
 
@@ -104,156 +297,108 @@ thread_local! {
     static CACHE: RefCell<Cache> = RefCell::new(Cache::default());
 }
 
-const ROWS: &str = "SELECT term, postings FROM ims.mv_search_postings WHERE term = ANY ($1)";
-
-/// The statistics row (None before the first build) and these rows of the
-/// index, decoded (keys the index lacks are left out), all of one build.
-/// Champion lists are the keys starting `top:`; every other key is a
-/// posting list.
-pub fn read(keys: &[String]) -> (Option<Vec<u8>>, HashMap<String, Row>) {
-    let what = "reading the search index";
-    let Some(build) = Spi::connect(|c| {
-        let t = crate::db::select_kept(&c, STATISTICS_SQL, &[], &[], what);
-        (!t.is_empty())
-            .then(|| t.first().get_one::<Vec<u8>>().spi_ok(what))
-            .flatten()
-    }) else {
-        return (None, HashMap::new());
-    };
-    let limit = usize::try_from(CACHE_MB.get()).unwrap_or(0).saturating_mul(1 << 20);
-    let (mut found, missing) = CACHE.with(|c| c.borrow_mut().look_up(&build, keys, limit));
-    if missing.is_empty() {
-        return (Some(build), found);
-    }
-    debug1!(
-        "ims.search_issues: {} of {} index rows not in this backend's cache",
-        missing.len(),
-        keys.len()
-    );
-    // The missing rows come with the statistics row, in one snapshot: if
-    // the index was rebuilt since `build` was read, every row is read again
-    // (in one statement), so that a search never mixes two builds.
-    let (read_build, rows) = read_rows(&missing);
-    let (build, rows) = match read_build {
-        Some(b) if b == build => (build, rows),
-        _ => {
-            let (read_build, rows) = read_rows(keys);
-            let Some(build) = read_build else {
-                return (None, HashMap::new());
-            };
-            found.clear();
-            CACHE.with(|c| c.borrow_mut().look_up(&build, &[], limit));
-            (build, rows)
-        }
-    };
-    for (key, row) in &rows {
-        found.insert(key.clone(), row.clone());
-    }
-    // Keys the index lacks are remembered too: a word nobody wrote stays unread.
-    let absent: Vec<String> = keys.iter().filter(|k| !found.contains_key(*k)).cloned().collect();
-    if limit > 0 {
-        CACHE.with(|c| c.borrow_mut().keep(rows, absent, limit));
-    }
-    (Some(build), found)
-}
-
-/// These rows of the index, decoded, and the statistics row, read by one
-/// statement.
-fn read_rows(keys: &[String]) -> (Option<Vec<u8>>, Vec<(String, Row)>) {
-    let what = "reading the search index";
-    let mut with_statistics = keys.to_vec();
-    with_statistics.push(String::new());
-    let mut build = None;
-    let mut rows = Vec::with_capacity(keys.len());
-    Spi::connect(|c| {
-        let table = crate::db::select_kept(
-            &c,
-            ROWS,
-            &[crate::db::builtin(PgBuiltInOids::TEXTARRAYOID)],
-            &[with_statistics.into()],
-            what,
-        );
-        for r in table {
-            let (Some(key), Some(bytes)) = (
-                r.get::<String>(1).spi_ok(what),
-                r.get::<&[u8]>(2).spi_ok(what),
-            ) else {
-                continue;
-            };
-            if key.is_empty() {
-                build = Some(bytes.to_vec());
-            } else {
-                rows.push((key.clone(), decode_row(&key, bytes)));
-            }
-        }
-    });
-    (build, rows)
-}
-
-/// A row decoded.
-fn decode_row(key: &str, bytes: &[u8]) -> Row {
-    if key.starts_with("top:") {
-        Row::Champions(Rc::new(decode_champions(bytes)))
-    } else {
-        Row::List(Rc::new(CachedList::new(decode(bytes))))
-    }
-}
-
 impl Cache {
-    /// The rows of `keys` kept for build `build` (the cache is emptied
-    /// first if it holds another build's, or if it is turned off), and the
-    /// keys it lacks.
+    /// The rows of `want[i]` kept for source `i` of `metas` (sources no
+    /// longer in the index are dropped first; everything when the cache is
+    /// off), and the keys each lacks.
+    #[allow(clippy::type_complexity)]
     fn look_up(
         &mut self,
-        build: &[u8],
-        keys: &[String],
+        metas: &[(i64, Vec<u8>)],
+        want: &[Vec<String>],
         limit: usize,
-    ) -> (HashMap<String, Row>, Vec<String>) {
-        if self.build != build || limit == 0 {
-            *self = Cache {
-                build: build.to_vec(),
-                ..Cache::default()
-            };
+    ) -> (Vec<Source>, Vec<Vec<String>>) {
+        if limit == 0 {
+            self.sources.clear();
         }
+        self.sources
+            .retain(|meta, _| metas.iter().any(|m| &m.1 == meta));
         self.clock += 1;
         let now = self.clock;
-        let mut found = HashMap::with_capacity(keys.len());
-        let mut missing = Vec::new();
-        for key in keys {
-            match self.entries.get_mut(key) {
-                Some(e) => {
-                    e.used = now;
-                    if let Some(row) = &e.row {
-                        found.insert(key.clone(), row.clone());
+        let mut sources = Vec::with_capacity(metas.len());
+        let mut missing = Vec::with_capacity(metas.len());
+        for (i, (segment, meta)) in metas.iter().enumerate() {
+            let keys = want.get(i).map_or(&[][..], Vec::as_slice);
+            let entries = self.sources.entry(meta.clone()).or_default();
+            let mut rows = HashMap::with_capacity(keys.len());
+            let mut lacks = Vec::new();
+            for key in keys {
+                match entries.get_mut(key) {
+                    Some(e) => {
+                        e.used = now;
+                        if let Some(row) = &e.row {
+                            rows.insert(key.clone(), row.clone());
+                        }
                     }
+                    None => lacks.push(key.clone()),
                 }
-                None => missing.push(key.clone()),
             }
+            sources.push(Source {
+                segment: *segment,
+                meta: meta.clone(),
+                rows,
+            });
+            missing.push(lacks);
         }
-        (found, missing)
+        (sources, missing)
     }
 
-    /// Keep these rows and the keys the index lacks, then drop the least
-    /// recently used entries past `limit` bytes (block views made since
-    /// they were kept count too).
-    fn keep(&mut self, rows: Vec<(String, Row)>, absent: Vec<String>, limit: usize) {
+    /// Keep the rows read and the keys each source lacks, then drop the
+    /// least recently used entries past `limit` bytes (block views made
+    /// since they were kept count too).
+    fn keep(
+        &mut self,
+        sources: &[Source],
+        rows: Vec<(i64, String, Row)>,
+        want: &[Vec<String>],
+        limit: usize,
+    ) {
         let used = self.clock;
-        let rows = rows.into_iter().map(|(k, r)| (k, Some(r)));
-        for (key, row) in rows.chain(absent.into_iter().map(|k| (k, None))) {
-            self.entries.insert(key, Entry { row, used });
+        for (segment, key, row) in rows {
+            if let Some(s) = sources.iter().find(|s| s.segment == segment) {
+                let entries = self.sources.entry(s.meta.clone()).or_default();
+                entries.insert(
+                    key,
+                    Entry {
+                        row: Some(row),
+                        used,
+                    },
+                );
+            }
         }
-        let mut total: usize = self.entries.iter().map(|(k, e)| e.bytes(k)).sum();
+        // Keys a source lacks are remembered too: a word nobody wrote stays unread.
+        for (s, keys) in sources.iter().zip(want) {
+            let entries = self.sources.entry(s.meta.clone()).or_default();
+            for key in keys {
+                entries
+                    .entry(key.clone())
+                    .or_insert(Entry { row: None, used });
+            }
+        }
+        let mut total: usize = self
+            .sources
+            .values()
+            .flat_map(|e| e.iter())
+            .map(|(k, e)| e.bytes(k))
+            .sum();
         if total <= limit {
             return;
         }
-        let mut by_age: Vec<(u64, String)> =
-            self.entries.iter().map(|(k, e)| (e.used, k.clone())).collect();
+        let mut by_age: Vec<(u64, Vec<u8>, String)> = self
+            .sources
+            .iter()
+            .flat_map(|(meta, entries)| {
+                entries
+                    .iter()
+                    .map(|(k, e)| (e.used, meta.clone(), k.clone()))
+            })
+            .collect();
         by_age.sort_unstable();
-        for (_, key) in by_age {
+        for (_, meta, key) in by_age {
             if total <= limit {
                 break;
             }
-            if let Some(e) = self.entries.remove(&key) {
+            if let Some(e) = self.sources.get_mut(&meta).and_then(|s| s.remove(&key)) {
                 total = total.saturating_sub(e.bytes(&key));
             }
         }

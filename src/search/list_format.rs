@@ -193,10 +193,16 @@ impl List {
     /// blocks), 1 + the highest impact the list holds in it; 0 where it
     /// holds no issue. A dense list's bitmap word is one run of impacts.
     pub fn block_maxima(&self, shift: u32, count: usize) -> Vec<u16> {
-        debug_assert!(shift >= 6, "a bitmap word must not span more than two blocks");
+        debug_assert!(
+            shift >= 6,
+            "a bitmap word must not span more than two blocks"
+        );
         let mut max = vec![0u16; count];
         let mut raise = |doc: i64, m: u8| {
-            if let Some(b) = usize::try_from(doc >> shift).ok().and_then(|b| max.get_mut(b)) {
+            if let Some(b) = usize::try_from(doc >> shift)
+                .ok()
+                .and_then(|b| max.get_mut(b))
+            {
                 *b = (*b).max(u16::from(m) + 1);
             }
         };
@@ -624,7 +630,12 @@ mod tests {
         let max = list.block_maxima(6, 16);
         assert_eq!(max[0], 0);
         for b in 1..16 {
-            let want = aligned.iter().filter(|d| d.0 >> 6 == b as u64).map(|d| d.1).max().unwrap();
+            let want = aligned
+                .iter()
+                .filter(|d| d.0 >> 6 == b as u64)
+                .map(|d| d.1)
+                .max()
+                .unwrap();
             assert_eq!(max[b], u16::from(want) + 1, "block {b}");
         }
     }
@@ -646,7 +657,8 @@ mod tests {
             assert_eq!(p.impacts, docs.iter().map(|d| d.1).collect::<Vec<_>>());
             let mut c = list.cursor();
             for d in 90..20_010i64 {
-                let want = (d >= 100 && d < 20_000 && d as u64 % every == 0).then(|| (d % 254) as u8);
+                let want =
+                    (d >= 100 && d < 20_000 && d as u64 % every == 0).then(|| (d % 254) as u8);
                 assert_eq!(c.find(d), want, "every {every}, issue {d}");
             }
             assert!(list.heap_bytes() <= 20_000 + 64);

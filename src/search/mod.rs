@@ -26,12 +26,14 @@
 pub mod block_bounds;
 pub mod doc_sets;
 pub mod index_build;
+pub mod indexer;
 pub mod korean;
 pub mod list_cache;
 pub mod list_format;
 pub mod query;
 pub mod ranking;
 pub mod search_issues;
+pub mod segments;
 pub mod snippet;
 pub mod tokenize;
 pub mod tsvector;

@@ -143,8 +143,16 @@ impl Coord {
         let bit = |t: &str| terms.iter().position(|x| x == t).map_or(0, |i| 1u64 << i);
         let all_required = q.all_required();
         Coord {
-            required: q.clauses.iter().map(|c| all_required || c.required).collect(),
-            min_optional: if all_required { 0 } else { q.min_should_match() },
+            required: q
+                .clauses
+                .iter()
+                .map(|c| all_required || c.required)
+                .collect(),
+            min_optional: if all_required {
+                0
+            } else {
+                q.min_should_match()
+            },
             single_words: q
                 .clauses
                 .iter()

@@ -35,9 +35,10 @@ use crate::errors::{invalid_parameter, null_argument, raise, SpiOk, SpiValue};
 use crate::search::block_bounds::{self, BlockView};
 use crate::search::doc_sets;
 use crate::search::index_build::{
-    any_pending, attribute_key, champions_key, pending_predicate, usable_meta, Meta,
+    any_pending, attribute_key, champions_key, pending_args, pending_predicate, usable_meta, Meta,
+    Snapshot,
 };
-use crate::search::list_cache::{self, CachedList, Row};
+use crate::search::list_cache::{self, CachedList, Row, COVERS_KEY};
 use crate::search::list_format::{Champions, Cursor, List, CHAMPIONS};
 use crate::search::query::{parse, Clause, Field, ParsedQuery};
 use crate::search::ranking::{
@@ -181,7 +182,7 @@ fn pending_sql() -> String {
             matches_sql!(),
             " THEN i.search_vector END FROM ims.issues i WHERE {}"
         ),
-        pending_predicate("$10", "$11")
+        pending_predicate("$10", "$11", "$12")
     )
 }
 
@@ -209,41 +210,82 @@ SELECT k.issue_pk,
 /// backend's cache).
 type Lists = HashMap<String, Rc<CachedList>>;
 
-/// The lists and champion lists a query reads, by key (a term's champion
-/// list by the term).
+/// The lists and champion lists a query reads of one source of the index
+/// (the base or a segment), by key (a term's champion list by the term),
+/// with its statistics and, for a segment, every issue it holds.
 struct Index {
+    meta: Meta,
     lists: Lists,
     champions: HashMap<String, Rc<Champions>>,
+    holds: Option<Rc<Vec<i64>>>,
 }
 
-/// The posting lists a query needs (terms, single-word exclusions, filter
-/// values), its terms' champion lists, and the index's statistics; no
-/// statistics (and nothing else) when the index has not been built in this
-/// cluster: every issue is pending then.
-fn load_index(keys: &[String], terms: &[String]) -> (Option<Meta>, Index) {
+impl Index {
+    /// How many of its issues hold `term` (0 if neither its list nor its
+    /// champion list was read).
+    fn doc_freq(&self, term: &str) -> u64 {
+        match (self.champions.get(term), self.lists.get(term)) {
+            (Some(c), _) => c.doc_freq,
+            (None, Some(l)) => l.list.len() as u64,
+            (None, None) => 0,
+        }
+    }
+}
+
+/// The sources of the index, oldest first, with the posting lists a query
+/// needs (`keys`: terms, single-word exclusions, filter values; and
+/// `segment_keys` of segments only), its terms' champion lists; none when
+/// the index has not been built in this cluster: every issue is pending
+/// then.
+fn load_index(keys: &[String], segment_keys: &[String], terms: &[String]) -> Vec<Index> {
     let mut keys = keys.to_vec();
     keys.extend(terms.iter().map(|t| champions_key(t)));
-    let (build, rows) = list_cache::read(&keys);
-    let meta = build.as_deref().and_then(usable_meta);
-    let mut index = Index {
-        lists: HashMap::new(),
-        champions: HashMap::new(),
-    };
-    if meta.is_some() {
-        for (key, row) in rows {
-            match row {
-                Row::List(list) => {
-                    index.lists.insert(key, list);
+    keys.push(COVERS_KEY.to_string());
+    list_cache::read(&keys, segment_keys)
+        .into_iter()
+        .filter_map(|source| {
+            let meta = usable_meta(&source.meta).or_else(|| {
+                // A segment may hold only issues without text (docs 0).
+                Meta::decode(&source.meta).filter(|_| source.segment != 0)
+            })?;
+            let mut index = Index {
+                meta,
+                lists: HashMap::new(),
+                champions: HashMap::new(),
+                holds: None,
+            };
+            for (key, row) in source.rows {
+                match row {
+                    Row::List(list) => {
+                        index.lists.insert(key, list);
+                    }
+                    // No term holds ':' (the tokenizer splits there): `top:` is a champion list.
+                    Row::Champions(c) => {
+                        let term = key.strip_prefix("top:").unwrap_or(&key).to_string();
+                        index.champions.insert(term, c);
+                    }
+                    Row::Issues(docs) => index.holds = Some(docs),
                 }
-                // No term holds ':' (the tokenizer splits there): `top:` is a champion list.
-                Row::Champions(c) => {
-                    let term = key.strip_prefix("top:").unwrap_or(&key).to_string();
-                    index.champions.insert(term, c);
-                }
+            }
+            Some(index)
+        })
+        .collect()
+}
+
+/// What each source skips, oldest first: the pending issues and those a
+/// newer source holds (its copy is later).
+fn skipped(sources: &[Index], pending: &[i64]) -> Vec<Vec<i64>> {
+    let mut out = vec![Vec::new(); sources.len()];
+    let mut newer = pending.to_vec();
+    for (i, source) in sources.iter().enumerate().rev() {
+        out[i] = newer.clone();
+        if i > 0 {
+            if let Some(holds) = &source.holds {
+                newer = doc_sets::union([newer, holds.to_vec()]);
             }
         }
     }
-    (meta, index)
+    out
 }
 
 /// Corpus statistics counted live, while the index has never been built
@@ -314,11 +356,19 @@ pub fn search_issues(
     let terms = parsed.scoring_terms();
     let filters = filter_args(&parsed, product);
     let matching = Matching::of(&parsed);
+    let query = Query {
+        parsed: &parsed,
+        terms: &terms,
+        matching: &matching,
+        filters: &filters,
+        k,
+    };
     let ranked = match single_term(&parsed) {
-        Some(term) => best_champions(term, &parsed, &matching, &filters, k),
+        Some(term) => query.rank(Some(term)),
         None => None,
     }
-    .unwrap_or_else(|| ranked_from_lists(&parsed, &terms, &matching, &filters, k));
+    .or_else(|| query.rank(None))
+    .unwrap_or_default();
     TableIterator::new(with_details(ranked, &parsed, k))
 }
 
@@ -370,55 +420,129 @@ fn single_term(q: &ParsedQuery) -> Option<&str> {
     }
 }
 
-/// One word: its champion list holds its best issues in rank order, so
-/// the first `k` of them that match and are not pending are the best
-/// listed issues. None (rank from the full lists) when the word has no
-/// champion list or too few of its champions match the filters.
-fn best_champions(
-    term: &str,
-    parsed: &ParsedQuery,
-    matching: &Matching,
-    filters: &Filters,
+/// A search: the query parsed, its scoring terms, how stored vectors
+/// match it, its filters, and how many results it wants.
+struct Query<'a> {
+    parsed: &'a ParsedQuery,
+    terms: &'a [String],
+    matching: &'a Matching,
+    filters: &'a Filters,
     k: usize,
-) -> Option<Vec<Scored>> {
-    let terms = [term.to_string()];
-    let (meta, index) = load_index(&list_keys(parsed, &[], filters), &terms);
-    let meta = meta?;
-    let champions = index.champions.get(term)?;
-    let lists = &index.lists;
-    let idf = idf(meta.docs.max(1) as f32, champions.doc_freq.max(1) as f32);
-    let (pending, mut ranked) = score_pending(
-        matching,
-        &Coord::of(parsed, &terms),
-        &terms,
-        &[idf],
-        meta.avg_length.max(1.0) as f32,
-        filters,
-        meta.xmin,
-    );
-    let passes = ListedFilters {
-        lists,
-        parsed,
-        filters,
-    };
-    let check = parsed
-        .excluded
-        .iter()
-        .any(|p| p.len() > 1)
-        .then_some(matching);
-    let listed: Vec<(u8, i64)> = champions
-        .best
-        .iter()
-        .copied()
-        .filter(|&(_, pk)| pending.binary_search(&pk).is_err() && passes.pass(pk))
-        .collect();
-    let best = first_existing(&listed, k, check);
-    let found = best.len();
-    ranked.extend(best.into_iter().map(|(q, pk)| Scored {
-        rank: term_score(q, idf).max(f32::MIN_POSITIVE),
-        issue_pk: pk,
-    }));
-    (found >= k).then_some(ranked)
+}
+
+impl Query<'_> {
+    /// The best `k` of every source of the index and of the pending
+    /// issues. With `single` (a query of one word), from the champion
+    /// lists only: None when some source needs the full lists.
+    fn rank(&self, single: Option<&str>) -> Option<Vec<Scored>> {
+        let (parsed, terms, filters) = (self.parsed, self.terms, self.filters);
+        let keys = list_keys(parsed, if single.is_some() { &[] } else { terms }, filters);
+        // A segment's lists are short: a word's is read whole.
+        let segment_keys = if single.is_some() { terms } else { &[] };
+        let sources = load_index(&keys, segment_keys, terms);
+        let coord = Coord::of(parsed, terms);
+        let Some(base) = sources.first() else {
+            // Not built: every issue is pending, scored with live statistics.
+            let (docs, avg_length, doc_freq) = live_stats(terms);
+            let idf: Vec<f32> = doc_freq.iter().map(|&df| idf(docs, df)).collect();
+            return Some(self.score_pending(&coord, &idf, avg_length, None).1);
+        };
+        // Statistics of the whole index: every source's documents and, per
+        // term, the issues holding it (a term new since the builds counts as rare).
+        let docs: u64 = sources.iter().map(|s| s.meta.docs).sum();
+        let idf: Vec<f32> = terms
+            .iter()
+            .map(|t| {
+                let df: u64 = sources.iter().map(|s| s.doc_freq(t)).sum();
+                idf(docs.max(1) as f32, df.max(1) as f32)
+            })
+            .collect();
+        let avg_length = base.meta.avg_length.max(1.0) as f32;
+        let newest = sources.last().map(|s| &s.meta.snapshot);
+        let (pending, mut ranked) = self.score_pending(&coord, &idf, avg_length, newest);
+        let needs_check = parsed
+            .clauses
+            .iter()
+            .flat_map(|c| &c.alts)
+            .chain(&parsed.excluded)
+            .any(|p| p.len() > 1);
+        let check = Checks::new(needs_check.then_some(self.matching));
+        let scoring = Scoring {
+            terms,
+            idf: &idf,
+            coord: &coord,
+        };
+        for (source, skip) in sources.iter().zip(skipped(&sources, &pending)) {
+            let best = match single {
+                Some(term) if source.champions.contains_key(term) => {
+                    self.best_champions(term, source, &skip, idf[0], &check)?
+                }
+                // A segment's list of the word, read whole.
+                Some(_) if source.holds.is_some() => {
+                    self.ranked_in(source, &skip, &scoring, &check)
+                }
+                Some(_) => return None,
+                None => self.ranked_in(source, &skip, &scoring, &check),
+            };
+            ranked.extend(best);
+        }
+        Some(ranked)
+    }
+
+    /// One word, in one source: its champion list holds its best issues
+    /// there in rank order, so the first `k` of them that match and are not
+    /// skipped are its best. None (rank from the full lists) when too few
+    /// of the champions match the filters.
+    fn best_champions(
+        &self,
+        term: &str,
+        index: &Index,
+        skip: &[i64],
+        idf: f32,
+        check: &Checks,
+    ) -> Option<Vec<Scored>> {
+        let champions = index.champions.get(term)?;
+        let passes = ListedFilters {
+            lists: &index.lists,
+            parsed: self.parsed,
+            filters: self.filters,
+        };
+        let phrases = self.parsed.excluded.iter().any(|p| p.len() > 1);
+        let listed: Vec<(u8, i64)> = champions
+            .best
+            .iter()
+            .copied()
+            .filter(|&(_, pk)| skip.binary_search(&pk).is_err() && passes.pass(pk))
+            .collect();
+        let best = first_existing(&listed, self.k, phrases, check);
+        (best.len() >= self.k).then(|| {
+            best.into_iter()
+                .map(|(q, pk)| Scored {
+                    rank: term_score(q, idf).max(f32::MIN_POSITIVE),
+                    issue_pk: pk,
+                })
+                .collect()
+        })
+    }
+
+    /// Score the pending issues that match (see `score_pending`).
+    fn score_pending(
+        &self,
+        coord: &Coord,
+        idf: &[f32],
+        avg_length: f32,
+        newest: Option<&Snapshot>,
+    ) -> (Vec<i64>, Vec<Scored>) {
+        score_pending(
+            self.matching,
+            coord,
+            self.terms,
+            idf,
+            avg_length,
+            self.filters,
+            newest,
+        )
+    }
 }
 
 /// Filters and one-word exclusions checked in their posting lists; longer
@@ -449,15 +573,21 @@ impl ListedFilters<'_> {
 }
 
 /// The first `k` of `listed` (in their order) that still exist (and, with
-/// `check`, match it), asking in growing batches.
-fn first_existing(listed: &[(u8, i64)], k: usize, check: Option<&Matching>) -> Vec<(u8, i64)> {
+/// `matching`, match the query on their stored vectors), asking in growing
+/// batches.
+fn first_existing(
+    listed: &[(u8, i64)],
+    k: usize,
+    matching: bool,
+    check: &Checks,
+) -> Vec<(u8, i64)> {
     let mut found = Vec::with_capacity(k);
     let mut done = 0;
     let mut want = k + 16;
     while found.len() < k && done < listed.len() {
         let batch = &listed[done..(done + want).min(listed.len())];
         let pks: Vec<i64> = batch.iter().map(|c| c.1).collect();
-        let alive = existing(&pks, check);
+        let alive = check.alive(&pks, matching && check.matching.is_some());
         let room = k - found.len();
         found.extend(batch.iter().filter(|c| alive.contains(&c.1)).take(room));
         done += batch.len();
@@ -480,57 +610,25 @@ fn args_with<const N: usize>(
     args
 }
 
-/// Rank from the posting lists of every word, exclusion and filter.
-fn ranked_from_lists(
-    parsed: &ParsedQuery,
-    terms: &[String],
-    matching: &Matching,
-    filters: &Filters,
-    k: usize,
-) -> Vec<Scored> {
-    let (meta, index) = load_index(&list_keys(parsed, terms, filters), terms);
-    let lists = &index.lists;
-    let (docs, avg_length, doc_freq) = match &meta {
-        Some(m) => (
-            m.docs.max(1) as f32,
-            m.avg_length.max(1.0) as f32,
-            // A term new since the last build counts as rare.
-            terms
-                .iter()
-                .map(|t| lists.get(t).map_or(1, |l| l.list.len().max(1)) as f32)
-                .collect(),
-        ),
-        None => live_stats(terms),
-    };
-    let idf: Vec<f32> = doc_freq.iter().map(|&df| idf(docs, df)).collect();
-
-    // Pending issues: scored from their vectors; skipped in the lists.
-    let xmin = meta.map_or(0, |m| m.xmin);
-    let coord = Coord::of(parsed, terms);
-    let (pending, mut ranked) =
-        score_pending(matching, &coord, terms, &idf, avg_length, filters, xmin);
-    if meta.is_some() {
-        let needs_check = parsed
-            .clauses
-            .iter()
-            .flat_map(|c| &c.alts)
-            .chain(&parsed.excluded)
-            .any(|p| p.len() > 1);
-        let check = Checks::new(needs_check.then_some(matching));
-        let check = &check;
-        let scoring = Scoring {
-            terms,
-            idf: &idf,
-            coord: &coord,
-        };
-        let best = match best_from_champions(parsed, &index, filters, &pending, &scoring, check, k)
-        {
+impl Query<'_> {
+    /// The best `k` of one source, ranked from its posting lists of every
+    /// word, exclusion and filter, skipping `skip`.
+    fn ranked_in(
+        &self,
+        index: &Index,
+        skip: &[i64],
+        scoring: &Scoring,
+        check: &Checks,
+    ) -> Vec<Scored> {
+        let (parsed, filters, k) = (self.parsed, self.filters, self.k);
+        let lists = &index.lists;
+        match best_from_champions(parsed, index, filters, skip, scoring, check, k) {
             Ok(best) => best,
             // Only the issues that could reach the k-th best score the
             // champions gave, when that can be told from the lists.
             Err(floor) => {
-                let score = |docs| score_listed(parsed, lists, filters, &pending, &scoring, docs);
-                let bounded = floor.and_then(|f| Some((f, bounded_candidates(lists, &scoring, f)?)));
+                let score = |docs| score_listed(parsed, lists, filters, skip, scoring, docs);
+                let bounded = floor.and_then(|f| Some((f, bounded_candidates(lists, scoring, f)?)));
                 match bounded {
                     Some((floor, bounded)) => {
                         debug1!(
@@ -542,10 +640,8 @@ fn ranked_from_lists(
                     None => best_listed(&score(Driver::Lists), k, check),
                 }
             }
-        };
-        ranked.extend(best);
+        }
     }
-    ranked
 }
 
 /// The terms a query scores, their idf, and its clauses for coordination.
@@ -563,7 +659,11 @@ fn bounded_candidates(lists: &Lists, scoring: &Scoring, floor: f32) -> Option<Ve
     let (term_lists, views): (Vec<&List>, Vec<&BlockView>) = scoring
         .terms
         .iter()
-        .map(|t| lists.get(t).map_or((&empty, &empty_view), |l| (&l.list, l.view())))
+        .map(|t| {
+            lists
+                .get(t)
+                .map_or((&empty, &empty_view), |l| (&l.list, l.view()))
+        })
         .unzip();
     let tables: Vec<[f32; 256]> = scoring.idf.iter().map(|&idf| score_table(idf)).collect();
     block_bounds::reaching(&term_lists, &views, &tables, scoring.coord, floor)
@@ -586,7 +686,9 @@ fn best_bounded(
 ) -> Vec<Scored> {
     let first = FIRST_SCORED.max(4 * k);
     if bounded.len() <= first {
-        let listed = score(Driver::Candidates(bounded.into_iter().map(|b| b.0).collect()));
+        let listed = score(Driver::Candidates(
+            bounded.into_iter().map(|b| b.0).collect(),
+        ));
         return best_listed(&listed, k, check);
     }
     let mut by_bound: Vec<f32> = bounded.iter().map(|b| b.1).collect();
@@ -607,12 +709,16 @@ fn best_bounded(
         contenders.len(),
         contenders.len() + below.len()
     );
-    listed.extend(score(Driver::Candidates(contenders.into_iter().map(|b| b.0).collect())));
+    listed.extend(score(Driver::Candidates(
+        contenders.into_iter().map(|b| b.0).collect(),
+    )));
     let best = best_listed(&listed, k, check);
     if best.get(k - 1).is_some_and(|s| s.rank >= kth) || below.is_empty() {
         return best;
     }
-    listed.extend(score(Driver::Candidates(below.into_iter().map(|b| b.0).collect())));
+    listed.extend(score(Driver::Candidates(
+        below.into_iter().map(|b| b.0).collect(),
+    )));
     best_listed(&listed, k, check)
 }
 
@@ -723,28 +829,31 @@ fn read_details(pks: Vec<i64>, marks: &Marks) -> HashMap<i64, Details> {
         crate::db::select_kept(
             &c,
             DETAILS,
-            &[builtin(PgBuiltInOids::INT8ARRAYOID), builtin(PgBuiltInOids::INT4OID)],
+            &[
+                builtin(PgBuiltInOids::INT8ARRAYOID),
+                builtin(PgBuiltInOids::INT4OID),
+            ],
             &[pks.into(), SCANNED_CHARS.into()],
             "reading results",
         )
-            .map(|r| {
-                let text = |i: usize| r.get::<String>(i).spi_ok("reading results");
-                let pk = r.get::<i64>(1).value("issue_pk of a result");
-                let description = text(6);
-                let (snippet, snippet_complete) =
-                    make_snippet([description.as_deref(), None, None, None], marks);
-                let details = Details {
-                    issue_id: r.get::<String>(2).value("issue_id of a result"),
-                    title: text(3),
-                    product: text(4),
-                    status: text(5),
-                    description,
-                    snippet,
-                    snippet_complete,
-                };
-                (pk, details)
-            })
-            .collect()
+        .map(|r| {
+            let text = |i: usize| r.get::<String>(i).spi_ok("reading results");
+            let pk = r.get::<i64>(1).value("issue_pk of a result");
+            let description = text(6);
+            let (snippet, snippet_complete) =
+                make_snippet([description.as_deref(), None, None, None], marks);
+            let details = Details {
+                issue_id: r.get::<String>(2).value("issue_id of a result"),
+                title: text(3),
+                product: text(4),
+                status: text(5),
+                description,
+                snippet,
+                snippet_complete,
+            };
+            (pk, details)
+        })
+        .collect()
     })
 }
 
@@ -755,7 +864,10 @@ fn snippets_from_children(rows: &mut HashMap<i64, Details>, pks: Vec<i64>, marks
         for r in crate::db::select_kept(
             &c,
             CHILD_TEXT,
-            &[builtin(PgBuiltInOids::INT8ARRAYOID), builtin(PgBuiltInOids::INT4OID)],
+            &[
+                builtin(PgBuiltInOids::INT8ARRAYOID),
+                builtin(PgBuiltInOids::INT4OID),
+            ],
             &[pks.into(), SCANNED_CHARS.into()],
             "reading results",
         ) {
@@ -800,7 +912,7 @@ fn score_pending(
     idf: &[f32],
     avg_length: f32,
     f: &Filters,
-    xmin: u64,
+    newest: Option<&Snapshot>,
 ) -> (Vec<i64>, Vec<Scored>) {
     let term_index: HashMap<Vec<u8>, usize> = terms
         .iter()
@@ -809,7 +921,7 @@ fn score_pending(
         .collect();
     let mut pending = Vec::new();
     let mut scored = Vec::new();
-    if !any_pending(xmin) {
+    if !any_pending(newest) {
         return (pending, scored);
     }
     Spi::connect(|c| {
@@ -817,7 +929,7 @@ fn score_pending(
             .select(
                 &pending_sql(),
                 None,
-                &args_with(matching, f, [xmin.to_string().into(), (xmin > 0).into()]),
+                &args_with(matching, f, pending_args(newest)),
             )
             .spi_ok("finding pending issues");
         for row in rows {
@@ -851,6 +963,9 @@ fn score_pending(
         }
     });
     pending.sort_unstable();
+    if !pending.is_empty() {
+        crate::search::indexer::ensure_running();
+    }
     (pending, scored)
 }
 
@@ -911,7 +1026,9 @@ fn score_listed(
                 .collect(),
         })
         .collect();
-    required.extend(filters.iter().map(|c| ClauseLists { alts: c.alts.clone() }));
+    required.extend(filters.iter().map(|c| ClauseLists {
+        alts: c.alts.clone(),
+    }));
     let mut optional: Vec<ClauseLists> = q
         .clauses
         .iter()
@@ -1178,7 +1295,10 @@ impl<'a> Checks<'a> {
     fn alive(&self, pks: &[i64], matching: bool) -> HashSet<i64> {
         let unknown: Vec<i64> = {
             let known = self.known.borrow();
-            pks.iter().copied().filter(|&pk| !known.contains_key(&(pk, matching))).collect()
+            pks.iter()
+                .copied()
+                .filter(|&pk| !known.contains_key(&(pk, matching)))
+                .collect()
         };
         if !unknown.is_empty() {
             let found = existing(&unknown, self.matching.filter(|_| matching));
@@ -1188,7 +1308,10 @@ impl<'a> Checks<'a> {
             }
         }
         let known = self.known.borrow();
-        pks.iter().copied().filter(|&pk| known.get(&(pk, matching)) == Some(&true)).collect()
+        pks.iter()
+            .copied()
+            .filter(|&pk| known.get(&(pk, matching)) == Some(&true))
+            .collect()
     }
 }
 
