@@ -196,7 +196,10 @@ pub fn take_snapshot(hold: bool) -> (Snapshot, u64) {
         Spi::run(&format!("SELECT pg_catalog.pg_advisory_lock({BUILD_LOCK})")).spi_ok(what);
     }
     let (text, seq) = read_two::<String, i64>(
-        "SELECT pg_catalog.pg_current_snapshot()::text, pg_catalog.nextval('ims_index.build_seq')",
+        // No sequence while an update from before 0.8.0 builds the index:
+        // no segment exists then either.
+        "SELECT pg_catalog.pg_current_snapshot()::text,
+                coalesce(pg_catalog.nextval(pg_catalog.to_regclass('ims_index.build_seq')), 0)",
         &[],
         what,
     );
