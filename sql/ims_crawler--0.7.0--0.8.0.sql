@@ -61,3 +61,11 @@ COMMENT ON FUNCTION ims.search_index_segments() IS
     'The search index''s base (segment 0) and each segment built after it: issues, terms, bytes.';
 COMMENT ON FUNCTION ims.start_search_indexer() IS
     'Start the search indexer (a background worker keeping the search index current) for this database if none runs; writes and searches start it too.';
+
+-- Both read the segments too, which only the extension's owner may read.
+ALTER FUNCTION ims.search_index_terms() SECURITY DEFINER;
+ALTER FUNCTION ims.search_index_pending() SECURITY DEFINER;
+COMMENT ON FUNCTION ims.search_index_terms() IS
+    'Terms of the search index (its base and the segments built since) and the number of issues holding each.';
+COMMENT ON FUNCTION ims.search_index_pending() IS
+    'Issues written since the newest build of the search index (base or segment): searches score them one by one until the search indexer indexes them, within about a second.';

@@ -82,11 +82,11 @@ COMMENT ON MATERIALIZED VIEW ims.mv_search_postings IS
 COMMENT ON FUNCTION ims.search_postings_build() IS
     'The rows of ims.mv_search_postings, built from every issue''s search vector.';
 COMMENT ON FUNCTION ims.search_index_terms() IS
-    'Terms of the search index and the number of issues holding each, as of its last refresh.';
+    'Terms of the search index (its base and the segments built since) and the number of issues holding each.';
 COMMENT ON FUNCTION ims.refresh_search_index() IS
     'Rebuild the search index (ims.mv_search_postings) concurrently; schedule_maintenance runs it hourly.';
 COMMENT ON FUNCTION ims.search_index_pending() IS
-    'Issues written since the search index was last refreshed (searches score them one by one).';
+    'Issues written since the newest build of the search index (base or segment): searches score them one by one until the search indexer indexes them, within about a second.';
 
 -- Keep vectors current whatever writes the rows. The trigger functions run
 -- as the owner: a delete can cascade into comments and attachments, and the

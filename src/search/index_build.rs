@@ -328,28 +328,32 @@ pub fn build_lists(sql: &str, args: &[DatumWithOid], avg_length: f32) -> Built {
     built
 }
 
-/// Terms of the search index and how many issues hold each (as of its last
-/// refresh).
-#[pg_extern(stable, parallel_safe)]
+/// Terms of the search index and how many issues hold each: in its base
+/// and the segments built after it (an issue rewritten since the base was
+/// built counts in both).
+#[pg_extern(stable, parallel_safe, security_definer)]
 #[search_path(pg_catalog, pg_temp)]
 pub fn search_index_terms() -> TableIterator<'static, (name!(term, String), name!(doc_freq, i64))> {
-    let rows: Vec<(String, i64)> = Spi::connect(|c| {
-        c.select(
-            "SELECT term, substring(postings FROM 1 FOR 10) FROM ims.mv_search_postings
-              WHERE term <> '' AND term NOT LIKE 'top:%'",
-            None,
-            &[],
-        )
-        .spi_ok("reading the search index")
-        .map(|r| {
+    let base_seq = current_meta().map_or(i64::MAX, |m| m.seq as i64);
+    let mut rows: HashMap<String, i64> = HashMap::new();
+    Spi::connect(|c| {
+        let heads = c
+            .select(
+                "SELECT term, substring(postings FROM 1 FOR 10) FROM ims.mv_search_postings
+                  WHERE term <> '' AND term NOT LIKE 'top:%'
+                 UNION ALL
+                 SELECT term, substring(postings FROM 1 FOR 10) FROM ims_index.search_segments
+                  WHERE segment > $1 AND term <> '' AND term NOT LIKE 'top:%' AND term <> 'issues:'",
+                None,
+                &[base_seq.into()],
+            )
+            .spi_ok("reading the search index");
+        for r in heads {
             let term = r.get::<String>(1).spi_ok("reading the search index");
             let head = r.get::<Vec<u8>>(2).spi_ok("reading the search index");
-            (
-                term.unwrap_or_default(),
-                doc_freq(&head.unwrap_or_default()) as i64,
-            )
-        })
-        .collect()
+            *rows.entry(term.unwrap_or_default()).or_default() +=
+                doc_freq(&head.unwrap_or_default()) as i64;
+        }
     });
     TableIterator::new(rows)
 }
@@ -439,7 +443,7 @@ pub fn any_pending(newest: Option<&Snapshot>) -> bool {
 
 /// Issues written since the search index was last built or extended: searches
 /// score them from their vectors. Many means the index lags behind.
-#[pg_extern(stable, parallel_safe)]
+#[pg_extern(stable, parallel_safe, security_definer)]
 #[search_path(pg_catalog, pg_temp)]
 pub fn search_index_pending() -> i64 {
     let newest = crate::search::segments::newest_snapshot();

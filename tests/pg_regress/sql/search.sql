@@ -471,6 +471,56 @@ SELECT query, product, k, count(*) AS results, min(issue_id) FILTER (WHERE posit
 SELECT ims.refresh_materialized_views();
 SELECT term, doc_freq FROM ims.search_index_terms() WHERE term IN ('zebra', 'okapi') ORDER BY 1;
 SELECT count(*) AS champion_lists FROM ims.mv_search_postings WHERE term = 'top:zebra';
+-- Segments: issues written since the base was built go into a segment at
+-- each round of ims.update_search_index() (the search indexer runs one
+-- every second; it is off in these tests). Searches read the base and every
+-- segment after it, a later copy of an issue replacing an earlier one.
+UPDATE ims.issues SET title = 'giraffe ' || title WHERE issue_id LIKE 'Z-%' AND substr(issue_id, 3)::int % 2 = 0;
+SELECT ims.search_index_pending() AS pending;
+SELECT indexed, merged, segments, segment_issues, base_issues FROM ims.update_search_index();
+SELECT ims.search_index_pending() AS pending;
+SELECT segment > 0 AS is_segment, issues FROM ims.search_index_segments() ORDER BY segment;
+SELECT term, doc_freq FROM ims.search_index_terms() WHERE term IN ('zebra', 'giraff') ORDER BY 1;
+-- Ranks from the base and a segment are those of scoring every issue from its vector.
+INSERT INTO zq VALUES ('giraffe zebra', NULL, 50), ('giraffe', 'Tmax', 20), ('zebra -giraffe', NULL, 50),
+                      ('giraffe OR okapi', NULL, 100);
+CREATE TEMP TABLE zsegments AS
+SELECT zq.query, zq.product, zq.k, s.issue_id, s.rank, s.position
+  FROM zq, LATERAL ims.search_issues(zq.query, zq.product, zq.k) WITH ORDINALITY s(issue_id, t, p, st, rank, sn, position);
+BEGIN;
+UPDATE ims.issues SET search_version = pg_current_xact_id() WHERE issue_id LIKE 'Z-%';
+SELECT count(*) AS differences FROM (
+  (SELECT * FROM zsegments
+   EXCEPT ALL
+   SELECT zq.query, zq.product, zq.k, s.issue_id, s.rank, s.position
+     FROM zq, LATERAL ims.search_issues(zq.query, zq.product, zq.k) WITH ORDINALITY s(issue_id, t, p, st, rank, sn, position))
+  UNION ALL
+  (SELECT zq.query, zq.product, zq.k, s.issue_id, s.rank, s.position
+     FROM zq, LATERAL ims.search_issues(zq.query, zq.product, zq.k) WITH ORDINALITY s(issue_id, t, p, st, rank, sn, position)
+   EXCEPT ALL
+   SELECT * FROM zsegments)) d;
+ROLLBACK;
+SELECT query, product, k, count(*) AS results, min(issue_id) FILTER (WHERE position = 1) AS first
+  FROM zsegments WHERE query ~ 'giraffe' GROUP BY 1, 2, 3 ORDER BY 1, 2, 3;
+-- A copy in a newer segment replaces the older one; a deleted issue is gone.
+UPDATE ims.issues SET title = 'hippo wading' WHERE issue_id = 'Z-2';
+DELETE FROM ims.issues WHERE issue_id = 'Z-4';
+SELECT indexed, merged, segments FROM ims.update_search_index();
+SELECT issue_id FROM ims.search_issues('hippo');
+SELECT count(*) AS giraffes, count(*) FILTER (WHERE issue_id IN ('Z-2', 'Z-4')) AS stale
+  FROM ims.search_issues('giraffe product:JEUS', NULL, 1000);
+-- Small segments are merged: the newer one is at least half the older.
+UPDATE ims.issues SET title = title || ' again' WHERE issue_id LIKE 'Z-%' AND substr(issue_id, 3)::int % 3 = 0;
+SELECT indexed, merged, segments, segment_issues FROM ims.update_search_index();
+SELECT count(*) AS giraffes FROM ims.search_issues('giraffe product:JEUS', NULL, 1000);
+SELECT issue_id FROM ims.search_issues('hippo');
+-- A round with nothing new writes nothing; a rebuild of the base drops the segments.
+SELECT indexed, merged, segments FROM ims.update_search_index();
+SELECT ims.refresh_search_index();
+SELECT segment, issues > 0 AS holds_issues FROM ims.search_index_segments();
+SELECT count(*) AS giraffes FROM ims.search_issues('giraffe product:JEUS', NULL, 1000);
+-- The indexer is off here: starting it says so.
+SELECT regress.error_of($$SELECT ims.start_search_indexer()$$);
 DELETE FROM ims.issue_history WHERE issue_pk IN (SELECT issue_pk FROM ims.issues WHERE issue_id LIKE 'Z-%');
 DELETE FROM ims.issues WHERE issue_id LIKE 'Z-%';
 
