@@ -7,7 +7,7 @@
 //! `ims.start_search_indexer()`. Every second it runs one round of
 //! `ims.update_search_index()`; when the segments hold as many issues as
 //! the base, it starts a second worker that rebuilds the base. It leaves
-//! after a minute with nothing to do (so that it never keeps a database
+//! after ten seconds with nothing to do (so that it never keeps a database
 //! from being dropped for long), when the extension is dropped, and when
 //! `ims.search_indexer` is turned off; an error restarts it after five
 //! seconds. It needs a free `max_worker_processes` slot; without one,
@@ -32,8 +32,9 @@ const REBUILDER: &str = "ims search index rebuild";
 const INDEXER_LOCK: i64 = 0x0069_6d73_5f69_7772; // "ims_iwr"
 /// Between rounds.
 const NAPTIME: Duration = Duration::from_secs(1);
-/// With nothing to do for this long, the indexer leaves.
-const IDLE_EXIT: Duration = Duration::from_secs(60);
+/// With nothing to do for this long, the indexer leaves (a database it is
+/// connected to cannot be dropped without FORCE).
+const IDLE_EXIT: Duration = Duration::from_secs(10);
 /// How often a backend checks that an indexer runs.
 const CHECK_EVERY: Duration = Duration::from_secs(10);
 

@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
-# Search stays exact while crawlers write and the index is rebuilt under
-# them: 4 pgbench clients upsert issues, each new issue with a word of its
-# own and each re-crawl moving a word from one issue to another, while a
-# second client rebuilds the posting lists (ims.refresh_search_index) in a
-# loop and a third searches. Afterwards, before and after a last rebuild,
-# every issue is found by its current word and by no old one, and no
-# client saw an error.
+# Search stays exact while crawlers write and the index is kept current
+# under them: 4 pgbench clients upsert issues, each new issue with a word of
+# its own and each re-crawl moving a word from one issue to another; the
+# search indexer (a background worker the writes start) indexes them into
+# segments every second, while (after 12 seconds) a second client rebuilds
+# the base (ims.refresh_search_index) in a loop, and a third searches. Afterwards
+# (with writes still pending, once the indexer has caught up, and after a
+# last rebuild) every issue is found by its current word and by no old
+# one, and no client saw an error.
 set -euo pipefail
 export PATH="$IMS_PG_BIN:$PATH"
 db=ims_search_writes
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 
-psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
+psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db" \
+  -c "ALTER DATABASE $db SET ims.search_indexer = on"  # off in the test cluster
 psql -X -q -v ON_ERROR_STOP=1 -d $db >/dev/null 2>&1 <<'SQL'
 CREATE EXTENSION ims_crawler;
 -- Enough issues for champion lists (a word in more than 2,048 issues).
@@ -36,7 +39,8 @@ SELECT count(*) FROM ims.search_issues('gateway', 'Tmax', 50);
 SELECT count(*) FROM ims.search_issues('word' || :id || ' OR gateway -zzz', NULL, 20);
 SQL
 
-(end=$((SECONDS + 25)); while [ $SECONDS -lt $end ]; do
+# The first 12 seconds, segments only (merged as they grow); then rebuilds too.
+(sleep 12; end=$((SECONDS + 13)); while [ $SECONDS -lt $end ]; do
    psql -X -q -At -v ON_ERROR_STOP=1 -d $db -c "SELECT ims.refresh_search_index()" || exit 1
  done) >"$work/refresh.out" 2>&1 &
 refresher=$!
@@ -46,6 +50,8 @@ pgbench -n -c 4 -j 2 -T 25 -f "$work/write.sql" "$db" >"$work/write.out" 2>&1 \
   || { cat "$work/write.out"; echo "FAIL: writers reported errors"; exit 1; }
 wait $searcher || { cat "$work/search.out"; echo "FAIL: searches reported errors"; exit 1; }
 wait $refresher || { cat "$work/refresh.out"; echo "FAIL: rebuilds reported errors"; exit 1; }
+indexers=$(psql -X -At -d $db -c "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'ims search indexer' AND datname = '$db'")
+[ "$indexers" = 1 ] || { echo "FAIL: $indexers search indexers run in $db (want 1, started by the writes)"; exit 1; }
 echo "writes: $(grep -oE 'actually processed: [0-9]+' "$work/write.out" | grep -oE '[0-9]+')," \
      "searches: $(grep -oE 'actually processed: [0-9]+' "$work/search.out" | grep -oE '[0-9]+')," \
      "rebuilds: $(grep -c 'refreshing' "$work/refresh.out")"
@@ -77,6 +83,15 @@ END
 SQL
 }
 check "with writes pending" 2>&1 | sed 's/^.*NOTICE: *//' || { echo "FAIL"; exit 1; }
+# The indexer catches up within seconds, with no rebuild.
+for _ in $(seq 1 30); do
+  [ "$(psql -X -At -d $db -c "SELECT ims.search_index_pending()")" = 0 ] && break
+  sleep 1
+done
+psql -X -At -d $db -c "SELECT 'segments after the writes: ' || count(*) - 1 || ', holding ' || coalesce(sum(issues) FILTER (WHERE segment > 0), 0) || ' issues'
+                       FROM ims.search_index_segments()"
+check "once the indexer caught up" 2>&1 | sed 's/^.*NOTICE: *//' || { echo "FAIL"; exit 1; }
+[ "$(psql -X -At -d $db -c "SELECT ims.search_index_pending()")" = 0 ] || { echo "FAIL: the indexer left issues pending"; exit 1; }
 psql -X -q -At -v ON_ERROR_STOP=1 -d $db -c "SELECT ims.refresh_search_index()" >/dev/null 2>&1
 check "after a last rebuild" 2>&1 | sed 's/^.*NOTICE: *//' || { echo "FAIL"; exit 1; }
 psql -X -q -d postgres -c "DROP DATABASE $db WITH (FORCE)"
