@@ -51,51 +51,28 @@ SELECT format($f$SELECT count(*) FROM ims.upsert_issues((
   FROM generate_series(0, (:n - 1) / 1000) b \gexec
 \o
 SELECT round(extract(epoch FROM clock_timestamp() - :'t0'::timestamptz)::numeric, 1) AS load_seconds_incl_index \gset
-SELECT ims.refresh_materialized_views();
 
--- Our index: the posting lists, rebuilt from the stored vectors, timed
--- (tokenizing into vectors is part of the load above).
+-- Right after the load, with no rebuild: the search indexer (a background
+-- worker the first upsert started) indexed the issues into segments as
+-- they came (and rebuilt the base in a second worker when the segments
+-- outgrew it). How long until nothing is pending, then every bucket.
 SELECT clock_timestamp() AS t0 \gset
-REFRESH MATERIALIZED VIEW ims.mv_search_postings;
-SELECT round(extract(epoch FROM clock_timestamp() - :'t0'::timestamptz)::numeric, 1) AS ims_rebuild_s \gset
-
--- The tokenizer alone: every title and description to its vector, as
--- upserts build it; and PostgreSQL's own parser on the same text (the
--- 'simple' configuration: words lowercased, no stemming) as a peer.
-SELECT clock_timestamp() AS t0 \gset
-SELECT sum(octet_length(coalesce(title, '')) + octet_length(coalesce(description, ''))) AS tokenized_bytes,
-       sum(length(ims.to_search_vector(title, description))) AS vector_lexemes
-  FROM ims.issues \gset
-SELECT round((:tokenized_bytes / 1e6 / extract(epoch FROM clock_timestamp() - :'t0'::timestamptz))::numeric, 1)
-       AS tokenizer_mb_s \gset
-SELECT clock_timestamp() AS t0 \gset
-SELECT sum(length(to_tsvector('simple', coalesce(title, '') || ' ' || coalesce(description, '')))) AS simple_lexemes
-  FROM ims.issues \gset
-SELECT round((:tokenized_bytes / 1e6 / extract(epoch FROM clock_timestamp() - :'t0'::timestamptz))::numeric, 1)
-       AS pg_simple_mb_s \gset
-
--- Baseline B0: stored weighted english tsvector with GIN.
-SELECT clock_timestamp() AS t0 \gset
-DROP TABLE IF EXISTS bench.b0;
-CREATE TABLE bench.b0 AS
-SELECT i.issue_pk, i.issue_id, i.product,
-       setweight(to_tsvector('english', coalesce(i.title, '')), 'A')
-       || setweight(to_tsvector('english', coalesce(i.description, '')), 'B')
-       || setweight(to_tsvector('english', coalesce(c.txt, '')), 'C') AS tsv
-  FROM ims.issues i
-  LEFT JOIN (SELECT issue_pk, string_agg(content, ' ') AS txt FROM ims.issue_comments GROUP BY issue_pk) c USING (issue_pk);
-CREATE INDEX b0_tsv ON bench.b0 USING gin (tsv);
-CREATE INDEX b0_product ON bench.b0 (product);
-SELECT round(extract(epoch FROM clock_timestamp() - :'t0'::timestamptz)::numeric, 1) AS b0_build_s \gset
-VACUUM ANALYZE ims.issues;
-VACUUM ANALYZE bench.b0;
--- Write out what the load dirtied, so the timings below do not race the checkpointer.
-CHECKPOINT;
+DO $$
+BEGIN
+    FOR i IN 1..1200 LOOP
+        EXIT WHEN ims.search_index_pending() = 0;
+        PERFORM pg_sleep(0.1);
+    END LOOP;
+END $$;
+SELECT round(extract(epoch FROM clock_timestamp() - :'t0'::timestamptz)::numeric, 1) AS caught_up_s \gset
+SELECT count(*) FILTER (WHERE segment > 0) AS segments_after_load,
+       coalesce(sum(issues) FILTER (WHERE segment > 0), 0) AS segment_issues_after_load,
+       max(issues) FILTER (WHERE segment = 0) AS base_issues_after_load
+  FROM ims.search_index_segments() \gset
 -- Searches come from their own connections, not from the one that loaded a
 -- million issues (its memory is what a long load left): a new one.
 \connect
 SET client_min_messages = warning;
-
 -- Queries in four buckets, from the corpus statistics.
 DROP TABLE IF EXISTS bench.q;
 CREATE TABLE bench.q AS
@@ -148,6 +125,117 @@ BEGIN
     RETURN extract(epoch FROM clock_timestamp() - t0) * 1000;
 END $$;
 
+
+CREATE OR REPLACE PROCEDURE bench.time_bucket(which text, label text) LANGUAGE plpgsql AS $$
+DECLARE
+    r record;
+    t0 timestamptz;
+BEGIN
+    FOR rep IN 1..3 LOOP
+        FOR r IN SELECT * FROM bench.q WHERE bucket = which LOOP
+            t0 := clock_timestamp();
+            PERFORM count(*) FROM ims.search_issues(r.query, NULL, 50);
+            INSERT INTO bench.t VALUES ('ims', label, extract(epoch FROM clock_timestamp() - t0) * 1000);
+        END LOOP;
+    END LOOP;
+END $$;
+
+-- Every bucket of ours: a warm-up pass, then 3 timed runs.
+CREATE OR REPLACE PROCEDURE bench.time_buckets(suffix text) LANGUAGE plpgsql AS $$
+DECLARE
+    b text;
+BEGIN
+    FOR b IN SELECT DISTINCT bucket FROM bench.q ORDER BY 1 LOOP
+        CALL bench.time_bucket(b, 'warm-up');
+        CALL bench.time_bucket(b, b || suffix);
+    END LOOP;
+    DELETE FROM bench.t WHERE bucket = 'warm-up';
+END $$;
+CALL bench.time_buckets(', right after load');
+
+-- Under a steady writer: a crawler re-crawling existing issues (new text)
+-- and adding new ones, 20 every 0.1 s (200 issues/s), committing each
+-- batch, while every bucket is timed again.
+CREATE OR REPLACE PROCEDURE bench.write_steadily(seconds int, n int) LANGUAGE plpgsql AS $$
+DECLARE
+    stop timestamptz := clock_timestamp() + make_interval(secs => seconds);
+    b int := 0;
+BEGIN
+    WHILE clock_timestamp() < stop LOOP
+        b := b + 1;
+        PERFORM count(*) FROM ims.upsert_issues((
+          SELECT jsonb_agg(jsonb_build_object(
+                   'issue_id', CASE WHEN j % 2 = 0 THEN 'S-' || 1 + (hashint4(b * 20 + j) & 1048575) % n
+                                    ELSE 'W-' || b || '-' || j END,
+                   'title', bench.words(b * 100 + j + 50000000, 6),
+                   'description', bench.words(b * 100 + j + 60000000, 30),
+                   'product', (ARRAY['OpenFrame', 'Tmax', 'JEUS', 'WebtoB'])[1 + j % 4],
+                   'status', 'Open'))
+            FROM generate_series(1, 20) j));
+        COMMIT;
+        PERFORM pg_sleep(0.1);
+    END LOOP;
+END $$;
+\setenv IMS_BENCH_N :n
+\! "$IMS_BENCH_PSQL" -X -q "$IMS_PEER_DSN" -c "CALL bench.write_steadily(90, $IMS_BENCH_N)" > /dev/null 2>&1 &
+SELECT pg_sleep(10);
+CREATE TABLE bench.pending_seen (pending bigint);
+INSERT INTO bench.pending_seen SELECT ims.search_index_pending();
+CALL bench.time_buckets(', under a writer');
+INSERT INTO bench.pending_seen SELECT ims.search_index_pending();
+SELECT round(avg(pending)) AS writer_pending_avg, max(pending) AS writer_pending_max FROM bench.pending_seen \gset
+-- Let the writer finish before the rebuild below.
+DO $$
+BEGIN
+    FOR i IN 1..1200 LOOP
+        EXIT WHEN NOT EXISTS (SELECT FROM pg_stat_activity WHERE query LIKE 'CALL bench.write_steadily%' AND pid <> pg_backend_pid());
+        PERFORM pg_sleep(0.5);
+    END LOOP;
+END $$;
+SELECT count(*) AS writer_issues FROM ims.issues WHERE issue_id LIKE 'W-%' \gset
+SELECT ims.refresh_materialized_views();
+
+-- Our index: the posting lists, rebuilt from the stored vectors, timed
+-- (tokenizing into vectors is part of the load above).
+SELECT clock_timestamp() AS t0 \gset
+REFRESH MATERIALIZED VIEW ims.mv_search_postings;
+SELECT round(extract(epoch FROM clock_timestamp() - :'t0'::timestamptz)::numeric, 1) AS ims_rebuild_s \gset
+
+-- The tokenizer alone: every title and description to its vector, as
+-- upserts build it; and PostgreSQL's own parser on the same text (the
+-- 'simple' configuration: words lowercased, no stemming) as a peer.
+SELECT clock_timestamp() AS t0 \gset
+SELECT sum(octet_length(coalesce(title, '')) + octet_length(coalesce(description, ''))) AS tokenized_bytes,
+       sum(length(ims.to_search_vector(title, description))) AS vector_lexemes
+  FROM ims.issues \gset
+SELECT round((:tokenized_bytes / 1e6 / extract(epoch FROM clock_timestamp() - :'t0'::timestamptz))::numeric, 1)
+       AS tokenizer_mb_s \gset
+SELECT clock_timestamp() AS t0 \gset
+SELECT sum(length(to_tsvector('simple', coalesce(title, '') || ' ' || coalesce(description, '')))) AS simple_lexemes
+  FROM ims.issues \gset
+SELECT round((:tokenized_bytes / 1e6 / extract(epoch FROM clock_timestamp() - :'t0'::timestamptz))::numeric, 1)
+       AS pg_simple_mb_s \gset
+
+-- Baseline B0: stored weighted english tsvector with GIN.
+SELECT clock_timestamp() AS t0 \gset
+DROP TABLE IF EXISTS bench.b0;
+CREATE TABLE bench.b0 AS
+SELECT i.issue_pk, i.issue_id, i.product,
+       setweight(to_tsvector('english', coalesce(i.title, '')), 'A')
+       || setweight(to_tsvector('english', coalesce(i.description, '')), 'B')
+       || setweight(to_tsvector('english', coalesce(c.txt, '')), 'C') AS tsv
+  FROM ims.issues i
+  LEFT JOIN (SELECT issue_pk, string_agg(content, ' ') AS txt FROM ims.issue_comments GROUP BY issue_pk) c USING (issue_pk);
+CREATE INDEX b0_tsv ON bench.b0 USING gin (tsv);
+CREATE INDEX b0_product ON bench.b0 (product);
+SELECT round(extract(epoch FROM clock_timestamp() - :'t0'::timestamptz)::numeric, 1) AS b0_build_s \gset
+VACUUM ANALYZE ims.issues;
+VACUUM ANALYZE bench.b0;
+-- Write out what the load dirtied, so the timings below do not race the checkpointer.
+CHECKPOINT;
+\connect
+SET client_min_messages = warning;
+
 -- Each side times each query 3 times after a warm-up pass, one side after
 -- the other (interleaved, B0's large reads left the caches cold for ours:
 -- the common bucket doubled).
@@ -174,22 +262,6 @@ BEGIN
     END LOOP;
 END $$;
 
--- Issues written since the last rebuild of the lists are scored one by
--- one: stamp 0.1%, then 1%, of the issues as just written (committed, as a
--- crawler's writes are) and run the common bucket again.
-CREATE OR REPLACE PROCEDURE bench.time_bucket(which text, label text) LANGUAGE plpgsql AS $$
-DECLARE
-    r record;
-    t0 timestamptz;
-BEGIN
-    FOR rep IN 1..3 LOOP
-        FOR r IN SELECT * FROM bench.q WHERE bucket = which LOOP
-            t0 := clock_timestamp();
-            PERFORM count(*) FROM ims.search_issues(r.query, NULL, 50);
-            INSERT INTO bench.t VALUES ('ims', label, extract(epoch FROM clock_timestamp() - t0) * 1000);
-        END LOOP;
-    END LOOP;
-END $$;
 -- What each returned row costs (details and snippet): the common bucket
 -- with 50 results against 1, best of 3 each.
 CREATE TABLE bench.per_row AS
@@ -207,10 +279,18 @@ CALL bench.time_bucket('mixed 2-4 terms', 'mixed, no list cache');
 CALL bench.time_bucket('frequent 2-3 words', 'frequent, no list cache');
 RESET ims.search_cache_size;
 
+-- Issues written since the last rebuild of the lists are scored one by
+-- one: stamp 0.1%, then 1%, of the issues as just written (committed, as a
+-- crawler's writes are) and run the common bucket again.
+-- The search indexer is turned off for these (it would index them within a second).
+ALTER SYSTEM SET ims.search_indexer = off;
+SELECT pg_reload_conf(), pg_sleep(3);
 UPDATE ims.issues SET search_version = pg_current_xact_id() WHERE issue_pk % 1000 = 0;
 CALL bench.time_bucket('common', 'common, 0.1% pending');
 UPDATE ims.issues SET search_version = pg_current_xact_id() WHERE issue_pk % 100 = 0;
 CALL bench.time_bucket('common', 'common, 1% pending');
+ALTER SYSTEM RESET ims.search_indexer;
+SELECT pg_reload_conf();
 
 -- The peer, on the same issues and queries (its timings join bench.t).
 \! [ -z "$IMS_PEER_DSN" ] || python3 "$IMS_BENCH_DIR/tantivy_peer.py" "$IMS_PEER_DSN"
@@ -229,6 +309,10 @@ SELECT bucket,
        round((percentile_cont(0.95) WITHIN GROUP (ORDER BY ms) FILTER (WHERE name = 'ims')
             / nullif(percentile_cont(0.95) WITHIN GROUP (ORDER BY ms) FILTER (WHERE name = 'tantivy'), 0))::numeric, 2) AS p95_ims_to_tantivy
   FROM bench.t GROUP BY bucket ORDER BY bucket;
+\echo '== kept current by the search indexer, no rebuild: after the load (seconds until nothing was pending, the index then), and under a writer of 200 issues/s (issues pending as searches ran)'
+SELECT :'caught_up_s' AS caught_up_after_load_s, :'segments_after_load' AS segments, :'segment_issues_after_load' AS segment_issues,
+       :'base_issues_after_load' AS base_issues, :'writer_pending_avg' AS writer_pending_avg, :'writer_pending_max' AS writer_pending_max,
+       :'writer_issues' AS writer_new_issues;
 \echo '== what a returned row costs: common bucket, 50 results against 1 (medians of the best of 3)'
 SELECT round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms_1)::numeric, 2) AS ms_1_row,
        round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms_50)::numeric, 2) AS ms_50_rows,

@@ -21,7 +21,7 @@ install_extension "$V" release
 cluster_stop "$DIR" "$V"
 rm -rf "$DIR"
 cluster_start "$V" "$DIR" "$PORT" "shared_buffers = 2GB" "work_mem = 64MB" "maintenance_work_mem = 1GB" \
-  "max_wal_size = 8GB" "checkpoint_timeout = 30min" "autovacuum = off" "jit = off"
+  "max_wal_size = 8GB" "checkpoint_timeout = 30min" "jit = off"
 trap 'cluster_stop "$DIR" "$V"' EXIT
 p() { psql_at "$V" "$DIR" "$PORT" "$@"; }
 
@@ -111,6 +111,6 @@ fi
 for n in $SIZES; do
   p -q -d postgres -c "DROP DATABASE IF EXISTS bench_search" -c "CREATE DATABASE bench_search"
   p -q -d bench_search -c "CREATE EXTENSION ims_crawler"
-  IMS_BENCH_DIR="$REPO_ROOT/bench" IMS_PEER_DSN="host=$DIR/sock port=$PORT user=postgres dbname=bench_search" \
+  IMS_BENCH_DIR="$REPO_ROOT/bench" IMS_BENCH_PSQL="$(pg_bindir $V)/psql" IMS_PEER_DSN="host=$DIR/sock port=$PORT user=postgres dbname=bench_search" \
     p -d bench_search -v n="$n" -f "$REPO_ROOT/bench/search.sql"
 done

@@ -55,6 +55,44 @@ pub fn union(lists: impl IntoIterator<Item = Vec<i64>>) -> Vec<i64> {
     acc
 }
 
+/// The issues a source of the search index skips: those in either of two
+/// ascending lists (the pending issues; those newer sources hold).
+#[derive(Clone, Copy)]
+pub struct Skip<'a> {
+    pub pending: &'a [i64],
+    pub newer: &'a [i64],
+}
+
+impl<'a> Skip<'a> {
+    pub fn contains(&self, d: i64) -> bool {
+        self.pending.binary_search(&d).is_ok() || self.newer.binary_search(&d).is_ok()
+    }
+
+    /// For issues asked in ascending order.
+    pub fn walker(self) -> SkipWalker<'a> {
+        SkipWalker {
+            skip: self,
+            at: [0, 0],
+        }
+    }
+}
+
+/// `Skip::contains` for ascending issues, by seeking.
+pub struct SkipWalker<'a> {
+    skip: Skip<'a>,
+    at: [usize; 2],
+}
+
+impl SkipWalker<'_> {
+    pub fn contains(&mut self, d: i64) -> bool {
+        let lists = [self.skip.pending, self.skip.newer];
+        lists.iter().zip(&mut self.at).any(|(list, at)| {
+            *at = seek(list, *at, d);
+            list.get(*at) == Some(&d)
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -71,6 +109,21 @@ mod tests {
             union(vec![a.clone(), b.clone(), a.clone(), vec![], b.clone()]),
             vec![1, 2, 3, 4, 5, 7, 9, 10, 200, 300, 301]
         );
+    }
+
+    #[test]
+    fn skips_either_list() {
+        let (pending, newer) = (vec![2, 8], vec![1, 5, 8, 40]);
+        let skip = Skip {
+            pending: &pending,
+            newer: &newer,
+        };
+        let mut walker = skip.walker();
+        for d in 0..50 {
+            let want = [1, 2, 5, 8, 40].contains(&d);
+            assert_eq!(skip.contains(d), want, "{d}");
+            assert_eq!(walker.contains(d), want, "{d}");
+        }
     }
 
     #[test]

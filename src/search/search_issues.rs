@@ -33,7 +33,7 @@ use pgrx::datum::DatumWithOid;
 use crate::db::{builtin, read_one, read_two};
 use crate::errors::{invalid_parameter, null_argument, raise, SpiOk, SpiValue};
 use crate::search::block_bounds::{self, BlockView};
-use crate::search::doc_sets;
+use crate::search::doc_sets::{self, Skip};
 use crate::search::index_build::{
     any_pending, attribute_key, champions_key, pending_args, pending_predicate, usable_meta, Meta,
     Snapshot,
@@ -272,19 +272,33 @@ fn load_index(keys: &[String], segment_keys: &[String], terms: &[String]) -> Vec
         .collect()
 }
 
-/// What each source skips, oldest first: the pending issues and those a
-/// newer source holds (its copy is later).
-fn skipped(sources: &[Index], pending: &[i64]) -> Vec<Vec<i64>> {
-    let mut out = vec![Vec::new(); sources.len()];
-    let mut newer = pending.to_vec();
-    for (i, source) in sources.iter().enumerate().rev() {
-        out[i] = newer.clone();
-        if i > 0 {
-            if let Some(holds) = &source.holds {
-                newer = doc_sets::union([newer, holds.to_vec()]);
-            }
-        }
+/// The sources' builds, and for each the issues newer sources hold.
+type NewerHolds = (Vec<u64>, Vec<Rc<Vec<i64>>>);
+
+thread_local! {
+    /// Of the last state of the index searched (see `newer_holds`).
+    static NEWER_HOLDS: RefCell<NewerHolds> = RefCell::new(Default::default());
+}
+
+/// For each source, oldest first, the issues the newer sources hold (their
+/// copies are later): the union, kept by the backend while the index stays
+/// as it is (after a bulk load, segments hold hundreds of thousands).
+fn newer_holds(sources: &[Index]) -> Vec<Rc<Vec<i64>>> {
+    let builds: Vec<u64> = sources.iter().map(|s| s.meta.build_id).collect();
+    if let Some(kept) = NEWER_HOLDS.with(|n| {
+        let n = n.borrow();
+        (n.0 == builds).then(|| n.1.clone())
+    }) {
+        return kept;
     }
+    let mut out = vec![Rc::new(Vec::new()); sources.len()];
+    for i in (0..sources.len().saturating_sub(1)).rev() {
+        out[i] = match &sources[i + 1].holds {
+            Some(holds) => Rc::new(doc_sets::merge(&out[i + 1], holds)),
+            None => out[i + 1].clone(),
+        };
+    }
+    NEWER_HOLDS.with(|n| *n.borrow_mut() = (builds, out.clone()));
     out
 }
 
@@ -472,17 +486,19 @@ impl Query<'_> {
             idf: &idf,
             coord: &coord,
         };
-        for (source, skip) in sources.iter().zip(skipped(&sources, &pending)) {
+        for (source, newer) in sources.iter().zip(newer_holds(&sources)) {
+            let skip = Skip {
+                pending: &pending,
+                newer: &newer,
+            };
             let best = match single {
                 Some(term) if source.champions.contains_key(term) => {
-                    self.best_champions(term, source, &skip, idf[0], &check)?
+                    self.best_champions(term, source, skip, idf[0], &check)?
                 }
                 // A segment's list of the word, read whole.
-                Some(_) if source.holds.is_some() => {
-                    self.ranked_in(source, &skip, &scoring, &check)
-                }
+                Some(_) if source.holds.is_some() => self.ranked_in(source, skip, &scoring, &check),
                 Some(_) => return None,
-                None => self.ranked_in(source, &skip, &scoring, &check),
+                None => self.ranked_in(source, skip, &scoring, &check),
             };
             ranked.extend(best);
         }
@@ -497,7 +513,7 @@ impl Query<'_> {
         &self,
         term: &str,
         index: &Index,
-        skip: &[i64],
+        skip: Skip,
         idf: f32,
         check: &Checks,
     ) -> Option<Vec<Scored>> {
@@ -512,7 +528,7 @@ impl Query<'_> {
             .best
             .iter()
             .copied()
-            .filter(|&(_, pk)| skip.binary_search(&pk).is_err() && passes.pass(pk))
+            .filter(|&(_, pk)| !skip.contains(pk) && passes.pass(pk))
             .collect();
         let best = first_existing(&listed, self.k, phrases, check);
         (best.len() >= self.k).then(|| {
@@ -616,7 +632,7 @@ impl Query<'_> {
     fn ranked_in(
         &self,
         index: &Index,
-        skip: &[i64],
+        skip: Skip,
         scoring: &Scoring,
         check: &Checks,
     ) -> Vec<Scored> {
@@ -732,7 +748,7 @@ fn best_from_champions(
     q: &ParsedQuery,
     index: &Index,
     f: &Filters,
-    pending: &[i64],
+    skip: Skip,
     scoring: &Scoring,
     check: &Checks,
     k: usize,
@@ -754,7 +770,7 @@ fn best_from_champions(
     }
     let candidates = doc_sets::union(sets);
     let driver = Driver::Candidates(candidates);
-    let listed = score_listed(q, &index.lists, f, pending, scoring, driver);
+    let listed = score_listed(q, &index.lists, f, skip, scoring, driver);
     let best = best_listed(&listed, k, check);
     match best.get(k - 1) {
         Some(kth) if kth.rank > bound => Ok(best),
@@ -977,7 +993,7 @@ fn score_listed(
     q: &ParsedQuery,
     lists: &Lists,
     f: &Filters,
-    pending: &[i64],
+    skip: Skip,
     scoring: &Scoring,
     driver: Driver,
 ) -> Listed {
@@ -1067,7 +1083,7 @@ fn score_listed(
         coord: scoring.coord,
         phrase_excluded: q.excluded.iter().any(|p| p.len() > 1),
     };
-    walk.run(driver, pending)
+    walk.run(driver, skip)
 }
 
 /// The issues a walk checks: given candidates, or those of the lists it
@@ -1203,15 +1219,14 @@ impl Listed {
 }
 
 impl Walk<'_> {
-    fn run(mut self, driver: Vec<i64>, pending: &[i64]) -> Listed {
+    fn run(mut self, driver: Vec<i64>, skip: Skip) -> Listed {
         let mut out = Listed::default();
-        let mut at_pending = 0;
+        let mut skip = skip.walker();
         for (i, d) in driver.into_iter().enumerate() {
             if i % 4096 == 0 {
                 crate::limits::check_for_interrupts();
             }
-            at_pending = doc_sets::seek(pending, at_pending, d);
-            if pending.get(at_pending) == Some(&d) {
+            if skip.contains(d) {
                 continue;
             }
             let (rank, found) = self.score(d);

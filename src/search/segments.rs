@@ -66,8 +66,12 @@ pub fn newest_snapshot() -> Option<Snapshot> {
 /// issues as they are now or later).
 pub fn drop_replaced() {
     let Some(base) = current_meta() else { return };
+    // Rows a merge is replacing are left to the next round: searches skip
+    // them already.
     Spi::run_with_args(
-        "DELETE FROM ims_index.search_segments WHERE segment <= $1",
+        "DELETE FROM ims_index.search_segments WHERE (term, segment) IN (
+           SELECT term, segment FROM ims_index.search_segments WHERE segment <= $1
+              FOR UPDATE SKIP LOCKED)",
         &[(base.seq as i64).into()],
     )
     .spi_ok("dropping replaced segments");
@@ -167,13 +171,10 @@ pub struct Round {
 }
 
 /// One round: build the base if it has never been built, else index the
-/// pending issues into a segment and merge segments.
+/// pending issues into a segment and merge segments. Rounds run one at a
+/// time (`BUILD_LOCK`).
 pub fn update() -> Round {
     crate::db::require_writable("ims.update_search_index");
-    Spi::run(&format!(
-        "SELECT pg_catalog.pg_advisory_xact_lock({BUILD_LOCK})"
-    ))
-    .spi_ok("locking the search index");
     let mut round = Round {
         indexed: 0,
         merged: 0,
@@ -193,6 +194,15 @@ pub fn update() -> Round {
             round.base_issues = current_meta().map_or(0, |m| m.docs);
             round.indexed = round.base_issues;
         }
+        return round;
+    };
+    // Taken after the base is read: a base build holds the base's lock
+    // while it waits for this one (`take_snapshot`).
+    Spi::run(&format!(
+        "SELECT pg_catalog.pg_advisory_xact_lock({BUILD_LOCK})"
+    ))
+    .spi_ok("locking the search index");
+    let Some(base) = current_meta() else {
         return round;
     };
     drop_replaced();
