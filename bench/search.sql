@@ -188,6 +188,7 @@ SELECT round(avg(pending)) AS writer_pending_avg, max(pending) AS writer_pending
 DO $$
 BEGIN
     FOR i IN 1..1200 LOOP
+        PERFORM pg_stat_clear_snapshot();  -- else the first look is kept for the transaction
         EXIT WHEN NOT EXISTS (SELECT FROM pg_stat_activity WHERE query LIKE 'CALL bench.write_steadily%' AND pid <> pg_backend_pid());
         PERFORM pg_sleep(0.5);
     END LOOP;

@@ -3,18 +3,19 @@
 //! it and its one-byte BM25 impact (see `ranking`), plus one row per
 //! product, status and priority value (`product:openframe`) for filters.
 //!
-//! The view is a snapshot, rebuilt by `ims.refresh_materialized_views()`.
-//! Every write to an issue's searchable content stamps the issue with the
+//! The view is a snapshot, rebuilt by `ims.refresh_search_index()`; the
+//! issues written since are indexed into segments (`segments`). Every
+//! write to an issue's searchable content stamps the issue with the
 //! writing transaction's id (`issues.search_version`, set by a trigger, or
-//! by the upsert as the trigger would).
-//! The build records the oldest transaction still running when it started
-//! (its snapshot's xmin): an issue stamped at or after that id may be
-//! missing from the lists or be there in an older form, so searches score
-//! those few "pending" issues from their stored vectors instead, and skip
-//! them in the lists. Any write the build did not see was made by a
-//! transaction at or after that xmin, so nothing is lost between builds.
+//! by the upsert as the trigger would). Each build (base or segment)
+//! records the snapshot it took before reading: an issue stamped by a
+//! transaction that snapshot did not see committed may be missing from the
+//! lists or be there in an older form, so searches score the issues
+//! pending since the newest build from their stored vectors instead, and
+//! skip them in the lists. Any write a build did not see was made by such a
+//! transaction, so nothing is lost between builds.
 //!
-//! Row `''` holds the corpus statistics and that xmin; `top:<term>` rows
+//! Row `''` holds the corpus statistics and that snapshot; `top:<term>` rows
 //! hold champion lists. Formats: `list_format`.
 
 use std::collections::HashMap;

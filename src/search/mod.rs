@@ -15,12 +15,16 @@
 //!    `block_bounds`: which issues can still reach the top k;
 //!    `list_cache`: lists kept decoded by each backend between searches.
 //! 5. `index_build`: building every list into `ims.mv_search_postings`
-//!    (`ims.refresh_search_index`) and the index's statistics; which issues
-//!    are newer than the lists ("pending").
+//!    (the base, `ims.refresh_search_index`) and the index's statistics;
+//!    which issues are newer than the newest build ("pending");
+//!    `segments`: the issues written since the base, indexed into segments
+//!    every second (`ims.update_search_index`) and merged; `indexer`: the
+//!    background worker that runs those rounds.
 //! 6. `query`: the query language (words, "phrases", -exclusions, OR,
 //!    field filters) parsed into terms.
-//! 7. `search_issues`: candidates from the lists (and pending issues from
-//!    their vectors), ranked, checked, with details.
+//! 7. `search_issues`: candidates from the lists of the base and of each
+//!    segment (and pending issues from their vectors), ranked, checked,
+//!    with details.
 //! 8. `snippet`: the passage shown with each result.
 
 pub mod block_bounds;

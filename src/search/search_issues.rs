@@ -1,8 +1,11 @@
 //! `ims.search_issues`: ranked search over titles, descriptions, comments
 //! and attachment text.
 //!
-//! Issues are ranked with BM25 from the posting lists of
-//! `ims.mv_search_postings` (see `index_build`, `list_format`):
+//! Issues are ranked with BM25 from the posting lists of each source of
+//! the index, the base (`ims.mv_search_postings`, see `index_build`,
+//! `list_format`) and each segment built after it (`segments`), with the
+//! statistics of all of them; in each, the issues a newer source holds are
+//! skipped, and the best `k` of every source are merged:
 //! - a one-word query reads the word's champion list (its best issues in
 //!   rank order) and stops at the first `k` that pass the filters;
 //! - any other query first scores the issues in its terms' champion lists
@@ -14,7 +17,7 @@
 //!   each up in the other lists (dense lists answer in O(1)); then checks
 //!   the best candidates still exist (and, for phrases, match the stored
 //!   vector);
-//! - issues written since the lists were built ("pending") are scored from
+//! - issues written since the newest build ("pending") are scored from
 //!   their stored vectors, with the same one-byte impacts, and skipped in
 //!   the lists; until the first build every issue is pending.
 //!
@@ -302,6 +305,16 @@ fn newer_holds(sources: &[Index]) -> Vec<Rc<Vec<i64>>> {
     out
 }
 
+/// The k-th best rank of `ranked` (None: fewer than k).
+fn kth_best(ranked: &[Scored], k: usize) -> Option<f32> {
+    if ranked.len() < k {
+        return None;
+    }
+    let mut ranks: Vec<f32> = ranked.iter().map(|s| s.rank).collect();
+    let (_, kth, _) = ranks.select_nth_unstable_by(k - 1, |a, b| b.total_cmp(a));
+    Some(*kth)
+}
+
 /// Corpus statistics counted live, while the index has never been built
 /// (fresh install): documents, average length, documents per term.
 fn live_stats(terms: &[String]) -> (f32, f32, Vec<f32>) {
@@ -486,20 +499,33 @@ impl Query<'_> {
             idf: &idf,
             coord: &coord,
         };
+        // The base first: its k-th best score is a floor the (smaller)
+        // segments' issues must reach, which most cannot.
         for (source, newer) in sources.iter().zip(newer_holds(&sources)) {
             let skip = Skip {
                 pending: &pending,
                 newer: &newer,
             };
+            let floor = kth_best(&ranked, self.k);
+            let started = std::time::Instant::now();
             let best = match single {
                 Some(term) if source.champions.contains_key(term) => {
-                    self.best_champions(term, source, skip, idf[0], &check)?
+                    self.best_champions(term, source, skip, idf[0], floor, &check)?
                 }
                 // A segment's list of the word, read whole.
-                Some(_) if source.holds.is_some() => self.ranked_in(source, skip, &scoring, &check),
+                Some(_) if source.holds.is_some() => {
+                    self.ranked_in(source, skip, &scoring, floor, &check)
+                }
                 Some(_) => return None,
-                None => self.ranked_in(source, skip, &scoring, &check),
+                None => self.ranked_in(source, skip, &scoring, floor, &check),
             };
+            debug1!(
+                "ims.search_issues: source {} ({} issues, floor {floor:?}): {} results in {:?}",
+                source.meta.seq,
+                source.meta.docs,
+                best.len(),
+                started.elapsed()
+            );
             ranked.extend(best);
         }
         Some(ranked)
@@ -507,14 +533,16 @@ impl Query<'_> {
 
     /// One word, in one source: its champion list holds its best issues
     /// there in rank order, so the first `k` of them that match and are not
-    /// skipped are its best. None (rank from the full lists) when too few
-    /// of the champions match the filters.
+    /// skipped are its best (only those reaching `floor` can count). None
+    /// (rank from the full lists) when too few of the champions match the
+    /// filters.
     fn best_champions(
         &self,
         term: &str,
         index: &Index,
         skip: Skip,
         idf: f32,
+        floor: Option<f32>,
         check: &Checks,
     ) -> Option<Vec<Scored>> {
         let champions = index.champions.get(term)?;
@@ -524,14 +552,19 @@ impl Query<'_> {
             filters: self.filters,
         };
         let phrases = self.parsed.excluded.iter().any(|p| p.len() > 1);
-        let listed: Vec<(u8, i64)> = champions
-            .best
+        // Champions below the floor, and every issue after them, cannot count.
+        let reach = floor.map_or(champions.best.len(), |f| {
+            champions
+                .best
+                .partition_point(|&(q, _)| term_score(q, idf) >= f)
+        });
+        let listed: Vec<(u8, i64)> = champions.best[..reach]
             .iter()
             .copied()
             .filter(|&(_, pk)| !skip.contains(pk) && passes.pass(pk))
             .collect();
         let best = first_existing(&listed, self.k, phrases, check);
-        (best.len() >= self.k).then(|| {
+        (best.len() >= self.k || reach < champions.best.len()).then(|| {
             best.into_iter()
                 .map(|(q, pk)| Scored {
                     rank: term_score(q, idf).max(f32::MIN_POSITIVE),
@@ -628,22 +661,29 @@ fn args_with<const N: usize>(
 
 impl Query<'_> {
     /// The best `k` of one source, ranked from its posting lists of every
-    /// word, exclusion and filter, skipping `skip`.
+    /// word, exclusion and filter, skipping `skip`; none that scores below
+    /// `floor` (the k-th best found in the sources before) need be.
     fn ranked_in(
         &self,
         index: &Index,
         skip: Skip,
         scoring: &Scoring,
+        floor: Option<f32>,
         check: &Checks,
     ) -> Vec<Scored> {
         let (parsed, filters, k) = (self.parsed, self.filters, self.k);
         let lists = &index.lists;
-        match best_from_champions(parsed, index, filters, skip, scoring, check, k) {
+        let score = |docs| score_listed(parsed, lists, filters, skip, scoring, docs);
+        // Given a floor, the few issues whose bounds reach it are found at
+        // once: the champion lists would only have given one.
+        if let Some(bounded) = floor.and_then(|f| bounded_candidates(lists, scoring, f)) {
+            return best_bounded(bounded, floor.unwrap_or_default(), score, k, check);
+        }
+        match best_from_champions(parsed, index, filters, skip, scoring, check, k, floor) {
             Ok(best) => best,
             // Only the issues that could reach the k-th best score the
             // champions gave, when that can be told from the lists.
             Err(floor) => {
-                let score = |docs| score_listed(parsed, lists, filters, skip, scoring, docs);
                 let bounded = floor.and_then(|f| Some((f, bounded_candidates(lists, scoring, f)?)));
                 match bounded {
                     Some((floor, bounded)) => {
@@ -701,17 +741,18 @@ fn best_bounded(
     check: &Checks,
 ) -> Vec<Scored> {
     let first = FIRST_SCORED.max(4 * k);
+    // Issues scoring below the floor cannot be among the best: k others
+    // that exist score at least that much.
+    let score = |docs: Vec<i64>| score(Driver::Candidates(docs)).reaching(floor);
     if bounded.len() <= first {
-        let listed = score(Driver::Candidates(
-            bounded.into_iter().map(|b| b.0).collect(),
-        ));
+        let listed = score(bounded.into_iter().map(|b| b.0).collect());
         return best_listed(&listed, k, check);
     }
     let mut by_bound: Vec<f32> = bounded.iter().map(|b| b.1).collect();
     let (_, &mut cut, _) = by_bound.select_nth_unstable_by(first - 1, |a, b| b.total_cmp(a));
     let (promising, rest): (Vec<(i64, f32)>, Vec<(i64, f32)>) =
         bounded.into_iter().partition(|b| b.1 >= cut);
-    let mut listed = score(Driver::Candidates(promising.iter().map(|b| b.0).collect()));
+    let mut listed = score(promising.iter().map(|b| b.0).collect());
     // The floor holds too: it is the k-th best of the champions' issues
     // (all of them among `bounded`, scored in one round or the other).
     let kth = top_after(&listed.docs, &listed.ranks, k, None)
@@ -725,16 +766,12 @@ fn best_bounded(
         contenders.len(),
         contenders.len() + below.len()
     );
-    listed.extend(score(Driver::Candidates(
-        contenders.into_iter().map(|b| b.0).collect(),
-    )));
+    listed.extend(score(contenders.into_iter().map(|b| b.0).collect()));
     let best = best_listed(&listed, k, check);
     if best.get(k - 1).is_some_and(|s| s.rank >= kth) || below.is_empty() {
         return best;
     }
-    listed.extend(score(Driver::Candidates(
-        below.into_iter().map(|b| b.0).collect(),
-    )));
+    listed.extend(score(below.into_iter().map(|b| b.0).collect()));
     best_listed(&listed, k, check)
 }
 
@@ -752,29 +789,50 @@ fn best_from_champions(
     scoring: &Scoring,
     check: &Checks,
     k: usize,
+    floor: Option<f32>,
 ) -> Result<Vec<Scored>, Option<f32>> {
-    let mut bound = 0.0f32;
+    // `bound`: the most an issue outside the champion lists could score;
+    // `top`: the most any issue of this source could.
+    let (mut bound, mut top) = (0.0f32, 0.0f32);
     let mut sets = Vec::with_capacity(scoring.terms.len());
     for (t, &idf) in scoring.terms.iter().zip(scoring.idf) {
         let list = index.lists.get(t).map(|l| &l.list);
         match index.champions.get(t) {
             Some(c) => {
-                bound += term_score(c.best.last().ok_or(None)?.0, idf);
+                let (Some(best), Some(last)) = (c.best.first(), c.best.last()) else {
+                    return Err(floor);
+                };
+                bound += term_score(last.0, idf);
+                top += term_score(best.0, idf);
                 let mut docs: Vec<i64> = c.best.iter().map(|b| b.1).collect();
                 docs.sort_unstable();
                 sets.push(docs);
             }
-            None if list.is_some_and(|l| l.len() > CHAMPIONS) => return Err(None),
-            None => sets.push(list.map_or_else(Vec::new, |l| l.postings().docs)),
+            None if list.is_some_and(|l| l.len() > CHAMPIONS) => return Err(floor),
+            None => {
+                let postings = list.map(|l| l.postings()).unwrap_or_default();
+                let most = postings.impacts.iter().copied().max();
+                top += most.map_or(0.0, |q| term_score(q, idf));
+                sets.push(postings.docs);
+            }
         }
+    }
+    // Nothing here can join the results found in other sources.
+    if floor.is_some_and(|f| top < f) {
+        return Ok(Vec::new());
     }
     let candidates = doc_sets::union(sets);
     let driver = Driver::Candidates(candidates);
     let listed = score_listed(q, &index.lists, f, skip, scoring, driver);
     let best = best_listed(&listed, k, check);
-    match best.get(k - 1) {
-        Some(kth) if kth.rank > bound => Ok(best),
-        kth => Err(kth.map(|s| s.rank)),
+    // What an issue must score to count: the k-th best here, or found elsewhere.
+    let need = match (best.get(k - 1).map(|s| s.rank), floor) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    };
+    match need {
+        Some(need) if need > bound => Ok(best),
+        need => Err(need),
     }
 }
 
@@ -1209,6 +1267,23 @@ struct Listed {
 }
 
 impl Listed {
+    /// Only the issues scoring at least `floor`.
+    fn reaching(mut self, floor: f32) -> Listed {
+        let mut kept = 0;
+        for i in 0..self.docs.len() {
+            if self.ranks[i] >= floor {
+                self.docs[kept] = self.docs[i];
+                self.ranks[kept] = self.ranks[i];
+                kept += 1;
+            }
+        }
+        self.docs.truncate(kept);
+        self.ranks.truncate(kept);
+        let docs = &self.docs;
+        self.unsure.retain(|d| docs.binary_search(d).is_ok());
+        self
+    }
+
     /// Add another walk's issues (the two sets are disjoint).
     fn extend(&mut self, other: Listed) {
         self.docs.extend(other.docs);
