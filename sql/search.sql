@@ -55,8 +55,6 @@ COMMENT ON FUNCTION ims.search_issues(text, text, integer) IS
 CREATE SCHEMA ims_index;
 REVOKE ALL ON SCHEMA ims_index FROM PUBLIC;
 COMMENT ON SCHEMA ims_index IS 'Internal storage of the search index (segments); read by ims.search_issues only.';
-CREATE SEQUENCE ims_index.build_seq;
-COMMENT ON SEQUENCE ims_index.build_seq IS 'The order of search index builds: a later build''s copy of an issue replaces an earlier one''s.';
 CREATE TABLE ims_index.search_segments (
     segment  bigint NOT NULL,
     term     text   NOT NULL,
@@ -66,7 +64,7 @@ CREATE TABLE ims_index.search_segments (
 ALTER TABLE ims_index.search_segments ALTER COLUMN postings SET STORAGE EXTERNAL;
 CREATE INDEX idx_search_segments_segment ON ims_index.search_segments (segment);
 COMMENT ON TABLE ims_index.search_segments IS
-    'Posting lists of the issues written since the base of the search index (ims.mv_search_postings) was built, one segment per build (its place in ims_index.build_seq); term '''' holds a segment''s statistics, ''issues:'' the issues it holds. Written by ims.update_search_index().';
+    'Posting lists of the issues written since the base of the search index (ims.mv_search_postings) was built, one segment per build (numbered in the order of their snapshots); term '''' holds a segment''s statistics, ''issues:'' the issues it holds. Written by ims.update_search_index().';
 
 -- The posting lists: one row per term (and per product, status and
 -- priority value) with every issue holding it and its BM25 impact; row ''

@@ -62,6 +62,16 @@ impl Snapshot {
         Some(Snapshot { xmin, xmax, xip })
     }
 
+    /// Where this snapshot falls among snapshots taken at other times (in
+    /// any backend): a later one has a larger xmax, or the same xmax and
+    /// fewer transactions running (those still running then are a subset),
+    /// so this key orders them as they were taken, and equal keys are equal
+    /// snapshots. (Under REPEATABLE READ a build's snapshot is its
+    /// transaction's: it takes its place as of then.)
+    pub fn order(&self) -> u64 {
+        (self.xmax << 16) | (0xFFFF - (self.xip.len() as u64).min(0xFFFF))
+    }
+
     /// The `xip` list as text, as the pending predicate takes it.
     pub fn xip_text(&self) -> Vec<String> {
         self.xip.iter().map(u64::to_string).collect()
@@ -84,8 +94,9 @@ pub struct Meta {
     /// tells builds apart even when their statistics agree (backends key
     /// their decoded lists by it: `list_cache`).
     pub build_id: u64,
-    /// The build's place in `ims_index.build_seq` (0 before format 4):
-    /// a later build's copy of an issue replaces an earlier one's.
+    /// The build's place in the order of builds, its snapshot's
+    /// `Snapshot::order` (0 before format 4): a later build's copy of an
+    /// issue replaces an earlier one's.
     pub seq: u64,
 }
 
@@ -183,38 +194,22 @@ pub fn system_id() -> u64 {
 pub const BUILD_COLUMNS: &str =
     "SELECT issue_pk, search_vector, lower(product), lower(status), lower(priority) FROM ims.issues i";
 
-/// Taken by every build while it takes its snapshot and its place in
-/// `ims_index.build_seq`, so that a later place means a later snapshot
-/// (`segments` holds it through a whole segment build).
+/// Held by each round of `segments` (one at a time).
 pub const BUILD_LOCK: i64 = 0x0069_6d73_5f69_6478; // "ims_idx"
 
-/// The snapshot of this statement and the next place in the build order,
-/// taken together under `BUILD_LOCK`, held for the session (`hold`: a
-/// lock this transaction already holds).
-pub fn take_snapshot(hold: bool) -> (Snapshot, u64) {
-    let what = "taking the build's snapshot";
-    if !hold {
-        Spi::run(&format!("SELECT pg_catalog.pg_advisory_lock({BUILD_LOCK})")).spi_ok(what);
-    }
-    let (text, seq) = read_two::<String, i64>(
-        // No sequence while an update from before 0.8.0 builds the index:
-        // no segment exists then either.
-        "SELECT pg_catalog.pg_current_snapshot()::text,
-                coalesce(pg_catalog.nextval(pg_catalog.to_regclass('ims_index.build_seq')), 0)",
+/// The snapshot of this statement and its place in the order of builds.
+pub fn take_snapshot() -> (Snapshot, u64) {
+    let text = crate::db::read_one::<String>(
+        "SELECT pg_catalog.pg_current_snapshot()::text",
         &[],
-        what,
+        "taking the build's snapshot",
     );
-    if !hold {
-        Spi::run(&format!(
-            "SELECT pg_catalog.pg_advisory_unlock({BUILD_LOCK})"
-        ))
-        .spi_ok(what);
-    }
     let snapshot = text
         .as_deref()
         .and_then(Snapshot::parse)
         .unwrap_or_default();
-    (snapshot, seq.unwrap_or(0).max(0) as u64)
+    let order = snapshot.order();
+    (snapshot, order)
 }
 
 /// Build the posting lists from every issue's search vector (the query of
@@ -225,7 +220,7 @@ pub fn search_postings_build(
 ) -> TableIterator<'static, (name!(term, String), name!(postings, Vec<u8>))> {
     // Taken before reading: any write the read misses is one this snapshot
     // did not see committed.
-    let (snapshot, seq) = take_snapshot(false);
+    let (snapshot, seq) = take_snapshot();
     let (docs, total_length) = read_two::<i64, i64>(
         "SELECT count(*), coalesce(sum(pg_catalog.length(search_vector)), 0)::bigint
            FROM ims.issues WHERE search_vector IS NOT NULL",
@@ -521,6 +516,11 @@ mod tests {
         );
         assert_eq!(Snapshot::parse("10:10:").unwrap().xip, Vec::<u64>::new());
         assert_eq!(Snapshot::parse("10:x:"), None);
+        // Later snapshots sort after earlier ones.
+        let order = |t: &str| Snapshot::parse(t).unwrap().order();
+        assert!(order("10:20:10,14") < order("10:20:14"));
+        assert!(order("10:20:14") < order("14:21:14"));
+        assert!(order("20:20:") < order("20:21:"));
     }
 }
 

@@ -9,8 +9,8 @@
 //! the base, it starts a second worker that rebuilds the base. It leaves
 //! after ten seconds with nothing to do (so that it never keeps a database
 //! from being dropped for long), when the extension is dropped, and when
-//! `ims.search_indexer` is turned off; an error restarts it after five
-//! seconds. It needs a free `max_worker_processes` slot; without one,
+//! `ims.search_indexer` is turned off, or on an error (the next write or
+//! search starts another). It needs a free `max_worker_processes` slot; without one,
 //! searches still find every issue (pending ones are scored one by one).
 
 use std::cell::Cell;
@@ -23,6 +23,7 @@ use pgrx::guc::{GucContext, GucFlags, GucRegistry, GucSetting};
 use pgrx::prelude::*;
 
 use crate::db::read_one;
+use crate::errors::SpiOk;
 
 /// `backend_type` of the indexer in `pg_stat_activity`.
 const INDEXER: &str = "ims search indexer";
@@ -65,8 +66,10 @@ fn running(backend_type: &str) -> bool {
 }
 
 /// Start a worker of this kind for this database, connecting as the
-/// extension's owner. False when the server has no free worker slot.
-fn start(kind: &str, restart: Option<Duration>) -> bool {
+/// extension's owner. False when the server has no free worker slot. It is
+/// not restarted when it fails: the next write or search that needs it
+/// starts another (an error that repeats does not fill the worker slots).
+fn start(kind: &str) -> bool {
     let Some(owner) = read_one::<pg_sys::Oid>(
         "SELECT extowner FROM pg_catalog.pg_extension WHERE extname = 'ims_crawler'",
         &[],
@@ -83,7 +86,7 @@ fn start(kind: &str, restart: Option<Duration>) -> bool {
         .set_extra(&u32::from(owner).to_string())
         .enable_spi_access()
         .set_start_time(BgWorkerStartTime::RecoveryFinished)
-        .set_restart_time(restart)
+        .set_restart_time(None)
         .load_dynamic()
         .is_ok()
 }
@@ -105,7 +108,7 @@ pub fn ensure_running() {
         }
         due
     });
-    if due && !running(INDEXER) && !start(INDEXER, Some(Duration::from_secs(5))) {
+    if due && !running(INDEXER) && !start(INDEXER) {
         debug1!("ims: no free background worker slot for the search indexer");
     }
 }
@@ -126,7 +129,7 @@ pub fn start_search_indexer() -> bool {
     if running(INDEXER) {
         return true;
     }
-    if !start(INDEXER, Some(Duration::from_secs(5))) {
+    if !start(INDEXER) {
         crate::errors::raise(
             PgSqlErrorCode::ERRCODE_CONFIGURATION_LIMIT_EXCEEDED,
             "no free background worker slot for the search indexer",
@@ -141,13 +144,25 @@ pub fn start_search_indexer() -> bool {
 #[pg_guard]
 #[no_mangle]
 pub extern "C-unwind" fn ims_search_indexer_main(arg: pg_sys::Datum) {
-    BackgroundWorker::attach_signal_handlers(SignalWakeFlags::SIGHUP | SignalWakeFlags::SIGTERM);
+    // SIGTERM keeps PostgreSQL's handler for workers: it ends the worker at
+    // once, in the middle of a round or a rebuild (their transactions roll
+    // back), so DROP DATABASE ... WITH (FORCE) and shutdowns do not wait.
+    BackgroundWorker::attach_signal_handlers(SignalWakeFlags::SIGHUP);
     let database = unsafe { pg_sys::Oid::from_datum(arg, false) };
     let owner = BackgroundWorker::get_extra()
         .parse::<u32>()
         .ok()
         .map(pg_sys::Oid::from);
     BackgroundWorker::connect_worker_to_spi_by_oid(database, owner);
+    // Whatever the database or role set: rounds read at READ COMMITTED (a
+    // build's snapshot is its statement's), write, and name only pg_catalog.
+    BackgroundWorker::transaction(|| {
+        Spi::run(
+            "SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL READ COMMITTED, READ WRITE;
+             SET search_path = pg_catalog, pg_temp",
+        )
+        .spi_ok("setting up the search indexer");
+    });
     if BackgroundWorker::get_name().starts_with(REBUILDER) {
         BackgroundWorker::transaction(|| {
             if installed() {
@@ -177,7 +192,7 @@ pub extern "C-unwind" fn ims_search_indexer_main(arg: pg_sys::Datum) {
             }
             let round = crate::search::segments::update();
             if round.rebuild_base && !running(REBUILDER) {
-                start(REBUILDER, None);
+                start(REBUILDER);
             }
             Some(round.indexed > 0 || round.merged > 0)
         });

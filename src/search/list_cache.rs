@@ -107,12 +107,12 @@ UNION ALL
 SELECT segment, postings FROM ims_index.search_segments WHERE term = ''";
 
 /// These rows of every source (`$1`: keys of the base, `$2`, `$3`: keys and
-/// segments to read), with every statistics row.
+/// segments to read, NULL: every segment), with every statistics row.
 const ROWS: &str = "\
 SELECT 0::bigint, term, postings FROM ims.mv_search_postings WHERE term = ANY ($1) OR term = ''
 UNION ALL
 SELECT segment, term, postings FROM ims_index.search_segments
- WHERE (term = ANY ($2) AND segment = ANY ($3)) OR term = ''";
+ WHERE (term = ANY ($2) AND ($3::bigint[] IS NULL OR segment = ANY ($3))) OR term = ''";
 
 /// One source of the index as a search reads it: its statistics row and
 /// the rows asked for that it holds, decoded.
@@ -189,11 +189,17 @@ pub fn read(keys: &[String], segment_keys: &[String]) -> Vec<Source> {
     let rows = if read_metas == metas {
         rows
     } else {
-        want = wanted(&read_metas);
-        let (read_metas, rows) = read_rows(&read_metas, &want);
+        // Every row asked, of every source the index has now, whichever
+        // they are, in one statement.
+        let everything = [
+            keys.to_vec(),
+            keys.iter().chain(segment_keys).cloned().collect(),
+        ];
+        let (read_metas, rows) = read_rows(&[], &everything);
         if read_metas.is_empty() {
             return Vec::new();
         }
+        want = wanted(&read_metas);
         CACHE.with(|c| c.borrow_mut().look_up(&read_metas, &[], limit));
         sources = read_metas
             .into_iter()
@@ -216,24 +222,49 @@ pub fn read(keys: &[String], segment_keys: &[String]) -> Vec<Source> {
     sources
 }
 
-/// The statistics rows and, of source `i` of `metas`, the rows `keys[i]`,
-/// decoded, read by one statement.
+/// The statistics rows and the rows asked, decoded, read by one statement:
+/// of source `i` of `metas`, the keys `keys[i]`; with no `metas`, of every
+/// source the index has, `keys[0]` of the base and `keys[1]` of each
+/// segment.
 #[allow(clippy::type_complexity)]
 fn read_rows(
     metas: &[(i64, Vec<u8>)],
     keys: &[Vec<String>],
 ) -> (Vec<(i64, Vec<u8>)>, Vec<(i64, String, Row)>) {
     let what = "reading the search index";
-    let base_keys = keys.first().cloned().unwrap_or_default();
-    let mut segment_keys: Vec<String> = keys.iter().skip(1).flatten().cloned().collect();
+    let every_source = metas.is_empty();
+    let keys_of = |segment: i64| -> Option<&Vec<String>> {
+        if every_source {
+            keys.get(usize::from(segment != 0))
+        } else {
+            metas
+                .iter()
+                .position(|m| m.0 == segment)
+                .and_then(|i| keys.get(i))
+        }
+    };
+    let base_keys = keys_of(0).cloned().unwrap_or_default();
+    let mut segment_keys: Vec<String> = if every_source {
+        keys.get(1).cloned().unwrap_or_default()
+    } else {
+        metas
+            .iter()
+            .zip(keys)
+            .filter(|(m, _)| m.0 != 0)
+            .flat_map(|(_, k)| k.iter().cloned())
+            .collect()
+    };
     segment_keys.sort_unstable();
     segment_keys.dedup();
-    let segments: Vec<i64> = metas
-        .iter()
-        .zip(keys)
-        .filter(|(m, k)| m.0 != 0 && !k.is_empty())
-        .map(|(m, _)| m.0)
-        .collect();
+    // NULL: every segment.
+    let segments: Option<Vec<i64>> = (!every_source).then(|| {
+        metas
+            .iter()
+            .zip(keys)
+            .filter(|(m, k)| m.0 != 0 && !k.is_empty())
+            .map(|(m, _)| m.0)
+            .collect()
+    });
     let mut statistics = Vec::new();
     let mut rows = Vec::new();
     Spi::connect(|c| {
@@ -259,19 +290,16 @@ fn read_rows(
             };
             if key.is_empty() {
                 statistics.push((segment, bytes.to_vec()));
-                continue;
-            }
-            // Rows the search asked of another source come along: keep only those asked.
-            let asked = metas
-                .iter()
-                .position(|m| m.0 == segment)
-                .is_some_and(|i| keys.get(i).is_some_and(|k| k.contains(&key)));
-            if asked {
+            } else if keys_of(segment).is_some_and(|k| k.contains(&key)) {
+                // (Rows asked of another source come along: only those asked are kept.)
                 rows.push((segment, key.clone(), decode_row(&key, bytes)));
             }
         }
     });
-    (current(statistics), rows)
+    let current = current(statistics);
+    // Rows of a segment a rebuild replaced are not of the index any more.
+    rows.retain(|r| current.iter().any(|m| m.0 == r.0));
+    (current, rows)
 }
 
 /// A row decoded.

@@ -6,7 +6,7 @@
 //! search indexer runs one every second: `indexer`) writes the issues
 //! pending since the newest build into a segment, rows of
 //! `ims_index.search_segments` in the base's format, with that build's
-//! snapshot and its place in the build order (`Meta::seq`), plus the
+//! snapshot and its place in the order of builds (`Meta::seq`), plus the
 //! issues it read (`issues:`). Searches read the base and every segment
 //! built after it; in each, the issues that a newer segment holds, and the
 //! pending ones, are skipped (a later build holds a later copy).
@@ -18,8 +18,7 @@
 //! base is rebuilt instead: when the segments hold as many issues as the
 //! base, the indexer rebuilds the base in a worker of its own, and the
 //! rebuild drops the segments built before it (`drop_replaced`).
-//! Every build takes its snapshot and its place under one lock, so a later
-//! place means a later snapshot.
+//! Builds are ordered by their snapshots (`Snapshot::order`).
 
 use pgrx::prelude::*;
 
@@ -101,7 +100,12 @@ fn write_segment(mut meta: Meta, built: Built, holds: &[i64]) {
 /// Index the issues pending since `newest` into a new segment; how many
 /// it holds (0: none was committed, nothing written).
 fn add_segment(base: &Meta, newest: &Snapshot) -> u64 {
-    let (snapshot, seq) = take_snapshot(true);
+    let (snapshot, seq) = take_snapshot();
+    // Nothing committed since `newest` was taken: what the read finds
+    // stays pending until a later round.
+    if seq <= newest.order() {
+        return 0;
+    }
     let sql = format!(
         "{BUILD_COLUMNS} WHERE {} AND i.issue_pk >= 0 ORDER BY issue_pk",
         pending_predicate("$1", "$2", "$3")
@@ -183,7 +187,7 @@ pub fn update() -> Round {
         base_issues: 0,
         rebuild_base: false,
     };
-    let Some(base) = current_meta() else {
+    if current_meta().is_none() {
         let any = read_one::<bool>(
             "SELECT EXISTS (SELECT FROM ims.issues WHERE search_vector IS NOT NULL)",
             &[],
@@ -195,9 +199,7 @@ pub fn update() -> Round {
             round.indexed = round.base_issues;
         }
         return round;
-    };
-    // Taken after the base is read: a base build holds the base's lock
-    // while it waits for this one (`take_snapshot`).
+    }
     Spi::run(&format!(
         "SELECT pg_catalog.pg_advisory_xact_lock({BUILD_LOCK})"
     ))
