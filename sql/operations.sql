@@ -79,7 +79,7 @@ WITH runs AS (
            s.pending::text,
            CASE WHEN s.pending <= 2000
                 THEN 'ok' ELSE 'warning' END,
-           'SELECT ims.refresh_search_index() rebuilds the search index (hourly with schedule_maintenance); searches score waiting issues one by one'
+           'the search indexer indexes them within seconds; if they stay, SELECT ims.start_search_indexer() starts it (or says why it cannot); searches score waiting issues one by one'
       FROM (SELECT ims.search_index_pending() AS pending) s
     UNION ALL
     SELECT 'monthly partitions ahead',

@@ -58,8 +58,12 @@ impl Count {
 }
 
 /// A list as bitmap words aligned on issue_pk 0 and its highest impact in
-/// each (1 + impact; 0 where it holds no issue): what bounds read of it.
+/// each (1 + impact; 0 where it holds no issue): what bounds read of it,
+/// from the block of its first issue to that of its last (a segment's
+/// lists hold a narrow range of issue_pks).
 pub struct BlockView {
+    /// The block of `bitmap[0]`.
+    first: usize,
     bitmap: Vec<u64>,
     maxima: Vec<u16>,
     /// False when its issue_pks run too far to be cut this way.
@@ -68,18 +72,24 @@ pub struct BlockView {
 
 impl BlockView {
     pub fn of(list: &List) -> BlockView {
-        let blocks = list.last_doc().map_or(0, |d| (d.max(0) as u64 >> 6) + 1);
-        if blocks > MAX_BLOCKS {
+        let block = |d: i64| d.max(0) as u64 >> 6;
+        let (first, end) = match (list.first_doc(), list.last_doc()) {
+            (Some(a), Some(b)) => (block(a), block(b) + 1),
+            _ => (0, 0),
+        };
+        if end > MAX_BLOCKS {
             return BlockView {
+                first: 0,
                 bitmap: Vec::new(),
                 maxima: Vec::new(),
                 bounded: false,
             };
         }
-        let blocks = blocks as usize;
+        let (first, blocks) = (first as usize, (end - first) as usize);
         BlockView {
-            bitmap: list.aligned_bitmap(blocks),
-            maxima: list.block_maxima(6, blocks),
+            first,
+            bitmap: list.aligned_bitmap(first, blocks),
+            maxima: list.block_maxima(6, first, blocks),
             bounded: true,
         }
     }
@@ -89,12 +99,25 @@ impl BlockView {
         self.bitmap.capacity() * 8 + self.maxima.capacity() * 2
     }
 
+    /// The blocks it covers.
+    fn blocks(&self) -> std::ops::Range<usize> {
+        self.first..self.first + self.bitmap.len()
+    }
+
     fn bits(&self, block: usize) -> u64 {
-        self.bitmap.get(block).copied().unwrap_or(0)
+        block
+            .checked_sub(self.first)
+            .and_then(|b| self.bitmap.get(b))
+            .copied()
+            .unwrap_or(0)
     }
 
     fn max(&self, block: usize) -> u16 {
-        self.maxima.get(block).copied().unwrap_or(0)
+        block
+            .checked_sub(self.first)
+            .and_then(|b| self.maxima.get(b))
+            .copied()
+            .unwrap_or(0)
     }
 }
 
@@ -123,7 +146,15 @@ pub fn reaching(
     {
         return None;
     }
-    let blocks = views.iter().map(|v| v.bitmap.len()).max()?;
+    // The blocks any list covers.
+    let covered = views.iter().map(|v| v.blocks()).filter(|r| !r.is_empty());
+    let (lo, hi) = covered.fold((usize::MAX, 0), |(lo, hi), r| {
+        (lo.min(r.start), hi.max(r.end))
+    });
+    if lo >= hi {
+        return Some(Vec::new());
+    }
+    let blocks = hi - lo;
     // Per clause, per alternative, the terms it needs.
     let alternatives: Vec<Vec<Vec<usize>>> = coord
         .clauses
@@ -141,9 +172,10 @@ pub fn reaching(
     let mut sums = vec![0.0f32; blocks];
     for (view, table) in views.iter().zip(scores) {
         crate::limits::check_for_interrupts();
-        for ((any, sum), (&bits, &max)) in anys
+        let at = view.first.saturating_sub(lo);
+        for ((any, sum), (&bits, &max)) in anys[at..]
             .iter_mut()
-            .zip(sums.iter_mut())
+            .zip(sums[at..].iter_mut())
             .zip(view.bitmap.iter().zip(&view.maxima))
         {
             *any |= bits;
@@ -157,11 +189,11 @@ pub fn reaching(
     let direct: Vec<Option<(i64, &[u8])>> = lists.iter().map(|l| l.as_bytes()).collect();
     // The block's bitmaps and best term scores, for its issues.
     let (mut bits, mut best) = (vec![0u64; views.len()], vec![0.0f32; views.len()]);
-    for b in 0..blocks {
+    for b in lo..hi {
         if b % 4096 == 0 {
             crate::limits::check_for_interrupts();
         }
-        let (any, bound) = (anys[b], sums[b]);
+        let (any, bound) = (anys[b - lo], sums[b - lo]);
         if any == 0 {
             continue;
         }
@@ -280,6 +312,32 @@ mod tests {
             min_optional: 1,
             single_words: (0..terms).map(|t| 1u64 << t).collect(),
         }
+    }
+
+    #[test]
+    fn views_cover_only_the_blocks_of_their_issues() {
+        // A segment's lists hold issue_pks far from 0; another term's list
+        // holds issues in other blocks still.
+        let far = list(&[(640_000, 250), (640_100, 10)]);
+        assert_eq!(far.blocks(), 10_000..10_002);
+        assert!(far.heap_bytes() < 64);
+        let near = list(&[(3, 250), (640_000, 250)]);
+        let tables = [score_table(1.0), score_table(1.0)];
+        let coord = either(2);
+        assert_eq!(
+            docs(bounds(&[&far, &near], &tables, &coord, 0.0)),
+            Some(vec![3, 640_000, 640_100])
+        );
+        let both = tables[0][250] + tables[1][250];
+        assert_eq!(
+            bounds(&[&far, &near], &tables, &coord, both),
+            Some(vec![(640_000, both)])
+        );
+        let none = list(&[]);
+        assert_eq!(
+            docs(bounds(&[&none, &none], &tables, &coord, 0.0)),
+            Some(vec![])
+        );
     }
 
     #[test]

@@ -189,10 +189,22 @@ impl List {
         }
     }
 
-    /// Per block of 2^`shift` issue_pks from 0 (`shift` >= 6, `count`
-    /// blocks), 1 + the highest impact the list holds in it; 0 where it
-    /// holds no issue. A dense list's bitmap word is one run of impacts.
-    pub fn block_maxima(&self, shift: u32, count: usize) -> Vec<u16> {
+    /// The lowest issue_pk it holds.
+    pub fn first_doc(&self) -> Option<i64> {
+        match self {
+            List::Sparse(p) => p.docs.first().copied(),
+            List::Dense(d) => {
+                let w = d.words.iter().position(|&bits| bits != 0)?;
+                Some(d.base + w as i64 * 64 + d.words[w].trailing_zeros() as i64)
+            }
+            List::Bytes(b) => Some(b.base + b.bytes.iter().position(|&q| q > 0)? as i64),
+        }
+    }
+
+    /// Per block of 2^`shift` issue_pks (`shift` >= 6; `count` blocks from
+    /// block `from`), 1 + the highest impact the list holds in it; 0 where
+    /// it holds no issue. A dense list's bitmap word is one run of impacts.
+    pub fn block_maxima(&self, shift: u32, from: usize, count: usize) -> Vec<u16> {
         debug_assert!(
             shift >= 6,
             "a bitmap word must not span more than two blocks"
@@ -201,6 +213,7 @@ impl List {
         let mut raise = |doc: i64, m: u8| {
             if let Some(b) = usize::try_from(doc >> shift)
                 .ok()
+                .and_then(|b| b.checked_sub(from))
                 .and_then(|b| max.get_mut(b))
             {
                 *b = (*b).max(u16::from(m) + 1);
@@ -243,11 +256,16 @@ impl List {
     }
 
     /// The list as `words` bitmap words aligned on issue_pk 0 (bit `d % 64`
-    /// of word `d / 64` for issue `d`); issues past them are left out.
-    pub fn aligned_bitmap(&self, words: usize) -> Vec<u64> {
+    /// of word `d / 64 - from` for issue `d`); issues outside them are left
+    /// out.
+    pub fn aligned_bitmap(&self, from: usize, words: usize) -> Vec<u64> {
         let mut out = vec![0u64; words];
         let mut set = |word: i64, bits: u64| {
-            if let Some(w) = usize::try_from(word).ok().and_then(|w| out.get_mut(w)) {
+            if let Some(w) = usize::try_from(word)
+                .ok()
+                .and_then(|w| w.checked_sub(from))
+                .and_then(|w| out.get_mut(w))
+            {
                 *w |= bits;
             }
         };
@@ -602,7 +620,7 @@ mod tests {
             let shift = 7;
             let count = (5000 >> shift) + 1;
             assert_eq!(list.last_doc(), docs.last().map(|d| d.0 as i64));
-            let max = list.block_maxima(shift, count);
+            let max = list.block_maxima(shift, 0, count);
             let mut want = vec![0u16; count];
             for &(d, q) in &docs {
                 let b = (d >> shift) as usize;
@@ -612,7 +630,7 @@ mod tests {
             for b in 0..count {
                 assert!(max[b] >= want[b], "block {b}");
             }
-            let bitmap = list.aligned_bitmap(5000 / 64 + 1);
+            let bitmap = list.aligned_bitmap(0, 5000 / 64 + 1);
             let mut from_bitmap = Vec::new();
             for (w, &bits) in bitmap.iter().enumerate() {
                 for bit in 0..64 {
@@ -622,12 +640,12 @@ mod tests {
                 }
             }
             assert_eq!(from_bitmap, list.postings().docs);
-            assert_eq!(list.aligned_bitmap(2).len(), 2); // issues past it left out
+            assert_eq!(list.aligned_bitmap(0, 2).len(), 2); // issues past it left out
         }
         // Words aligned with the blocks: the maxima are exact.
         let aligned: Vec<(u64, u8)> = (64..1024u64).map(|d| (d, (d % 200) as u8)).collect();
         let list = decode(&build(&aligned));
-        let max = list.block_maxima(6, 16);
+        let max = list.block_maxima(6, 0, 16);
         assert_eq!(max[0], 0);
         for b in 1..16 {
             let want = aligned
@@ -695,7 +713,7 @@ mod tests {
             b.push(5);
             let list = decode(&b);
             assert!(list.is_empty() && list.last_doc().is_none());
-            assert_eq!(list.block_maxima(6, 4), vec![0; 4]);
+            assert_eq!(list.block_maxima(6, 0, 4), vec![0; 4]);
         }
     }
 
