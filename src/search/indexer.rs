@@ -31,7 +31,11 @@ const INDEXER: &str = "ims search indexer";
 const REBUILDER: &str = "ims search index rebuild";
 /// One indexer per database: it holds this advisory lock.
 const INDEXER_LOCK: i64 = 0x0069_6d73_5f69_7772; // "ims_iwr"
-/// Between rounds.
+/// Between rounds while writes come: every search scores the issues
+/// written since the last round one by one (about 10 µs each), so rounds
+/// follow closely (a round of a few dozen issues takes 10-30 ms).
+const NAPTIME_BUSY: Duration = Duration::from_millis(200);
+/// Between rounds when the last one found nothing to do.
 const NAPTIME: Duration = Duration::from_secs(1);
 /// With nothing to do for this long, the indexer leaves (a database it is
 /// connected to cannot be dropped without FORCE).
@@ -182,7 +186,8 @@ pub extern "C-unwind" fn ims_search_indexer_main(arg: pg_sys::Datum) {
         return; // another indexer runs in this database
     }
     let mut idle_since = Instant::now();
-    while BackgroundWorker::wait_latch(Some(NAPTIME)) {
+    let mut nap = NAPTIME;
+    while BackgroundWorker::wait_latch(Some(nap)) {
         if BackgroundWorker::sighup_received() {
             unsafe { pg_sys::ProcessConfigFile(pg_sys::GucContext::PGC_SIGHUP) };
         }
@@ -198,9 +203,12 @@ pub extern "C-unwind" fn ims_search_indexer_main(arg: pg_sys::Datum) {
         });
         match busy {
             None => return,
-            Some(true) => idle_since = Instant::now(),
+            Some(true) => {
+                idle_since = Instant::now();
+                nap = NAPTIME_BUSY;
+            }
             Some(false) if idle_since.elapsed() >= IDLE_EXIT => return,
-            Some(false) => {}
+            Some(false) => nap = NAPTIME,
         }
     }
 }

@@ -172,21 +172,35 @@ pub fn read(keys: &[String], segment_keys: &[String]) -> Vec<Source> {
     let limit = usize::try_from(CACHE_MB.get())
         .unwrap_or(0)
         .saturating_mul(1 << 20);
-    let mut want = wanted(&metas);
-    let (mut sources, missing) = CACHE.with(|c| c.borrow_mut().look_up(&metas, &want, limit));
-    if missing.iter().all(|m| m.is_empty()) {
-        return sources;
-    }
-    let missing_count: usize = missing.iter().map(Vec::len).sum();
-    debug1!(
-        "ims.search_issues: {missing_count} of {} index rows not in this backend's cache",
-        want.iter().map(Vec::len).sum::<usize>()
-    );
     // The missing rows come with the statistics rows, in one snapshot: if
-    // the index changed since `metas` were read, every row is read again
-    // (in one statement), so that a search never mixes two states.
-    let (read_metas, rows) = read_rows(&metas, &missing);
-    let rows = if read_metas == metas {
+    // the index changed since `metas` were read (a round wrote a segment),
+    // the rows missing for its new state are asked again, and after a few
+    // such changes every row is read again in one statement, so that a
+    // search never mixes two states.
+    let mut metas = metas;
+    let mut attempts = 0;
+    let (mut sources, mut want, rows) = loop {
+        let want = wanted(&metas);
+        let (sources, missing) = CACHE.with(|c| c.borrow_mut().look_up(&metas, &want, limit));
+        if missing.iter().all(|m| m.is_empty()) {
+            return sources;
+        }
+        let missing_count: usize = missing.iter().map(Vec::len).sum();
+        debug1!(
+            "ims.search_issues: {missing_count} of {} index rows not in this backend's cache",
+            want.iter().map(Vec::len).sum::<usize>()
+        );
+        let (read_metas, rows) = read_rows(&metas, &missing);
+        if read_metas == metas {
+            break (sources, want, Some(rows));
+        }
+        attempts += 1;
+        if read_metas.is_empty() || attempts == 3 {
+            break (sources, want, None);
+        }
+        metas = read_metas;
+    };
+    let rows = if let Some(rows) = rows {
         rows
     } else {
         // Every row asked, of every source the index has now, whichever

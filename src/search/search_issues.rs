@@ -123,6 +123,19 @@ impl Matching {
         }
     }
 
+    /// The same, for vectors read in Rust: each tsquery parsed once.
+    fn matcher(&self) -> WordMatcher {
+        WordMatcher {
+            required: self
+                .required
+                .as_deref()
+                .filter(|q| !q.is_empty())
+                .map(tsquery),
+            optional: self.optional.iter().map(|q| tsquery(q)).collect(),
+            min_optional: self.min_optional.max(0) as usize,
+        }
+    }
+
     /// Values of `words_sql!`'s three parameters.
     fn args(&self) -> [DatumWithOid<'static>; 3] {
         [
@@ -136,6 +149,47 @@ impl Matching {
             .into(),
         ]
     }
+}
+
+/// `Matching` as parsed tsqueries, to match vectors read in Rust (what
+/// `words_sql!` does in SQL).
+struct WordMatcher {
+    required: Option<pg_sys::Datum>,
+    optional: Vec<pg_sys::Datum>,
+    min_optional: usize,
+}
+
+impl WordMatcher {
+    /// Whether a (detoasted) tsvector matches.
+    fn matches(&self, vector: pg_sys::Datum) -> bool {
+        let hit = |query: &pg_sys::Datum| {
+            // SAFETY: a tsvector and a tsquery datum, as `@@` takes them.
+            unsafe {
+                pgrx::direct_function_call::<bool>(
+                    pg_sys::ts_match_vq,
+                    &[Some(vector), Some(*query)],
+                )
+            }
+            .unwrap_or(false)
+        };
+        self.required.as_ref().is_none_or(hit)
+            && (self.optional.is_empty()
+                || self.optional.iter().filter(|q| hit(q)).count() >= self.min_optional)
+    }
+}
+
+/// A tsquery datum from its text (our parser's output), in the current
+/// memory context.
+fn tsquery(text: &str) -> pg_sys::Datum {
+    let text = std::ffi::CString::new(text).expect("a tsquery's text holds no NUL");
+    // SAFETY: tsqueryin takes a cstring; an invalid text raises an ERROR.
+    unsafe {
+        pgrx::direct_function_call_as_datum(
+            pg_sys::tsqueryin,
+            &[Some(pg_sys::Datum::from(text.as_ptr()))],
+        )
+    }
+    .expect("tsqueryin returns a query")
 }
 
 /// A query's words over `ims.issues i` (see `Matching`), with the
@@ -158,35 +212,33 @@ macro_rules! words_sql {
     };
 }
 
-/// A query's words and field filters as SQL over `ims.issues i`: $1, $8,
-/// $9 the words (`Matching::args`), $2..$7 the filter values (see
-/// `Filters::args`).
-macro_rules! matches_sql {
+/// A query's field filters as SQL over `ims.issues i`: $1..$6 the filter
+/// values (see `Filters::args`). The words are matched in Rust
+/// (`WordMatcher`): in SQL each tsquery would be parsed and the vector
+/// read again for every row.
+macro_rules! filters_sql {
     () => {
-        concat!(
-            words_sql!("$1", "$8", "$9"),
-            " AND (cardinality($2::text[]) = 0 OR lower(i.product) = ANY ($2))
-             AND NOT (coalesce(lower(i.product), '') = ANY ($3))
-             AND (cardinality($4::text[]) = 0 OR lower(i.status) = ANY ($4))
-             AND NOT (coalesce(lower(i.status), '') = ANY ($5))
-             AND (cardinality($6::text[]) = 0 OR lower(i.priority) = ANY ($6))
-             AND NOT (coalesce(lower(i.priority), '') = ANY ($7))"
-        )
+        "(cardinality($1::text[]) = 0 OR lower(i.product) = ANY ($1))
+             AND NOT (coalesce(lower(i.product), '') = ANY ($2))
+             AND (cardinality($3::text[]) = 0 OR lower(i.status) = ANY ($3))
+             AND NOT (coalesce(lower(i.status), '') = ANY ($4))
+             AND (cardinality($5::text[]) = 0 OR lower(i.priority) = ANY ($5))
+             AND NOT (coalesce(lower(i.priority), '') = ANY ($6))"
     };
 }
 
 /// Issues written since the posting lists were built ("pending"): all of
 /// them, so the lists' older copies are skipped, and the search vector of
-/// those that match, to score. Planned on every call (a search of a fresh
+/// those that pass the filters, to match and score. Planned on every call (a search of a fresh
 /// install, or of many pending issues, uses it).
 fn pending_sql() -> String {
     format!(
         concat!(
             "SELECT i.issue_pk, CASE WHEN ",
-            matches_sql!(),
+            filters_sql!(),
             " THEN i.search_vector END FROM ims.issues i WHERE {}"
         ),
-        pending_predicate("$10", "$11", "$12")
+        pending_predicate("$7", "$8", "$9")
     )
 }
 
@@ -206,19 +258,19 @@ fn pending_kept_sql() -> &'static str {
         format!(
             concat!(
                 "SELECT i.issue_pk, CASE WHEN ",
-                matches_sql!(),
+                filters_sql!(),
                 " THEN i.search_vector END FROM ims.issues i
                   WHERE i.issue_pk = ANY (
                           ARRAY(SELECT j.issue_pk FROM ims.issues j
-                                 WHERE j.search_version >= $10::text::pg_catalog.xid8
+                                 WHERE j.search_version >= $7::text::pg_catalog.xid8
                                  ORDER BY j.search_version LIMIT {limit})
                           || ARRAY(SELECT j.issue_pk FROM ims.issues j
-                                    WHERE j.search_version = ANY ($11::text[]::pg_catalog.xid8[]))
+                                    WHERE j.search_version = ANY ($8::text[]::pg_catalog.xid8[]))
                           || ARRAY(SELECT j.issue_pk FROM ims.issues j WHERE j.issue_pk < 0))
                     AND {predicate}"
             ),
             limit = PENDING_KEPT_LIMIT,
-            predicate = pending_predicate("$10", "$11", "$12")
+            predicate = pending_predicate("$7", "$8", "$9")
         )
     })
 }
@@ -679,19 +731,10 @@ fn first_existing(
     found
 }
 
-/// The arguments of `matches_sql!` followed by `more`.
-fn args_with<const N: usize>(
-    matching: &Matching,
-    f: &Filters,
-    more: [DatumWithOid<'static>; N],
-) -> Vec<DatumWithOid<'static>> {
-    let [required, optional, min] = matching.args();
-    let mut args: Vec<DatumWithOid<'static>> = vec![required];
-    args.extend(f.args());
-    args.extend([optional, min]);
-    args.extend(more);
-    args
-}
+/// A segment of at most this many issues is scored whole: cheaper than
+/// bounding its issues, whose issue_pks (re-crawled issues among them)
+/// spread over the whole range.
+const SMALL_SEGMENT: u64 = 4096;
 
 impl Query<'_> {
     /// The best `k` of one source, ranked from its posting lists of every
@@ -708,9 +751,20 @@ impl Query<'_> {
         let (parsed, filters, k) = (self.parsed, self.filters, self.k);
         let lists = &index.lists;
         let score = |docs| score_listed(parsed, lists, filters, skip, scoring, docs);
-        // Given a floor, the few issues whose bounds reach it are found at
-        // once: the champion lists would only have given one.
-        if let Some(bounded) = floor.and_then(|f| bounded_candidates(lists, scoring, f)) {
+        if index.holds.is_some() && index.meta.docs <= SMALL_SEGMENT {
+            let listed = score(Driver::Lists);
+            let listed = match floor {
+                Some(f) => listed.reaching(f),
+                None => listed,
+            };
+            return best_listed(&listed, k, check);
+        }
+        // In a segment (short lists, and a floor the base set high), the few
+        // issues whose bounds reach the floor are found at once. The base's
+        // floor comes only from pending issues, often too low to prune its
+        // long lists: its champions raise it first.
+        let segment_floor = floor.filter(|_| index.holds.is_some());
+        if let Some(bounded) = segment_floor.and_then(|f| bounded_candidates(lists, scoring, f)) {
             return best_bounded(bounded, floor.unwrap_or_default(), score, k, check);
         }
         match best_from_champions(parsed, index, filters, skip, scoring, check, k, floor) {
@@ -1022,17 +1076,14 @@ fn score_pending(
     f: &Filters,
     newest: Option<&Snapshot>,
 ) -> (Vec<i64>, Vec<Scored>) {
-    let term_index: HashMap<Vec<u8>, usize> = terms
-        .iter()
-        .enumerate()
-        .map(|(i, t)| (t.as_bytes().to_vec(), i))
-        .collect();
     let mut pending = Vec::new();
     let mut scored = Vec::new();
     if !any_pending(newest) {
         return (pending, scored);
     }
-    let args = args_with(matching, f, pending_args(newest));
+    let mut args: Vec<DatumWithOid<'static>> = f.args().into();
+    args.extend(pending_args(newest));
+    let words = matching.matcher();
     let mut take = |row: pgrx::spi::SpiHeapTupleData| {
         crate::limits::check_for_interrupts();
         let pk = row.get::<i64>(1).value("issue_pk of a pending issue");
@@ -1043,8 +1094,23 @@ fn score_pending(
         else {
             return;
         };
-        // SAFETY: column 2 is issues.search_vector, a non-null tsvector.
-        let doc = unsafe { read_doc_terms(vector.datum(), &term_index, &FIELD_WEIGHTS) };
+        // SAFETY: column 2 is issues.search_vector, a non-null tsvector,
+        // read whole once for matching and scoring.
+        let doc = unsafe {
+            let raw = vector.datum().cast_mut_ptr::<pg_sys::varlena>();
+            let plain = pg_sys::pg_detoast_datum(raw);
+            let vector = pg_sys::Datum::from(plain);
+            let doc = words
+                .matches(vector)
+                .then(|| read_doc_terms(vector, terms, &FIELD_WEIGHTS));
+            if plain != raw {
+                pg_sys::pfree(plain.cast());
+            }
+            doc
+        };
+        let Some(doc) = doc else {
+            return;
+        };
         let rank: f32 = doc
             .tf
             .iter()
@@ -1073,15 +1139,12 @@ fn score_pending(
             let text = builtin(PgBuiltInOids::TEXTOID);
             let texts = builtin(PgBuiltInOids::TEXTARRAYOID);
             let types = [
-                text,
                 texts,
                 texts,
                 texts,
                 texts,
                 texts,
                 texts,
-                texts,
-                builtin(PgBuiltInOids::INT4OID),
                 text,
                 texts,
                 builtin(PgBuiltInOids::BOOLOID),

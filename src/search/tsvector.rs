@@ -134,6 +134,78 @@ unsafe impl BoxRet for TsVector {
 
 impl_sql_translatable!(TsVector, "tsvector");
 
+/// The entries of a detoasted tsvector, read in place.
+struct Entries<'a> {
+    bytes: &'a [u8],
+    size: usize,
+    str_start: usize,
+}
+
+/// One entry: its lexeme, and where its positions are (None: it has none).
+struct Entry<'a> {
+    lexeme: &'a [u8],
+    positions: Option<usize>,
+}
+
+impl<'a> Entries<'a> {
+    /// None when the header does not fit the bytes.
+    fn new(bytes: &'a [u8]) -> Option<Entries<'a>> {
+        let size = i32::from_ne_bytes(bytes.get(4..8)?.try_into().ok()?).max(0) as usize;
+        let str_start = 8 + 4 * size;
+        (str_start <= bytes.len()).then_some(Entries {
+            bytes,
+            size,
+            str_start,
+        })
+    }
+
+    /// Entry `i` (< size); None when its lexeme runs past the end.
+    fn entry(&self, i: usize) -> Option<Entry<'a>> {
+        let e = u32::from_ne_bytes(self.bytes[8 + 4 * i..12 + 4 * i].try_into().unwrap());
+        let len = ((e >> 1) & 0x7FF) as usize;
+        let pos = (e >> 12) as usize;
+        let (lo, hi) = (self.str_start + pos, self.str_start + pos + len);
+        let lexeme = self.bytes.get(lo..hi)?;
+        let positions = (e & 1 == 1).then(|| self.str_start + ((pos + len + 1) & !1));
+        Some(Entry { lexeme, positions })
+    }
+
+    /// An entry's weighted frequency (weight D once without positions);
+    /// None when its positions run past the end.
+    fn frequency(&self, entry: &Entry, weights: &[f32; 4]) -> Option<f32> {
+        let Some(off) = entry.positions else {
+            return Some(weights[0]);
+        };
+        let npos = u16::from_ne_bytes(self.bytes.get(off..off + 2)?.try_into().unwrap()) as usize;
+        let mut tf = 0.0;
+        for j in 0..npos {
+            let at = off + 2 + 2 * j;
+            let Some(wp) = self.bytes.get(at..at + 2) else {
+                break;
+            };
+            let wp = u16::from_ne_bytes(wp.try_into().unwrap());
+            tf += weights[(wp >> 14) as usize];
+        }
+        Some(tf)
+    }
+}
+
+/// Run `read` over the bytes of a tsvector datum, detoasted if need be.
+///
+/// # Safety
+/// `datum` must be a non-null tsvector datum.
+unsafe fn with_bytes<R>(datum: pg_sys::Datum, read: impl FnOnce(&[u8]) -> R) -> R {
+    let raw = datum.cast_mut_ptr::<pg_sys::varlena>();
+    let p = pg_sys::pg_detoast_datum(raw);
+    let base = p as *const u8;
+    let total = ((std::ptr::read_unaligned(base as *const u32) >> 2) & 0x3FFF_FFFF) as usize;
+    let out = read(std::slice::from_raw_parts(base, total));
+    if p != raw {
+        pg_sys::pfree(p.cast());
+    }
+    out
+}
+
 /// Call `f(number of lexemes, lexeme, weighted frequency)` for every
 /// lexeme of a tsvector datum and return the number of lexemes. A lexeme
 /// without positions counts once at weight D.
@@ -145,53 +217,53 @@ pub unsafe fn for_each_lexeme(
     weights: &[f32; 4],
     mut f: impl FnMut(u32, &[u8], f32),
 ) -> u32 {
-    let raw = datum.cast_mut_ptr::<pg_sys::varlena>();
-    let p = pg_sys::pg_detoast_datum(raw);
-    let base = p as *const u8;
-    let total = ((std::ptr::read_unaligned(base as *const u32) >> 2) & 0x3FFF_FFFF) as usize;
-    let mut length = 0;
-    if total >= 8 {
-        let bytes = std::slice::from_raw_parts(base, total);
-        let size = i32::from_ne_bytes(bytes[4..8].try_into().unwrap()).max(0) as usize;
-        let str_start = 8 + 4 * size;
-        if str_start <= total {
-            length = size as u32;
-            for i in 0..size {
-                let e = u32::from_ne_bytes(bytes[8 + 4 * i..12 + 4 * i].try_into().unwrap());
-                let haspos = e & 1 == 1;
-                let len = ((e >> 1) & 0x7FF) as usize;
-                let pos = (e >> 12) as usize;
-                let (lo, hi) = (str_start + pos, str_start + pos + len);
-                if hi > total {
-                    break;
-                }
-                let lexeme = &bytes[lo..hi];
-                if !haspos {
-                    f(length, lexeme, weights[0]);
-                    continue;
-                }
-                let off = str_start + ((pos + len + 1) & !1);
-                if off + 2 > total {
-                    continue;
-                }
-                let npos = u16::from_ne_bytes([bytes[off], bytes[off + 1]]) as usize;
-                let mut tf = 0.0;
-                for j in 0..npos {
-                    let at = off + 2 + 2 * j;
-                    if at + 2 > total {
-                        break;
-                    }
-                    let wp = u16::from_ne_bytes([bytes[at], bytes[at + 1]]);
-                    tf += weights[(wp >> 14) as usize];
-                }
-                f(length, lexeme, tf);
+    with_bytes(datum, |bytes| {
+        let Some(entries) = Entries::new(bytes) else {
+            return 0;
+        };
+        let length = entries.size as u32;
+        for i in 0..entries.size {
+            let Some(entry) = entries.entry(i) else {
+                break;
+            };
+            if let Some(tf) = entries.frequency(&entry, weights) {
+                f(length, entry.lexeme, tf);
             }
         }
-    }
-    if p != raw {
-        pg_sys::pfree(p.cast());
-    }
-    length
+        length
+    })
+}
+
+/// The number of lexemes of a tsvector datum and the weighted frequency of
+/// each of `terms` in it (0 when absent), each found by binary search.
+///
+/// # Safety
+/// `datum` must be a non-null tsvector datum.
+pub unsafe fn lexeme_frequencies(
+    datum: pg_sys::Datum,
+    terms: &[&[u8]],
+    weights: &[f32; 4],
+) -> (u32, Vec<f32>) {
+    with_bytes(datum, |bytes| {
+        let Some(entries) = Entries::new(bytes) else {
+            return (0, vec![0.0; terms.len()]);
+        };
+        let find = |term: &[u8]| {
+            let (mut lo, mut hi) = (0, entries.size);
+            while lo < hi {
+                let mid = (lo + hi) / 2;
+                let entry = entries.entry(mid)?;
+                match entry.lexeme.cmp(term) {
+                    std::cmp::Ordering::Less => lo = mid + 1,
+                    std::cmp::Ordering::Greater => hi = mid,
+                    std::cmp::Ordering::Equal => return entries.frequency(&entry, weights),
+                }
+            }
+            None
+        };
+        let tf = terms.iter().map(|t| find(t).unwrap_or(0.0)).collect();
+        (entries.size as u32, tf)
+    })
 }
 
 #[cfg(test)]

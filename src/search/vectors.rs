@@ -10,7 +10,7 @@
 //! issue once at its end.
 
 use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use foldhash::HashMap as FastMap;
 use pgrx::prelude::*;
@@ -19,7 +19,7 @@ use crate::errors::SpiOk;
 use crate::search::query::quote_lexeme;
 use crate::search::tokenize::{for_each_token, Mode};
 use crate::search::tsvector::{
-    for_each_lexeme, normalize_positions, weighted_position, TsVector, MAX_POSITION,
+    lexeme_frequencies, normalize_positions, weighted_position, TsVector, MAX_POSITION,
 };
 
 /// How much of each field is indexed (bytes); the rest is stored but not
@@ -226,14 +226,10 @@ pub struct DocTerms {
 /// `datum` must be a non-null tsvector datum.
 pub unsafe fn read_doc_terms(
     datum: pg_sys::Datum,
-    terms: &HashMap<Vec<u8>, usize>,
+    terms: &[String],
     weights: &[f32; 4],
 ) -> DocTerms {
-    let mut tf = vec![0.0; terms.len()];
-    let length = for_each_lexeme(datum, weights, |_, lexeme, f| {
-        if let Some(&k) = terms.get(lexeme) {
-            tf[k] += f;
-        }
-    });
+    let terms: Vec<&[u8]> = terms.iter().map(|t| t.as_bytes()).collect();
+    let (length, tf) = lexeme_frequencies(datum, &terms, weights);
     DocTerms { length, tf }
 }
