@@ -194,6 +194,11 @@ BEGIN
     END LOOP;
 END $$;
 SELECT count(*) AS writer_issues FROM ims.issues WHERE issue_id LIKE 'W-%' \gset
+-- What the rounds left on disk: the segments table with its indexes (rows
+-- deleted by merges are reused once autovacuum has been), and its live data.
+SELECT pg_size_pretty(pg_total_relation_size('ims_index.search_segments')) AS segments_table,
+       pg_size_pretty(sum(octet_length(postings))) AS segments_data
+  FROM ims_index.search_segments \gset
 SELECT ims.refresh_materialized_views();
 
 -- Our index: the posting lists, rebuilt from the stored vectors, timed
@@ -313,7 +318,7 @@ SELECT bucket,
 \echo '== kept current by the search indexer, no rebuild: after the load (seconds until nothing was pending, the index then), and under a writer of 200 issues/s (issues pending as searches ran)'
 SELECT :'caught_up_s' AS caught_up_after_load_s, :'segments_after_load' AS segments, :'segment_issues_after_load' AS segment_issues,
        :'base_issues_after_load' AS base_issues, :'writer_pending_avg' AS writer_pending_avg, :'writer_pending_max' AS writer_pending_max,
-       :'writer_issues' AS writer_new_issues;
+       :'writer_issues' AS writer_new_issues, :'segments_table' AS segments_table, :'segments_data' AS segments_data;
 \echo '== what a returned row costs: common bucket, 50 results against 1 (medians of the best of 3)'
 SELECT round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms_1)::numeric, 2) AS ms_1_row,
        round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms_50)::numeric, 2) AS ms_50_rows,

@@ -2,7 +2,7 @@
 -- maintenance step: issues written since its base was built go into
 -- segments (ims_index.search_segments), written by ims.update_search_index()
 -- rounds that the search indexer (a background worker the extension starts)
--- runs every second. The base built by 0.7.0 stays in use (its statistics
+-- runs every 0.2 s while writes come. The base built by 0.7.0 stays in use (its statistics
 -- row is still read); its next rebuild drops the segments it replaces.
 \echo Use "ALTER EXTENSION ims_crawler UPDATE" to load this file. \quit
 
@@ -54,7 +54,7 @@ GRANT EXECUTE ON FUNCTION ims.search_index_segments() TO ims_admin, ims_readonly
 GRANT EXECUTE ON FUNCTION ims.update_search_index(), ims.start_search_indexer() TO ims_admin;
 
 COMMENT ON FUNCTION ims.update_search_index() IS
-    'One round of keeping the search index current (the search indexer runs it every second): issues written since the newest build go into a new segment, small segments are merged; builds the base if it never was.';
+    'One round of keeping the search index current (the search indexer runs it every 0.2 s while writes come, every second otherwise): issues written since the newest build go into a new segment, small segments are merged; builds the base if it never was.';
 COMMENT ON FUNCTION ims.search_index_segments() IS
     'The search index''s base (segment 0) and each segment built after it: issues, terms, bytes.';
 COMMENT ON FUNCTION ims.start_search_indexer() IS
@@ -66,7 +66,7 @@ ALTER FUNCTION ims.search_index_pending() SECURITY DEFINER;
 COMMENT ON FUNCTION ims.search_index_terms() IS
     'Terms of the search index (its base and the segments built since) and the number of issues holding each.';
 COMMENT ON FUNCTION ims.search_index_pending() IS
-    'Issues written since the newest build of the search index (base or segment): searches score them one by one until the search indexer indexes them, within about a second.';
+    'Issues written since the newest build of the search index (base or segment): searches score them one by one until the search indexer indexes them, within a fraction of a second.';
 
 -- ims.health: the advice for issues waiting for the search index names the indexer.
 CREATE OR REPLACE VIEW ims.health WITH (security_invoker = true) AS

@@ -84,7 +84,7 @@ COMMENT ON FUNCTION ims.search_index_terms() IS
 COMMENT ON FUNCTION ims.refresh_search_index() IS
     'Rebuild the search index (ims.mv_search_postings) concurrently; schedule_maintenance runs it hourly.';
 COMMENT ON FUNCTION ims.search_index_pending() IS
-    'Issues written since the newest build of the search index (base or segment): searches score them one by one until the search indexer indexes them, within about a second.';
+    'Issues written since the newest build of the search index (base or segment): searches score them one by one until the search indexer indexes them, within a fraction of a second.';
 
 -- Keep vectors current whatever writes the rows. The trigger functions run
 -- as the owner: a delete can cascade into comments and attachments, and the
@@ -153,7 +153,7 @@ CREATE TRIGGER trg_attachments_search_delete AFTER DELETE ON ims.attachments
     REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION ims.search_index_children();
 
 COMMENT ON FUNCTION ims.update_search_index() IS
-    'One round of keeping the search index current (the search indexer runs it every second): issues written since the newest build go into a new segment, small segments are merged; builds the base if it never was.';
+    'One round of keeping the search index current (the search indexer runs it every 0.2 s while writes come, every second otherwise): issues written since the newest build go into a new segment, small segments are merged; builds the base if it never was.';
 COMMENT ON FUNCTION ims.search_index_segments() IS
     'The search index''s base (segment 0) and each segment built after it: issues, terms, bytes.';
 COMMENT ON FUNCTION ims.start_search_indexer() IS

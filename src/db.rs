@@ -41,7 +41,9 @@ thread_local! {
 /// kept (`SPI_keepplan`; PostgreSQL re-plans it when what it reads
 /// changes): for the few statements every search runs, where parsing and
 /// planning cost more than running them. Only for statements whose generic
-/// plan suits any parameter value (PostgreSQL may switch to it).
+/// plan suits any parameter value: that plan is the one used (left to
+/// choose, PostgreSQL plans again on every call while a plan for the
+/// call's values looks cheaper, about 0.2 ms a search).
 pub fn select_kept<'conn>(
     c: &SpiClient<'conn>,
     sql: &'static str,
@@ -58,7 +60,31 @@ pub fn select_kept<'conn>(
             plan
         }
     };
+    let _generic = GenericPlans::force();
     c.select(plan, None, args).spi_ok(what)
+}
+
+/// `plan_cache_mode = force_generic_plan` until dropped (also when an
+/// error unwinds through it), then the session's own setting again.
+struct GenericPlans(std::ffi::c_int);
+
+impl GenericPlans {
+    fn force() -> GenericPlans {
+        // SAFETY: the GUC's variable, read and set by this backend only.
+        unsafe {
+            let was = pg_sys::plan_cache_mode;
+            pg_sys::plan_cache_mode =
+                pg_sys::PlanCacheMode::PLAN_CACHE_MODE_FORCE_GENERIC_PLAN as std::ffi::c_int;
+            GenericPlans(was)
+        }
+    }
+}
+
+impl Drop for GenericPlans {
+    fn drop(&mut self) {
+        // SAFETY: as in `force`.
+        unsafe { pg_sys::plan_cache_mode = self.0 }
+    }
 }
 
 /// A built-in type, as `select_kept` takes argument types.

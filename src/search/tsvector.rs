@@ -244,26 +244,29 @@ pub unsafe fn lexeme_frequencies(
     terms: &[&[u8]],
     weights: &[f32; 4],
 ) -> (u32, Vec<f32>) {
-    with_bytes(datum, |bytes| {
-        let Some(entries) = Entries::new(bytes) else {
-            return (0, vec![0.0; terms.len()]);
-        };
-        let find = |term: &[u8]| {
-            let (mut lo, mut hi) = (0, entries.size);
-            while lo < hi {
-                let mid = (lo + hi) / 2;
-                let entry = entries.entry(mid)?;
-                match entry.lexeme.cmp(term) {
-                    std::cmp::Ordering::Less => lo = mid + 1,
-                    std::cmp::Ordering::Greater => hi = mid,
-                    std::cmp::Ordering::Equal => return entries.frequency(&entry, weights),
-                }
+    with_bytes(datum, |bytes| frequencies(bytes, terms, weights))
+}
+
+/// `lexeme_frequencies` of a tsvector's bytes.
+fn frequencies(bytes: &[u8], terms: &[&[u8]], weights: &[f32; 4]) -> (u32, Vec<f32>) {
+    let Some(entries) = Entries::new(bytes) else {
+        return (0, vec![0.0; terms.len()]);
+    };
+    let find = |term: &[u8]| {
+        let (mut lo, mut hi) = (0, entries.size);
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            let entry = entries.entry(mid)?;
+            match entry.lexeme.cmp(term) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => return entries.frequency(&entry, weights),
             }
-            None
-        };
-        let tf = terms.iter().map(|t| find(t).unwrap_or(0.0)).collect();
-        (entries.size as u32, tf)
-    })
+        }
+        None
+    };
+    let tf = terms.iter().map(|t| find(t).unwrap_or(0.0)).collect();
+    (entries.size as u32, tf)
 }
 
 #[cfg(test)]
@@ -281,6 +284,58 @@ mod tests {
         normalize_positions(&mut p);
         assert_eq!(p, [weighted_position(2, 2), weighted_position(5, 3)]);
         assert_eq!(weighted_position(20_000, 0), MAX_POSITION);
+    }
+
+    #[test]
+    fn frequencies_found_by_binary_search_match_a_walk() {
+        let weights = [0.5, 0.7, 1.0, 3.0];
+        let lexemes: Vec<(&str, Vec<u16>)> = vec![
+            ("ab", vec![weighted_position(1, 0)]),
+            (
+                "abc",
+                vec![weighted_position(2, 3), weighted_position(9, 1)],
+            ),
+            ("b", vec![weighted_position(3, 2)]),
+            (
+                "openframe",
+                vec![weighted_position(4, 0), weighted_position(5, 0)],
+            ),
+            ("깨지", vec![weighted_position(6, 3)]),
+            (
+                "한글",
+                vec![weighted_position(7, 2), weighted_position(8, 3)],
+            ),
+        ];
+        let bytes = layout(&lexemes).unwrap();
+        let entries = Entries::new(&bytes).unwrap();
+        let walked: Vec<(Vec<u8>, f32)> = (0..entries.size)
+            .map(|i| {
+                let e = entries.entry(i).unwrap();
+                (e.lexeme.to_vec(), entries.frequency(&e, &weights).unwrap())
+            })
+            .collect();
+        assert_eq!(walked[1], (b"abc".to_vec(), 3.0 + 0.7));
+        let terms: Vec<&[u8]> = vec![
+            b"abc",
+            b"a",
+            "한글".as_bytes(),
+            b"ab",
+            b"zz",
+            "깨지".as_bytes(),
+        ];
+        let (length, tf) = frequencies(&bytes, &terms, &weights);
+        assert_eq!(length, 6);
+        let expected: Vec<f32> = terms
+            .iter()
+            .map(|t| walked.iter().find(|(l, _)| l == t).map_or(0.0, |w| w.1))
+            .collect();
+        assert_eq!(tf, expected);
+        assert_eq!(tf, [3.7, 0.0, 4.0, 0.5, 0.0, 3.0]);
+        // A header that does not fit the bytes reads as empty.
+        assert_eq!(
+            frequencies(&bytes[..6], &terms, &weights),
+            (0, vec![0.0; 6])
+        );
     }
 
     #[test]
