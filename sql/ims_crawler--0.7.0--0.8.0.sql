@@ -2,7 +2,7 @@
 -- maintenance step: issues written since its base was built go into
 -- segments (ims_index.search_segments), written by ims.update_search_index()
 -- rounds that the search indexer (a background worker the extension starts)
--- runs every 0.2 s while writes come. The base built by 0.7.0 stays in use (its statistics
+-- runs every 0.5 s while writes come. The base built by 0.7.0 stays in use (its statistics
 -- row is still read); its next rebuild drops the segments it replaces.
 \echo Use "ALTER EXTENSION ims_crawler UPDATE" to load this file. \quit
 
@@ -54,7 +54,7 @@ GRANT EXECUTE ON FUNCTION ims.search_index_segments() TO ims_admin, ims_readonly
 GRANT EXECUTE ON FUNCTION ims.update_search_index(), ims.start_search_indexer() TO ims_admin;
 
 COMMENT ON FUNCTION ims.update_search_index() IS
-    'One round of keeping the search index current (the search indexer runs it every 0.2 s while writes come, every second otherwise): issues written since the newest build go into a new segment, small segments are merged; builds the base if it never was.';
+    'One round of keeping the search index current (the search indexer runs it every 0.5 s while writes come, every second otherwise): issues written since the newest build go into a new segment, small segments are merged; builds the base if it never was.';
 COMMENT ON FUNCTION ims.search_index_segments() IS
     'The search index''s base (segment 0) and each segment built after it: issues, terms, bytes.';
 COMMENT ON FUNCTION ims.start_search_indexer() IS

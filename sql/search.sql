@@ -153,7 +153,7 @@ CREATE TRIGGER trg_attachments_search_delete AFTER DELETE ON ims.attachments
     REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION ims.search_index_children();
 
 COMMENT ON FUNCTION ims.update_search_index() IS
-    'One round of keeping the search index current (the search indexer runs it every 0.2 s while writes come, every second otherwise): issues written since the newest build go into a new segment, small segments are merged; builds the base if it never was.';
+    'One round of keeping the search index current (the search indexer runs it every 0.5 s while writes come, every second otherwise): issues written since the newest build go into a new segment, small segments are merged; builds the base if it never was.';
 COMMENT ON FUNCTION ims.search_index_segments() IS
     'The search index''s base (segment 0) and each segment built after it: issues, terms, bytes.';
 COMMENT ON FUNCTION ims.start_search_indexer() IS

@@ -4,9 +4,11 @@
 //! It is started by the extension itself: by the first write of issues
 //! (`upsert_issue(s)`) or search that finds pending issues while none runs
 //! in the database (checked at most every ten seconds per backend), or by
-//! `ims.start_search_indexer()`. Every second it runs one round of
-//! `ims.update_search_index()`; when the segments hold as many issues as
-//! the base, it starts a second worker that rebuilds the base. It leaves
+//! `ims.start_search_indexer()`. It runs a round of
+//! `ims.update_search_index()` every 0.5 s while writes come (every second
+//! otherwise); when the segments hold as many issues as the base, it
+//! starts a second worker that rebuilds the base (at most once a minute).
+//! It leaves
 //! after ten seconds with nothing to do (so that it never keeps a database
 //! from being dropped for long), when the extension is dropped, and when
 //! `ims.search_indexer` is turned off, or on an error (the next write or
@@ -32,11 +34,16 @@ const REBUILDER: &str = "ims search index rebuild";
 /// One indexer per database: it holds this advisory lock.
 const INDEXER_LOCK: i64 = 0x0069_6d73_5f69_7772; // "ims_iwr"
 /// Between rounds while writes come: every search scores the issues
-/// written since the last round one by one (about 10 µs each), so rounds
-/// follow closely (a round of a few dozen issues takes 10-30 ms).
-const NAPTIME_BUSY: Duration = Duration::from_millis(200);
+/// written since the last round one by one (a few µs each), and reads the
+/// lists of each new segment it meets (a fraction of a millisecond); half
+/// a second balances the two (BENCHMARKS.md, 0.8.0). A round of a hundred
+/// issues takes 20-60 ms.
+const NAPTIME_BUSY: Duration = Duration::from_millis(500);
 /// Between rounds when the last one found nothing to do.
 const NAPTIME: Duration = Duration::from_secs(1);
+/// At most one base rebuild is started per this long (one that fails, on
+/// a full disk say, is not started again every round).
+const REBUILD_EVERY: Duration = Duration::from_secs(60);
 /// With nothing to do for this long, the indexer leaves (a database it is
 /// connected to cannot be dropped without FORCE).
 const IDLE_EXIT: Duration = Duration::from_secs(10);
@@ -187,21 +194,30 @@ pub extern "C-unwind" fn ims_search_indexer_main(arg: pg_sys::Datum) {
     }
     let mut idle_since = Instant::now();
     let mut nap = NAPTIME;
+    let mut rebuilt: Option<Instant> = None;
     while BackgroundWorker::wait_latch(Some(nap)) {
         if BackgroundWorker::sighup_received() {
             unsafe { pg_sys::ProcessConfigFile(pg_sys::GucContext::PGC_SIGHUP) };
         }
+        // (whether the round did anything, whether the base needs a rebuild)
         let busy = BackgroundWorker::transaction(|| {
             if !installed() || !ENABLED.get() {
                 return None;
             }
             let round = crate::search::segments::update();
-            if round.rebuild_base && !running(REBUILDER) {
-                start(REBUILDER);
-            }
-            Some(round.indexed > 0 || round.merged > 0)
+            Some((round.indexed > 0 || round.merged > 0, round.rebuild_base))
         });
-        match busy {
+        if let Some((_, true)) = busy {
+            if rebuilt.is_none_or(|t| t.elapsed() >= REBUILD_EVERY) {
+                BackgroundWorker::transaction(|| {
+                    if !running(REBUILDER) {
+                        start(REBUILDER);
+                    }
+                });
+                rebuilt = Some(Instant::now());
+            }
+        }
+        match busy.map(|(busy, _)| busy) {
             None => return,
             Some(true) => {
                 idle_since = Instant::now();

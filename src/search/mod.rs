@@ -18,7 +18,7 @@
 //!    (the base, `ims.refresh_search_index`) and the index's statistics;
 //!    which issues are newer than the newest build ("pending");
 //!    `segments`: the issues written since the base, indexed into segments
-//!    every 0.2 s while writes come (`ims.update_search_index`) and merged; `indexer`: the
+//!    every 0.5 s while writes come (`ims.update_search_index`) and merged; `indexer`: the
 //!    background worker that runs those rounds.
 //! 6. `query`: the query language (words, "phrases", -exclusions, OR,
 //!    field filters) parsed into terms.

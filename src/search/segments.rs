@@ -3,7 +3,7 @@
 //! The base (`ims.mv_search_postings`) is built from every issue: at a
 //! million issues that takes tens of seconds, too long to run for every
 //! write. Between rebuilds, each round of `ims.update_search_index()` (the
-//! search indexer runs one every 0.2 s while writes come: `indexer`) writes the issues
+//! search indexer runs one every 0.5 s while writes come: `indexer`) writes the issues
 //! pending since the newest build into a segment, rows of
 //! `ims_index.search_segments` in the base's format, with that build's
 //! snapshot and its place in the order of builds (`Meta::seq`), plus the
@@ -236,7 +236,7 @@ pub fn update() -> Round {
 }
 
 /// One round of keeping the search index current, as the search indexer
-/// runs every 0.2 s while writes come: issues written since the newest build go into a new
+/// runs every 0.5 s while writes come: issues written since the newest build go into a new
 /// segment, small segments are merged (the base is built first if it never
 /// was). Returns what it did.
 #[pg_extern(volatile, parallel_unsafe, security_definer)]

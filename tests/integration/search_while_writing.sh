@@ -3,7 +3,7 @@
 # under them: 4 pgbench clients upsert issues, each new issue with a word of
 # its own and each re-crawl moving a word from one issue to another; the
 # search indexer (a background worker the writes start) indexes them into
-# segments (a round every 0.2 s while writes come), while (after 12 seconds) a second client rebuilds
+# segments (a round every 0.5 s while writes come), while (after 12 seconds) a second client rebuilds
 # the base (ims.refresh_search_index) in a loop, and a third searches. Afterwards
 # (with writes still pending, once the indexer has caught up, and after a
 # last rebuild) every issue is found by its current word and by no old
@@ -83,7 +83,7 @@ END
 \$\$;
 SQL
 }
-# The indexer runs rounds every 0.2 s while writes come, so it may have caught
+# The indexer runs rounds every 0.5 s while writes come, so it may have caught
 # up already: the check writes pending issues of its own first (uncommitted,
 # so no round can index them: every search scores them from their vectors).
 check "with writes pending" "PERFORM ims.upsert_issue(jsonb_build_object('issue_id', 'W-' || g,

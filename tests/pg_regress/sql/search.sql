@@ -473,7 +473,7 @@ SELECT term, doc_freq FROM ims.search_index_terms() WHERE term IN ('zebra', 'oka
 SELECT count(*) AS champion_lists FROM ims.mv_search_postings WHERE term = 'top:zebra';
 -- Segments: issues written since the base was built go into a segment at
 -- each round of ims.update_search_index() (the search indexer runs one
--- every second; it is off in these tests). Searches read the base and every
+-- while writes come; it is off in these tests). Searches read the base and every
 -- segment after it, a later copy of an issue replacing an earlier one.
 UPDATE ims.issues SET title = 'giraffe ' || title WHERE issue_id LIKE 'Z-%' AND substr(issue_id, 3)::int % 2 = 0;
 SELECT ims.search_index_pending() AS pending;
