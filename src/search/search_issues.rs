@@ -229,8 +229,8 @@ macro_rules! filters_sql {
 
 /// Issues written since the posting lists were built ("pending"): all of
 /// them, so the lists' older copies are skipped, and the search vector of
-/// those that pass the filters, to match and score. Planned on every call (a search of a fresh
-/// install, or of many pending issues, uses it).
+/// those that pass the filters, to match and score. Planned on every call
+/// (a search of a fresh install, or of many pending issues, uses it).
 fn pending_sql() -> String {
     format!(
         concat!(
