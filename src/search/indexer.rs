@@ -8,12 +8,12 @@
 //! `ims.update_search_index()` every 0.5 s while writes come (every second
 //! otherwise); when the segments hold as many issues as the base, it
 //! starts a second worker that rebuilds the base (at most once a minute).
-//! It leaves
-//! after ten seconds with nothing to do (so that it never keeps a database
-//! from being dropped for long), when the extension is dropped, and when
-//! `ims.search_indexer` is turned off, or on an error (the next write or
-//! search starts another). It needs a free `max_worker_processes` slot; without one,
-//! searches still find every issue (pending ones are scored one by one).
+//! It leaves after ten seconds with nothing to do (so that it never keeps
+//! a database from being dropped for long), when the extension is dropped,
+//! when `ims.search_indexer` is turned off, or on an error (the next write
+//! or search starts another). It needs a free `max_worker_processes` slot;
+//! without one, searches still find every issue (pending ones are scored
+//! one by one).
 
 use std::cell::Cell;
 use std::time::{Duration, Instant};

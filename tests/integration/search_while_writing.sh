@@ -3,8 +3,9 @@
 # under them: 4 pgbench clients upsert issues, each new issue with a word of
 # its own and each re-crawl moving a word from one issue to another; the
 # search indexer (a background worker the writes start) indexes them into
-# segments (a round every 0.5 s while writes come), while (after 12 seconds) a second client rebuilds
-# the base (ims.refresh_search_index) in a loop, and a third searches. Afterwards
+# segments (a round every 0.5 s while writes come), while (after 12
+# seconds) a second client rebuilds the base (ims.refresh_search_index) in a
+# loop, and a third searches. Afterwards
 # (with writes still pending, once the indexer has caught up, and after a
 # last rebuild) every issue is found by its current word and by no old
 # one, and no client saw an error.
