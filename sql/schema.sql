@@ -150,6 +150,12 @@ CREATE TABLE ims.issues (
     search_version     pg_catalog.xid8 NOT NULL DEFAULT '0',
     CONSTRAINT issues_issue_id_key UNIQUE (issue_id),
     CONSTRAINT issues_issue_id_check CHECK (pg_catalog.length(issue_id) BETWEEN 1 AND 200),
+    -- Searches filter on these, and the search index keys each value: kept
+    -- short (README "Limits"), so one row cannot break indexing for all.
+    CONSTRAINT issues_product_check CHECK (pg_catalog.octet_length(product) <= 256),
+    CONSTRAINT issues_module_check CHECK (pg_catalog.octet_length(module) <= 256),
+    CONSTRAINT issues_status_check CHECK (pg_catalog.octet_length(status) <= 256),
+    CONSTRAINT issues_priority_check CHECK (pg_catalog.octet_length(priority) <= 256),
     CONSTRAINT issues_crawl_count_check CHECK (crawl_count >= 1),
     CONSTRAINT issues_crawled_order_check CHECK (last_crawled_at >= first_crawled_at),
     CONSTRAINT issues_raw_data_check CHECK (pg_catalog.jsonb_typeof(raw_data) = 'object')

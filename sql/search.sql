@@ -47,7 +47,7 @@ COMMENT ON FUNCTION ims.search_query_text(text) IS 'Text form of ims.to_search_q
 COMMENT ON FUNCTION ims.refresh_search_vectors(bigint[]) IS
     'Recompute the search vectors of these issues (the triggers call it; pass every issue_pk to rebuild the index).';
 COMMENT ON FUNCTION ims.search_issues(text, text, integer) IS
-    'Ranked (BM25) search over titles, descriptions, comments and attachment text: words (at least half of them must match, more rank higher; Korean by stem), AND, "phrases", -exclusions, OR, product:/status:/priority: filters; best first, with a snippet.';
+    'Ranked (BM25) search over titles, descriptions, comments and attachment text: words (at least half of them must match, more rank higher; Korean by stem), AND, "phrases", -exclusions, OR, product:/status:/priority: filters; best first, with an HTML snippet (the text escaped, matches in <b>).';
 
 -- The search index between rebuilds of its base: segments (src/search/segments.rs).
 -- Index data, not user data: in a schema of their own, read only by the

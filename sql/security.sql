@@ -60,7 +60,11 @@ REVOKE ALL ON ALL SEQUENCES IN SCHEMA ims FROM PUBLIC;
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA ims FROM PUBLIC;
 GRANT USAGE ON SCHEMA ims TO ims_admin, ims_user, ims_readonly, ims_app;
 
-GRANT ALL ON ALL TABLES IN SCHEMA ims TO ims_admin;
+-- ims_admin reads and writes every row, and nothing more: no TRIGGER (a
+-- trigger it made would fire inside the extension's SECURITY DEFINER code,
+-- as its superuser owner), no REFERENCES, no TRUNCATE (which skips row
+-- level security and the audit trail).
+GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ims TO ims_admin;
 GRANT ALL ON ALL SEQUENCES IN SCHEMA ims TO ims_admin;
 GRANT SELECT ON ALL TABLES IN SCHEMA ims TO ims_readonly;
 

@@ -32,6 +32,14 @@ pub fn null_argument(name: &str) -> ! {
     )
 }
 
+/// 23503 (foreign_key_violation): a crawl session or ims user that does
+/// not exist, or that the caller may not see (the two read alike, so an
+/// error reveals nothing). Every function reports either this way, as the
+/// tables' foreign keys do for plain SQL; clients map it to "not found".
+pub fn does_not_exist(message: impl Into<String>, hint: Option<&str>) -> ! {
+    raise(PgSqlErrorCode::ERRCODE_FOREIGN_KEY_VIOLATION, message, hint)
+}
+
 /// 42501: the caller may not do this.
 pub fn permission_denied(message: impl Into<String>) -> ! {
     raise(

@@ -14,9 +14,11 @@
 //! `scope => 'session'` keeps it for the connection. It is bound to a random
 //! token in the `ims.identity_token` setting (set LOCAL for a transaction
 //! scope): `RESET ALL`, `DISCARD ALL`, a rolled-back savepoint or any `SET`
-//! of that setting breaks the binding. A setting can only clear an asserted
-//! identity, never create or change one. A deactivated user's asserted
-//! identity ends at once.
+//! of that setting ends it for good (the setting's assign hook forgets the
+//! identity the moment its value changes, so setting the old token again
+//! brings nothing back). A setting can only end an asserted identity,
+//! never create or change one. A deactivated user's asserted identity ends
+//! at once.
 
 use std::cell::RefCell;
 use std::ffi::CStr;
@@ -47,6 +49,55 @@ thread_local! {
 }
 
 static XACT_CALLBACK_REGISTERED: AtomicBool = AtomicBool::new(false);
+
+/// Where PostgreSQL keeps the value of `ims.identity_token`.
+static mut TOKEN_VALUE: *mut std::ffi::c_char = std::ptr::null_mut();
+
+/// Register `ims.identity_token` (from `_PG_init`) with a hook that ends
+/// the asserted identity whenever the setting changes away from its token:
+/// SET, RESET, DISCARD ALL, the end of a transaction that set it LOCAL, a
+/// rolled-back transaction or savepoint.
+pub fn define_setting() {
+    // SAFETY: called once per backend from _PG_init; TOKEN_VALUE is ours
+    // and only PostgreSQL's GUC code writes it.
+    unsafe {
+        pg_sys::DefineCustomStringVariable(
+            TOKEN_SETTING.as_ptr(),
+            c"Binds an identity asserted by ims.set_current_user to this connection.".as_ptr(),
+            c"Set by ims.set_current_user; any change of it ends that identity.".as_ptr(),
+            &raw mut TOKEN_VALUE,
+            c"".as_ptr(),
+            pg_sys::GucContext::PGC_USERSET,
+            pg_sys::GUC_NOT_IN_SAMPLE as _,
+            None,
+            Some(token_assigned),
+            None,
+        );
+    }
+}
+
+/// The setting's assign hook: a value other than the asserted identity's
+/// token ends the identity. Runs inside GUC processing (also while a
+/// transaction aborts): no SQL, no error, no allocation that can fail.
+#[pg_guard]
+unsafe extern "C-unwind" fn token_assigned(
+    newval: *const std::ffi::c_char,
+    _extra: *mut std::ffi::c_void,
+) {
+    let new = if newval.is_null() {
+        &[][..]
+    } else {
+        // SAFETY: GUC passes the NUL-terminated new value.
+        unsafe { CStr::from_ptr(newval) }.to_bytes()
+    };
+    ASSERTED.with(|a| {
+        if let Ok(mut a) = a.try_borrow_mut() {
+            if a.as_ref().is_some_and(|x| x.token.as_bytes() != new) {
+                *a = None;
+            }
+        }
+    });
+}
 
 /// Forget a transaction-scoped identity when its transaction ends (the
 /// LOCAL token setting is reverted by PostgreSQL at the same moment).
@@ -151,6 +202,20 @@ pub fn login_is_trusted() -> bool {
     .unwrap_or(false)
 }
 
+/// An error (23503) unless `user_id` is an ims user the caller sees (row
+/// level security hides other users' rows from an ims_user: theirs read as
+/// missing).
+pub fn require_user(user_id: i64) {
+    let seen = read_one::<bool>(
+        "SELECT EXISTS (SELECT FROM ims.users u WHERE u.user_id = $1)",
+        &[user_id.into()],
+        "looking up the ims user",
+    );
+    if seen != Some(true) {
+        crate::errors::does_not_exist(format!("ims user {user_id} does not exist"), None);
+    }
+}
+
 /// True when the login is an ims administrator (or superuser).
 pub fn login_is_admin() -> bool {
     read_one::<bool>(
@@ -218,7 +283,7 @@ pub fn set_current_user(user_id: Option<i64>, scope: default!(Option<&str>, "'tr
         "looking up the ims user",
     );
     match active.as_deref() {
-        None => invalid_parameter(format!("ims user {user_id} does not exist")),
+        None => crate::errors::does_not_exist(format!("ims user {user_id} does not exist"), None),
         Some("inactive") => invalid_parameter(format!("ims user {user_id} is not active")),
         Some("app") => invalid_parameter(format!(
             "ims user {user_id} is an application login, not an end user"

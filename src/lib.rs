@@ -11,7 +11,13 @@ use pgrx::prelude::*;
 /// Runs when a backend loads the library.
 #[pg_guard]
 pub extern "C-unwind" fn _PG_init() {
+    // No error may carry a Rust backtrace (build paths, code layout) to a
+    // client: pgrx appends one to DETAIL whenever std captures one, which
+    // RUST_BACKTRACE in the server's environment turns on. This turns
+    // capture off for the process, before anything here can panic.
+    std::env::set_var("RUST_LIB_BACKTRACE", "0");
     operations::restore::install_hook();
+    identity::define_setting();
     search::list_cache::define_setting();
     search::indexer::define_setting();
 }

@@ -5,6 +5,10 @@
 pub const MAX_ID_CHARS: usize = 200;
 /// Bytes in a short text field (title, product, status, author, url, ...).
 pub const MAX_SHORT_TEXT_BYTES: usize = 64 * 1024;
+/// Bytes in a field searches filter on or group by (product, module,
+/// status, priority): each value is also a key of the search index, and
+/// a btree key must fit a third of a page. Real values are a few words.
+pub const MAX_FILTER_VALUE_BYTES: usize = 256;
 /// Bytes in a long text field (description, comment content, attachment text).
 pub const MAX_LONG_TEXT_BYTES: usize = 32 * 1024 * 1024;
 /// Comments in one issue.
@@ -15,6 +19,8 @@ pub const MAX_ATTACHMENTS_PER_ISSUE: usize = 1_000;
 pub const MAX_BATCH_ISSUES: usize = 10_000;
 /// Bytes in a search query.
 pub const MAX_QUERY_BYTES: usize = 10_000;
+/// Bytes in a search's `product` argument (a filter value).
+pub const MAX_PRODUCT_ARG_BYTES: usize = MAX_FILTER_VALUE_BYTES;
 /// Distinct terms in a search query (words, phrase words, exclusions and
 /// filter values, after duplicates are merged). Each term's posting list is
 /// held in memory while the query runs: at most about 1.2 bytes per issue

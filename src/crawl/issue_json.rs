@@ -30,6 +30,8 @@ const TEXT_FIELDS: [&str; 10] = [
 ];
 const TIME_FIELDS: [&str; 3] = ["created_at", "updated_at", "resolved_at"];
 const LONG_TEXT_FIELDS: [&str; 1] = ["description"];
+/// Fields whose values are search filters (MAX_FILTER_VALUE_BYTES).
+const FILTER_FIELDS: [&str; 4] = ["product", "module", "status", "priority"];
 
 /// Where in the input a value sits, for messages: `issue`, `issues[3]`,
 /// `issues[3].comments[0]`.
@@ -88,6 +90,24 @@ fn text(at: &str, v: &Value, max_bytes: usize) -> Value {
         }
         other => bad_type(at, "a string or null", other),
     }
+}
+
+/// A product, module, status or priority: short, since searches filter on
+/// it and the search index keys it (22001, as for an overlong varchar).
+fn filter_value(at: &str, v: &Value) -> Value {
+    if let Value::String(s) = v {
+        if s.len() > MAX_FILTER_VALUE_BYTES {
+            raise(
+                PgSqlErrorCode::ERRCODE_STRING_DATA_RIGHT_TRUNCATION,
+                format!(
+                    "{at} is too long ({} bytes; the limit is {MAX_FILTER_VALUE_BYTES})",
+                    s.len()
+                ),
+                Some("Product, module, status and priority are names searches filter on; put long text in description or raw_data."),
+            );
+        }
+    }
+    text(at, v, MAX_FILTER_VALUE_BYTES)
 }
 
 /// A string that must be present and not null.
@@ -381,6 +401,9 @@ pub fn normalize_issue(at: &str, v: &Value) -> Value {
         let at = p.field(k);
         match k.as_str() {
             "issue_id" => {}
+            f if FILTER_FIELDS.contains(&f) => {
+                out.insert(k.clone(), filter_value(&at, v));
+            }
             f if TEXT_FIELDS.contains(&f) => {
                 let max = if LONG_TEXT_FIELDS.contains(&f) {
                     MAX_LONG_TEXT_BYTES

@@ -33,8 +33,7 @@ pub fn session_for_caller(session_id: i64) -> (TimestampWithTimeZone, i64) {
 
 /// The error for a session id that names no session the caller may use.
 pub fn missing_session(session_id: i64) -> ! {
-    raise(
-        PgSqlErrorCode::ERRCODE_FOREIGN_KEY_VIOLATION,
+    crate::errors::does_not_exist(
         format!("crawl session {session_id} does not exist"),
         Some("Start a session with ims.start_session() and pass the session_id it returns."),
     )
@@ -67,7 +66,13 @@ pub fn start_session(
     ),
 > {
     crate::db::require_writable("ims.start_session");
-    let user_id = user_id.unwrap_or_else(require_identity);
+    let user_id = match user_id {
+        Some(id) => {
+            crate::identity::require_user(id);
+            id
+        }
+        None => require_identity(),
+    };
     let parameters = JsonB(parameters.map_or_else(|| serde_json::json!({}), |p| p.0));
     if !parameters.0.is_object() {
         invalid_parameter(format!(
@@ -172,11 +177,7 @@ fn require_running(session_id: i64) {
         "looking up the session",
     );
     match current.as_deref() {
-        None => raise(
-            PgSqlErrorCode::ERRCODE_NO_DATA_FOUND,
-            format!("crawl session {session_id} does not exist"),
-            None,
-        ),
+        None => missing_session(session_id),
         Some("running") => {}
         Some(other) => raise(
             PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,

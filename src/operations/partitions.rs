@@ -56,7 +56,8 @@ fn secure_partition(qualified: &str) {
         format!("ALTER TABLE {qualified} ENABLE ROW LEVEL SECURITY"),
         format!("ALTER TABLE {qualified} FORCE ROW LEVEL SECURITY"),
         format!("REVOKE ALL ON {qualified} FROM PUBLIC"),
-        format!("GRANT ALL ON {qualified} TO ims_admin"),
+        // As on every ims table (sql/security.sql): no TRIGGER, REFERENCES, TRUNCATE.
+        format!("GRANT SELECT, INSERT, UPDATE, DELETE ON {qualified} TO ims_admin"),
         format!("GRANT SELECT ON {qualified} TO ims_readonly"),
         format!(
             "CREATE POLICY admin_all ON {qualified} TO ims_admin USING (true) WITH CHECK (true)"

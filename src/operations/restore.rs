@@ -10,12 +10,14 @@
 //! statements for them would then fail with "already exists" (35 errors for
 //! a year of partitions, and `--single-transaction` restores nothing).
 //!
-//! While a restore runs (row_security off, as pg_dump sets it, and a
-//! superuser: see `ims.restoring()`), this utility hook skips exactly those
-//! statements: a key or index of a monthly or DEFAULT partition that ATTACH
-//! PARTITION already created with that name, and the attachment of such an
-//! index to a parent index it is already attached to. Every other statement
-//! runs as dumped; outside a restore the hook only forwards.
+//! While a restore runs (a superuser session set up as every dump sets it:
+//! row_security and check_function_bodies off, an empty search_path), this
+//! utility hook skips exactly those statements: a key or index of a monthly
+//! or DEFAULT partition that ATTACH PARTITION already created with that
+//! name *and that very definition*, and the attachment of such an index to
+//! a parent index it is already attached to. Every other statement runs as
+//! written (a superuser's own conflicting DDL fails as it would without
+//! the extension); outside a restore the hook only forwards.
 //!
 //! The search index (a materialized view the extension owns) is not in a
 //! dump: right after the restore has loaded `ims.issues` (their search
@@ -68,15 +70,18 @@ macro_rules! session_partition {
 }
 
 impl DumpedCopy {
-    /// True when the object already exists as ATTACH PARTITION made it.
-    fn already_exists(&self) -> bool {
+    /// True when the object already exists as ATTACH PARTITION made it,
+    /// exactly as `statement` (the dump's text) would create it: a
+    /// statement that differs in any way runs, and fails if it must.
+    fn already_exists(&self, statement: &str) -> bool {
         let (sql, a, b) = match self {
             DumpedCopy::Index { table, name } => (
                 concat!(
                     "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_index x ",
                     "JOIN pg_catalog.pg_class i ON i.oid = x.indexrelid ",
                     "JOIN pg_catalog.pg_inherits h ON h.inhrelid = i.oid ",
-                    "WHERE x.indrelid = pg_catalog.to_regclass($1) AND i.relname = $2 AND ",
+                    "WHERE x.indrelid = pg_catalog.to_regclass($1) AND i.relname = $2 ",
+                    "AND pg_catalog.pg_get_indexdef(i.oid) = $3 AND ",
                     session_partition!("x.indrelid"),
                     ")"
                 ),
@@ -87,7 +92,9 @@ impl DumpedCopy {
                 concat!(
                     "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint c ",
                     "WHERE c.conrelid = pg_catalog.to_regclass($1) AND c.conname = $2 ",
-                    "AND c.conparentid <> 0 AND c.contype IN ('p', 'u') AND ",
+                    "AND c.conparentid <> 0 AND c.contype IN ('p', 'u') ",
+                    "AND pg_catalog.right($3, pg_catalog.length(pg_catalog.pg_get_constraintdef(c.oid)) + 1) ",
+                    "    = ' ' || pg_catalog.pg_get_constraintdef(c.oid) AND ",
                     session_partition!("c.conrelid"),
                     ")"
                 ),
@@ -109,22 +116,50 @@ impl DumpedCopy {
         };
         read_one::<bool>(
             sql,
-            &[a.as_str().into(), b.as_str().into()],
+            &[a.as_str().into(), b.as_str().into(), statement.into()],
             "checking a restored partition",
         )
         .unwrap_or(false)
     }
 }
 
-/// The same test as `ims.restoring()`, without SQL: row_security off and a
-/// superuser.
+/// A superuser session set up as pg_dump's scripts and pg_restore set
+/// theirs: row_security off (the test of `ims.restoring()`), and also
+/// check_function_bodies off and an empty search_path, which every dump
+/// sets and an interactive session hardly ever has.
 fn restoring() -> bool {
-    // SAFETY: GetConfigOption returns NULL or a NUL-terminated string that
-    // we only read here; superuser() reads backend state.
-    unsafe {
-        let p = pg_sys::GetConfigOption(c"row_security".as_ptr(), true, false);
-        !p.is_null() && CStr::from_ptr(p).to_bytes() == b"off" && pg_sys::superuser()
+    fn setting(name: &CStr) -> Option<&'static [u8]> {
+        // SAFETY: GetConfigOption returns NULL or a NUL-terminated string
+        // that stays valid until the setting changes; read at once.
+        unsafe {
+            let p = pg_sys::GetConfigOption(name.as_ptr(), true, false);
+            (!p.is_null()).then(|| CStr::from_ptr(p).to_bytes())
+        }
     }
+    setting(c"row_security") == Some(b"off")
+        && setting(c"check_function_bodies") == Some(b"off")
+        && matches!(setting(c"search_path"), Some(b"" | b"\"\""))
+        // SAFETY: reads backend state.
+        && unsafe { pg_sys::superuser() }
+}
+
+/// The text of the statement being run, without its trailing `;`.
+///
+/// # Safety
+/// `pstmt` and `query_string` are those PostgreSQL passed to the hook.
+unsafe fn statement_text(
+    pstmt: *const pg_sys::PlannedStmt,
+    query_string: *const std::ffi::c_char,
+) -> Option<String> {
+    if query_string.is_null() {
+        return None;
+    }
+    let all = CStr::from_ptr(query_string).to_str().ok()?;
+    let from = usize::try_from((*pstmt).stmt_location).unwrap_or(0);
+    let len = usize::try_from((*pstmt).stmt_len).unwrap_or(0);
+    let rest = all.get(from..)?;
+    let text = if len == 0 { rest } else { rest.get(..len)? };
+    Some(text.trim().trim_end_matches(';').trim_end().to_string())
 }
 
 /// `ims.name` of a RangeVar in schema ims (pg_dump qualifies every name).
@@ -226,13 +261,19 @@ const SKIP: u8 = 1;
 const RUN_THEN_BUILD_INDEX: u8 = 2;
 
 #[pg_guard]
-unsafe extern "C-unwind" fn plan_statement(node: *mut pg_sys::Node) -> u8 {
+unsafe extern "C-unwind" fn plan_statement(
+    pstmt: *mut pg_sys::PlannedStmt,
+    query_string: *const std::ffi::c_char,
+) -> u8 {
     if !restoring() {
         return RUN;
     }
-    if let Some(copy) = dumped_copy(node) {
-        if copy.already_exists() {
-            debug1!("ims_crawler: skipped a restored partition key or index that ATTACH PARTITION created");
+    let node = (*pstmt).utilityStmt;
+    if let (Some(copy), Some(text)) = (dumped_copy(node), statement_text(pstmt, query_string)) {
+        if copy.already_exists(&text) {
+            // Shown to an interactive session; a restore sets
+            // client_min_messages to warning.
+            notice!("ims_crawler: skipped, ATTACH PARTITION already made exactly this: {text}");
             return SKIP;
         }
     }
@@ -281,7 +322,7 @@ unsafe extern "C-unwind" fn during_restore(
     dest: *mut pg_sys::DestReceiver,
     qc: *mut pg_sys::QueryCompletion,
 ) {
-    let plan = plan_statement((*pstmt).utilityStmt);
+    let plan = plan_statement(pstmt, query_string);
     if plan == SKIP {
         return;
     }

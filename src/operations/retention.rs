@@ -197,7 +197,8 @@ fn remove_old_sessions(
         Some(id) if current_user_id() != Some(id) && !login_is_admin() => permission_denied(
             format!("you may delete only your own sessions, not those of ims user {id}"),
         ),
-        _ => {}
+        Some(id) => crate::identity::require_user(id),
+        None => {}
     }
     let cutoff = Spi::get_one_with_args::<TimestampWithTimeZone>(
         "SELECT pg_catalog.now() - pg_catalog.make_interval(days => $1)",

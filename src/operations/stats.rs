@@ -121,7 +121,7 @@ pub fn get_user_stats(
             .select(USER_STATS, Some(1), &[user_id.into()])
             .spi_ok("reading user statistics");
         if t.is_empty() {
-            invalid_parameter(format!("ims user {user_id} does not exist"));
+            crate::errors::does_not_exist(format!("ims user {user_id} does not exist"), None);
         }
         let r = t.first();
         let n = |i: usize| r.get::<i64>(i).value("a count of user statistics");

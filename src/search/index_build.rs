@@ -160,6 +160,11 @@ pub fn attribute_key(field: &str, value: &str) -> String {
     format!("{field}:{value}")
 }
 
+/// The longest filter key a build indexes: far below a btree entry's
+/// limit (2,704 bytes), above any value `ims.issues`' CHECK constraints
+/// accept (256 bytes, lowercased).
+pub const MAX_ATTRIBUTE_KEY_BYTES: usize = 1024;
+
 /// The champion-list key of a term.
 pub fn champions_key(term: &str) -> String {
     format!("top:{term}")
@@ -193,9 +198,6 @@ pub fn system_id() -> u64 {
 /// The columns a build reads of each issue, in issue_pk order.
 pub const BUILD_COLUMNS: &str =
     "SELECT issue_pk, search_vector, lower(product), lower(status), lower(priority) FROM ims.issues i";
-
-/// Held by each round of `segments` (one at a time).
-pub const BUILD_LOCK: i64 = 0x0069_6d73_5f69_6478; // "ims_idx"
 
 /// The snapshot of this statement and its place in the order of builds.
 pub fn take_snapshot() -> (Snapshot, u64) {
@@ -315,7 +317,12 @@ pub fn build_lists(sql: &str, args: &[DatumWithOid], avg_length: f32) -> Built {
                 }
                 for (col, field) in [(3, "product"), (4, "status"), (5, "priority")] {
                     if let Some(v) = row.get::<String>(col).spi_ok("reading issues") {
-                        add(attribute_key(field, &v).as_bytes(), doc, 0);
+                        let key = attribute_key(field, &v);
+                        // Longer values predate the CHECK constraints that
+                        // now refuse them: left out, never a failed build.
+                        if key.len() <= MAX_ATTRIBUTE_KEY_BYTES {
+                            add(key.as_bytes(), doc, 0);
+                        }
                     }
                 }
             }

@@ -26,13 +26,12 @@ use pgrx::prelude::*;
 
 use crate::db::read_one;
 use crate::errors::SpiOk;
+use crate::search::locks::{try_take, IndexLock};
 
 /// `backend_type` of the indexer in `pg_stat_activity`.
 const INDEXER: &str = "ims search indexer";
 /// `backend_type` of the worker rebuilding the base.
 const REBUILDER: &str = "ims search index rebuild";
-/// One indexer per database: it holds this advisory lock.
-const INDEXER_LOCK: i64 = 0x0069_6d73_5f69_7772; // "ims_iwr"
 /// Between rounds while writes come: every search scores the issues
 /// written since the last round one by one (a few µs each), and reads the
 /// lists of each new segment it meets (a fraction of a millisecond); half
@@ -182,13 +181,8 @@ pub extern "C-unwind" fn ims_search_indexer_main(arg: pg_sys::Datum) {
         });
         return;
     }
-    let first = BackgroundWorker::transaction(|| {
-        read_one::<bool>(
-            &format!("SELECT pg_catalog.pg_try_advisory_lock({INDEXER_LOCK})"),
-            &[],
-            "locking the search indexer",
-        ) == Some(true)
-    });
+    // One indexer per database: it holds IndexLock::Indexer for its life.
+    let first = BackgroundWorker::transaction(|| try_take(IndexLock::Indexer, true, Duration::ZERO));
     if !first {
         return; // another indexer runs in this database
     }
@@ -204,8 +198,9 @@ pub extern "C-unwind" fn ims_search_indexer_main(arg: pg_sys::Datum) {
             if !installed() || !ENABLED.get() {
                 return None;
             }
-            let round = crate::search::segments::update();
-            Some((round.indexed > 0 || round.merged > 0, round.rebuild_base))
+            // A round someone else runs now (ims.update_search_index) does this one's work.
+            let round = crate::search::segments::update(Duration::ZERO);
+            Some(round.map_or((false, false), |r| (r.indexed > 0 || r.merged > 0, r.rebuild_base)))
         });
         if let Some((_, true)) = busy {
             if rebuilt.is_none_or(|t| t.elapsed() >= REBUILD_EVERY) {

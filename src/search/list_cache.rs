@@ -27,7 +27,9 @@ use crate::search::list_format::{decode, decode_champions, Champions, List};
 
 static CACHE_MB: GucSetting<i32> = GucSetting::<i32>::new(128);
 
-/// Register `ims.search_cache_size` (from `_PG_init`).
+/// Register `ims.search_cache_size` (from `_PG_init`). Superuser-only
+/// (SUSET): every connection may hold this much, so the server decides
+/// (README "Memory"); a login cannot raise its own backend's share.
 pub fn define_setting() {
     GucRegistry::define_int_guc(
         c"ims.search_cache_size",
@@ -36,7 +38,7 @@ pub fn define_setting() {
         &CACHE_MB,
         0,
         64 * 1024,
-        GucContext::Userset,
+        GucContext::Suset,
         GucFlags::UNIT_MB,
     );
 }

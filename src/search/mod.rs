@@ -34,6 +34,7 @@ pub mod indexer;
 pub mod korean;
 pub mod list_cache;
 pub mod list_format;
+pub mod locks;
 pub mod query;
 pub mod ranking;
 pub mod search_issues;

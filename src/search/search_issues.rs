@@ -57,7 +57,24 @@ pub const MAX_RESULTS: i32 = 1000;
 /// `product:X` are not part of it). `ims.to_search_query` casts it.
 #[pg_extern(immutable, parallel_safe)]
 pub fn search_query_text(query: &str) -> String {
+    check_query_length(query);
     parse(query).tsquery_text()
+}
+
+/// An error for a query longer than MAX_QUERY_BYTES, checked before the
+/// query is normalised (NFKC can make text 18 times longer).
+fn check_query_length(query: &str) {
+    if query.len() > crate::limits::MAX_QUERY_BYTES {
+        raise(
+            PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+            format!(
+                "query is too long ({} bytes; the limit is {})",
+                query.len(),
+                crate::limits::MAX_QUERY_BYTES
+            ),
+            None,
+        );
+    }
 }
 
 /// Field filters: (values one of which must hold, values that must not).
@@ -460,6 +477,17 @@ pub fn search_issues(
             "max_results must not be negative, got {max_results}"
         ));
     }
+    if let Some(p) = product.filter(|p| p.len() > crate::limits::MAX_PRODUCT_ARG_BYTES) {
+        raise(
+            PgSqlErrorCode::ERRCODE_STRING_DATA_RIGHT_TRUNCATION,
+            format!(
+                "product is too long ({} bytes; the limit is {})",
+                p.len(),
+                crate::limits::MAX_PRODUCT_ARG_BYTES
+            ),
+            None,
+        );
+    }
     let parsed = parse_checked(query);
     let k = max_results.min(MAX_RESULTS) as usize;
     if k == 0 {
@@ -488,17 +516,7 @@ pub fn search_issues(
 /// The query parsed; an error for a query that is too long, empty, has too
 /// many terms, or no word to search for.
 fn parse_checked(query: &str) -> ParsedQuery {
-    if query.len() > crate::limits::MAX_QUERY_BYTES {
-        raise(
-            PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
-            format!(
-                "query is too long ({} bytes; the limit is {})",
-                query.len(),
-                crate::limits::MAX_QUERY_BYTES
-            ),
-            None,
-        );
-    }
+    check_query_length(query);
     if query.trim().is_empty() {
         invalid_parameter("query must not be empty");
     }

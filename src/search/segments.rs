@@ -20,14 +20,17 @@
 //! rebuild drops the segments built before it (`drop_replaced`).
 //! Builds are ordered by their snapshots (`Snapshot::order`).
 
+use std::time::Duration;
+
 use pgrx::prelude::*;
 
 use crate::db::read_one;
 use crate::errors::SpiOk;
 use crate::search::index_build::{
     any_pending, build_id, build_lists, current_meta, pending_args, pending_predicate, rows_of,
-    system_id, take_snapshot, Built, Meta, Snapshot, BUILD_COLUMNS, BUILD_LOCK,
+    system_id, take_snapshot, Built, Meta, Snapshot, BUILD_COLUMNS,
 };
+use crate::search::locks::{try_take, IndexLock};
 use crate::search::list_cache::COVERS_KEY;
 use crate::search::list_format::{decode, ListBuilder};
 
@@ -176,8 +179,9 @@ pub struct Round {
 
 /// One round: build the base if it has never been built, else index the
 /// pending issues into a segment and merge segments. Rounds run one at a
-/// time (`BUILD_LOCK`).
-pub fn update() -> Round {
+/// time (`IndexLock::Round`): None when another round kept it for
+/// `patience`.
+pub fn update(patience: Duration) -> Option<Round> {
     crate::db::require_writable("ims.update_search_index");
     let mut round = Round {
         indexed: 0,
@@ -198,14 +202,13 @@ pub fn update() -> Round {
             round.base_issues = current_meta().map_or(0, |m| m.docs);
             round.indexed = round.base_issues;
         }
-        return round;
+        return Some(round);
     }
-    Spi::run(&format!(
-        "SELECT pg_catalog.pg_advisory_xact_lock({BUILD_LOCK})"
-    ))
-    .spi_ok("locking the search index");
+    if !try_take(IndexLock::Round, false, patience) {
+        return None;
+    }
     let Some(base) = current_meta() else {
-        return round;
+        return Some(round);
     };
     drop_replaced();
     let mut segments = segments_after(&base);
@@ -232,7 +235,18 @@ pub fn update() -> Round {
     round.segment_issues = segments.iter().map(|m| m.docs).sum();
     round.base_issues = base.docs;
     round.rebuild_base = round.segment_issues >= base.docs.max(1);
-    round
+    Some(round)
+}
+
+/// How long `ims.update_search_index()` waits for another round: the
+/// session's `lock_timeout` when set, else 30 s (a round of the indexer
+/// takes well under a second).
+fn round_patience() -> Duration {
+    // SAFETY: a plain read of the lock_timeout setting.
+    match u64::try_from(unsafe { pg_sys::LockTimeout }) {
+        Ok(ms) if ms > 0 => Duration::from_millis(ms),
+        _ => Duration::from_secs(30),
+    }
 }
 
 /// One round of keeping the search index current, as the search indexer
@@ -251,7 +265,17 @@ pub fn update_search_index() -> TableIterator<
         name!(base_issues, i64),
     ),
 > {
-    let r = update();
+    let patience = round_patience();
+    let Some(r) = update(patience) else {
+        crate::errors::raise(
+            PgSqlErrorCode::ERRCODE_LOCK_NOT_AVAILABLE,
+            format!(
+                "another round of the search index kept it busy for {} ms",
+                patience.as_millis()
+            ),
+            Some("Run it again; nothing was changed."),
+        )
+    };
     TableIterator::once((
         r.indexed as i64,
         r.merged as i64,

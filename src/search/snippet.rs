@@ -200,8 +200,24 @@ fn best_window<'a>(
     best
 }
 
-/// `text[from..to]` (widened to char boundaries) with the matched spans
-/// inside it marked.
+/// `text` HTML-escaped onto `out`: a snippet is HTML (its marks are
+/// `<b>` tags), so the issue's own text can never add markup to a page
+/// that shows it (`<script>` in a title comes back as `&lt;script&gt;`).
+fn push_escaped(out: &mut String, text: &str) {
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+}
+
+/// `text[from..to]` (widened to char boundaries), HTML-escaped, with the
+/// matched spans inside it marked.
 fn render_snippet(text: &str, from: usize, to: usize, mut spans: Vec<(usize, usize)>) -> String {
     let from = (0..=from)
         .rev()
@@ -223,13 +239,13 @@ fn render_snippet(text: &str, from: usize, to: usize, mut spans: Vec<(usize, usi
         if s < at {
             continue;
         }
-        out.push_str(&text[at..s]);
+        push_escaped(&mut out, &text[at..s]);
         out.push_str("<b>");
-        out.push_str(&text[s..e]);
+        push_escaped(&mut out, &text[s..e]);
         out.push_str("</b>");
         at = e;
     }
-    out.push_str(&text[at..to]);
+    push_escaped(&mut out, &text[at..to]);
     if to < text.len() {
         out.push('…');
     }
@@ -309,6 +325,19 @@ mod tests {
         assert_eq!(
             make_snippet([Some("nothing"), None, None, None], &terms),
             (None, false)
+        );
+    }
+
+    #[test]
+    fn snippets_escape_the_text_but_not_their_marks() {
+        let terms = terms_of("timeout");
+        let (s, _) = make_snippet(
+            [Some("<script>alert('x')</script> & \"timeout\"<br>"), None, None, None],
+            &terms,
+        );
+        assert_eq!(
+            s.as_deref(),
+            Some("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;<b>timeout</b>&quot;&lt;br&gt;")
         );
     }
 }

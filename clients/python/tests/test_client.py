@@ -75,6 +75,20 @@ def test_errors_carry_sqlstate(db):
         with db.session(user_id=2) as s:
             s.log_error(999999999, "x", "y")
     assert e.value.sqlstate == "23503"
+    # A session or user that does not exist is NotFound (23503) whichever
+    # function meets it.
+    for call in (lambda s: s.finish_session(999999999),
+                 lambda s: s.upsert_issue({"issue_id": "NF-1"}, session_id=999999999),
+                 lambda s: s.log_search("timeout", session_id=999999999),
+                 lambda s: s.get_user_stats(999999999)):
+        with pytest.raises(NotFound) as e:
+            with db.session(user_id=2) as s:
+                call(s)
+        assert e.value.sqlstate == "23503" and "does not exist" in e.value.message
+    with pytest.raises(NotFound) as e:
+        with db.session(user_id=999999999):
+            pass
+    assert "ims user 999999999 does not exist" in e.value.message
     with pytest.raises(PermissionDenied):
         with db.session() as s:
             s.start_session("OpenFrame")  # the pool login has no identity of its own
