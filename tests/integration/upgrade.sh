@@ -114,4 +114,26 @@ SQL
   echo "upgrade $from -> $current: data kept ($after), pool still asserts, catalog identical to a fresh install ($(wc -l <"$work/fresh.txt") objects compared)"
   q -d postgres -c "DROP DATABASE $db"
 done
+# 0.8.0 accepted a 2.7 KB priority, which then broke every build of the
+# search index. The update keeps the row, adds the constraint NOT VALID with
+# a WARNING that says what to fix, and indexing works again.
+db=ims_upgrade_legacy
+q -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
+# (Plain SQL: the library installed is this version's, whose upsert refuses it.)
+q -d $db -o /dev/null -c "CREATE EXTENSION ims_crawler VERSION '0.8.0'" \
+  -c "INSERT INTO ims.issues (issue_id, title, priority) VALUES ('L-1', 'legacy wombat', repeat('p', 2700))"
+q -d $db -c "ALTER EXTENSION ims_crawler UPDATE" 2>"$work/notices.txt" \
+  || { cat "$work/notices.txt"; echo "FAIL: ALTER EXTENSION ims_crawler UPDATE with a 2.7 KB priority"; exit 1; }
+grep -q "1 issues have a priority longer than 256 bytes" "$work/notices.txt" \
+  || { cat "$work/notices.txt"; echo "FAIL: the update did not warn about the long priority"; exit 1; }
+state=$(q -d $db -At -c "SELECT string_agg(conname || ':' || convalidated, ',' ORDER BY conname) FROM pg_constraint
+                          WHERE conrelid = 'ims.issues'::regclass AND conname ~ '^issues_(product|module|status|priority)_check$'")
+[ "$state" = "issues_module_check:true,issues_priority_check:false,issues_product_check:true,issues_status_check:true" ] \
+  || { echo "FAIL: filter constraints after the update: $state"; exit 1; }
+q -d $db -o /dev/null -c "SELECT ims.refresh_search_index()" || { echo "FAIL: the search index does not build after the update"; exit 1; }
+found=$(q -d $db -At -c "SELECT issue_id FROM ims.search_issues('wombat')")
+[ "$found" = L-1 ] || { echo "FAIL: the legacy issue is not found after the update (got '$found')"; exit 1; }
+echo "upgrade 0.8.0 -> $current with a 2.7 KB priority: kept, constraint NOT VALID with a warning, the index builds"
+q -d postgres -c "DROP DATABASE $db"
+
 q -d postgres -c "DROP DATABASE ims_upgrade_new" -c "DROP ROLE ims_upgrade_pool" -c "DROP ROLE ims_upgrade_owner"

@@ -128,7 +128,7 @@ def test_maintenance_as_admin(admin):
         assert {r["check_name"] for r in s.health()} >= {"daily aggregation"}
     r = admin.delete_old_sessions(None, 3650)
     assert r.deleted_sessions == 0
-    assert admin.test_connection() and "ims_crawler 0.8.0" in admin.get_version()
+    assert admin.test_connection() and "ims_crawler 0.9.0" in admin.get_version()
 
 
 def test_many_end_users_share_one_pool(db):
