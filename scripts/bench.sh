@@ -4,6 +4,7 @@
 #   scripts/bench.sh                 # functions + search at 10k and 100k issues
 #   IMS_BENCH_SEARCH_SIZES="10000 100000 1000000" scripts/bench.sh
 #   IMS_BENCH_PARTS=search scripts/bench.sh      # only one part
+#   IMS_BENCH_PARTS=relevance IMS_BENCH_VERBOSE=1 scripts/bench.sh   # nDCG@10/MRR per class against Kiwi + BM25
 #   IMS_BENCH_RETENTION_SIZES="1000000 10000000" IMS_BENCH_PARTS=retention scripts/bench.sh
 #   IMS_BENCH_UPGRADE_SESSIONS=1000000 IMS_BENCH_PARTS=upgrade scripts/bench.sh
 # Results are recorded in BENCHMARKS.md.
@@ -13,7 +14,7 @@ V=16
 PORT=${IMS_BENCH_PORT:-55499}
 DIR="$REPO_ROOT/.bench/pg$V"
 SIZES=${IMS_BENCH_SEARCH_SIZES:-"10000 100000"}
-PARTS=${IMS_BENCH_PARTS:-"functions retention upgrade search"}
+PARTS=${IMS_BENCH_PARTS:-"functions retention upgrade relevance search"}
 RETENTION_SIZES=${IMS_BENCH_RETENTION_SIZES:-1000000}
 
 bash "$REPO_ROOT/scripts/install-deps.sh" >/dev/null
@@ -106,6 +107,14 @@ if [[ " $PARTS " == *" upgrade "* ]]; then
   [ "$before" = "$after" ] || { echo "FAIL: the upgrade changed rows: $before -> $after"; exit 1; }
   echo "sessions|links|errors|checksum before and after: $after"
   grep -E '^[0-9.]+$' "$DIR/upgrade.out" | tr '\n' ' ' | awk '{ printf "ALTER EXTENSION ims_crawler UPDATE: %.1f s\n", $2 - $1 }'
+fi
+if [[ " $PARTS " == *" relevance "* ]]; then
+  # Graded queries per class, ims.search_issues against Kiwi + BM25 (bench/relevance.py).
+  python3 -c "import kiwipiepy" 2>/dev/null || python3 -m pip install --quiet kiwipiepy
+  p -q -d postgres -c "DROP DATABASE IF EXISTS bench_relevance" -c "CREATE DATABASE bench_relevance"
+  p -q -d bench_relevance -c "CREATE EXTENSION ims_crawler"
+  python3 "$REPO_ROOT/bench/relevance.py" "host=$DIR/sock port=$PORT user=postgres dbname=bench_relevance" \
+    ${IMS_BENCH_VERBOSE:+--verbose}
 fi
 [[ " $PARTS " == *" search "* ]] || exit 0
 for n in $SIZES; do

@@ -19,6 +19,7 @@ const SYLLABLE_LAST: u32 = 0xD7A3;
 /// Vowel (medial) indexes used by the rules.
 const V_A: u32 = 0; // ㅏ
 const V_AE: u32 = 1; // ㅐ
+const V_EO: u32 = 4; // ㅓ
 const V_YEO: u32 = 6; // ㅕ
 const V_O: u32 = 8; // ㅗ
 const V_WA: u32 = 9; // ㅘ
@@ -26,11 +27,13 @@ const V_WAE: u32 = 10; // ㅙ
 const V_OE: u32 = 11; // ㅚ
 const V_U: u32 = 13; // ㅜ
 const V_WO: u32 = 14; // ㅝ
+const V_EU: u32 = 18; // ㅡ
 const V_I: u32 = 20; // ㅣ
 
 /// Final consonant indexes used by the rules.
 const T_NONE: u32 = 0;
 const T_N: u32 = 4; // ㄴ
+const T_L: u32 = 8; // ㄹ
 const T_M: u32 = 16; // ㅁ
 const T_B: u32 = 17; // ㅂ
 const T_SS: u32 = 20; // ㅆ (past tense)
@@ -133,9 +136,16 @@ const WEAK_PARTICLES: &[&str] = &["로", "도", "나", "만", "와", "과", "의
 const AFTER_CONSONANT: &[char] = &['이', '을', '은', '과', '으', '입'];
 const AFTER_VOWEL: &[char] = &['가', '를', '와', '라', '란', '랑', '나'];
 
-/// Endings attached straight to a stem, longest first.
+/// Endings attached straight to a stem, longest first: written style,
+/// and the spoken and question endings of people asking (`끊기나요`,
+/// `되죠`, `느리네요`).
 const ENDINGS: &[&str] = &[
     "는데도",
+    "잖아요",
+    "거든요",
+    "던데요",
+    "는가요",
+    "은가요",
     "으면서",
     "으려고",
     "습니다",
@@ -143,6 +153,10 @@ const ENDINGS: &[&str] = &[
     "십시오",
     "으세요",
     "는데요",
+    "나요",
+    "네요",
+    "지요",
+    "까요",
     "는데",
     "은데",
     "지만",
@@ -164,6 +178,7 @@ const ENDINGS: &[&str] = &[
     "여요",
     "어도",
     "아도",
+    "죠",
     "다",
     "고",
     "지",
@@ -252,12 +267,20 @@ fn strip_particle(syllables: &[char]) -> Option<Vec<char>> {
 /// past tense and contractions undone, then 하/되 after a noun dropped.
 fn strip_ending(syllables: &[char]) -> Option<Vec<char>> {
     let (mut stem, contracted) = longest_ending(syllables)?;
-    undo_past_and_contraction(&mut stem, contracted);
+    let fused = undo_past_and_contraction(&mut stem, contracted);
+    // A one-syllable stem of a two-syllable word only where the stem is
+    // clearly verbal: a final only verbs have (않고), a contraction, past
+    // tense or fused ending undone (돼요 → 되, 떠요 → 뜨, 된다 → 되), 되/하
+    // themselves (되죠), or ㅡ with no final (뜨지, 쓰고).
+    let changed = stem.len() == 1 && stem[0] != syllables[0]; // 된다 → 되
     let one_syllable_ok = syllables.len() >= 3
+        || fused
+        || changed
+        || stem.last().is_some_and(|&c| matches!(c, '되' | '하'))
         || stem
             .last()
             .and_then(|&c| jamo(c))
-            .is_some_and(|j| VERBAL_FINALS.contains(&j.t));
+            .is_some_and(|j| VERBAL_FINALS.contains(&j.t) || (j.v == V_EU && j.t == T_NONE));
     if stem.is_empty() || (stem.len() == 1 && !one_syllable_ok) {
         return None;
     }
@@ -309,6 +332,16 @@ fn longest_ending(syllables: &[char]) -> Option<(Vec<char>, bool)> {
             }
         }
     }
+    // ㄹ까요 / ㄴ가요 (questions) fused: 할까요 → 하, 느린가요 → 느리.
+    for (e, t) in [("까요", T_L), ("가요", T_N)] {
+        if let Some(keep) = ends_with(syllables, e) {
+            if let Some(j) = jamo(syllables[keep - 1]).filter(|j| j.t == t) {
+                let mut stem = syllables[..keep].to_vec();
+                stem[keep - 1] = compose(Jamo { t: T_NONE, ..j });
+                consider(2 * 2 + 1, stem, false);
+            }
+        }
+    }
     // ㄴ다 (plain present) fused: 된다 → 되.
     if let Some(keep) = ends_with(syllables, "다") {
         if let Some(j) = jamo(syllables[keep - 1]).filter(|j| j.t == T_N) {
@@ -320,11 +353,13 @@ fn longest_ending(syllables: &[char]) -> Option<(Vec<char>, bool)> {
         }
     }
     // ㅁ (nominaliser) and ㄴ (adnominal) fused into a verbal syllable:
-    // 깨짐, 느림, 만료됨 / 깨진, 만료된.
+    // 깨짐, 느림, 만료됨, 멈춤 / 깨진, 만료된, 멈춘; ㄹ (future adnominal)
+    // into 하/되: 재배포할, 될.
     let bare = Jamo { t: T_NONE, ..last };
-    let verbal = bare.v == V_I || matches!(compose(bare), '되' | '하');
-    let adnominal = matches!(compose(bare), '되' | '하' | '지' | '리');
-    if (last.t == T_M && verbal) || (last.t == T_N && adnominal) {
+    let verbal = matches!(bare.v, V_I | V_U) || matches!(compose(bare), '되' | '하');
+    let adnominal = bare.v == V_U || matches!(compose(bare), '되' | '하' | '지' | '리');
+    let future = matches!(compose(bare), '되' | '하');
+    if (last.t == T_M && verbal) || (last.t == T_N && adnominal) || (last.t == T_L && future) {
         let mut stem = syllables.to_vec();
         stem[n - 1] = compose(bare);
         consider(1, stem, false);
@@ -332,44 +367,58 @@ fn longest_ending(syllables: &[char]) -> Option<(Vec<char>, bool)> {
     best.map(|(_, stem, contracted)| (stem, contracted))
 }
 
-/// A vowel that an ending starting with 어/아/여 contracted into the stem.
+/// A vowel that an ending starting with 어/아/여 contracted into the stem
+/// (and 떠, 써, 꺼: a stem in ㅡ, 뜨+어 → 떠).
 fn is_contracted(j: Jamo) -> bool {
     matches!(j.v, V_YEO | V_WA | V_WO | V_WAE) || (j.v == V_AE && j.l == 18) // 해
         || (j.t == T_NONE && matches!(compose(j), '어' | '아' | '여'))
+        || is_eu_contraction(j)
+}
+
+/// ㅓ with no final that stands for ㅡ + 어: only 떠 (뜨), 써 (쓰), 꺼
+/// (끄), the stems issues use; 커, 터, 서 begin too many nouns (커서).
+fn is_eu_contraction(j: Jamo) -> bool {
+    j.t == T_NONE && matches!(compose(j), '떠' | '써' | '꺼')
 }
 
 /// Undo the past tense (ㅆ: 했, 됐, 었) and, after it or after an ending
-/// that followed a contraction, the contraction itself (져 → 지, 돼 → 되).
-fn undo_past_and_contraction(stem: &mut Vec<char>, mut contracted: bool) {
+/// that followed a contraction, the contraction itself (져 → 지, 돼 → 되,
+/// 떠 → 뜨). Returns whether it changed the stem.
+fn undo_past_and_contraction(stem: &mut Vec<char>, mut contracted: bool) -> bool {
     let Some(mut j) = stem.last().and_then(|&c| jamo(c)) else {
-        return;
+        return false;
     };
-    if j.t == T_SS && stem.len() >= 2 {
-        if matches!(stem.last(), Some('었' | '았' | '였')) {
+    let mut past = false;
+    if j.t == T_SS && (stem.len() >= 2 || is_contracted(Jamo { t: T_NONE, ..j })) {
+        if stem.len() >= 2 && matches!(stem.last(), Some('었' | '았' | '였')) {
             stem.pop();
-            return;
+            return true;
         }
         j.t = T_NONE;
         contracted = true;
+        past = true;
     }
     if !contracted {
-        return;
+        return false;
     }
     if j.t == T_NONE && matches!(compose(j), '어' | '아' | '여') && stem.len() >= 2 {
         stem.pop();
-        return;
+        return true;
     }
+    let before = j;
     j.v = match j.v {
         V_YEO => V_I,
         V_WA => V_O,
         V_WO => V_U,
         V_WAE => V_OE,
         V_AE if j.l == 18 => V_A, // 해 → 하
+        V_EO if is_eu_contraction(j) => V_EU,
         v => v,
     };
     if let Some(c) = stem.last_mut() {
         *c = compose(j);
     }
+    past || j != before
 }
 
 #[cfg(test)]
@@ -405,6 +454,32 @@ mod tests {
         assert_eq!(s("실행되지"), "실행");
         assert_eq!(s("시작하지"), "시작");
         assert_eq!(s("발생한다"), "발생");
+    }
+
+    #[test]
+    fn spoken_and_question_endings() {
+        for w in ["떠요", "떠서", "떴어요", "뜨지", "뜨는", "뜹니다"] {
+            assert_eq!(s(w), "뜨", "{w}");
+        }
+        for w in ["돼요", "됐어요", "되죠", "되나요", "된다", "됩니다"] {
+            assert_eq!(s(w), "되", "{w}");
+        }
+        for w in ["끊기나요", "끊김", "끊기는"] {
+            assert_eq!(s(w), "끊기", "{w}");
+        }
+        for w in ["깨지나요", "깨지네요", "깨짐"] {
+            assert_eq!(s(w), "깨지", "{w}");
+        }
+        for w in ["멈췄어요", "멈춤", "멈춘", "멈추는", "멈춥니다"] {
+            assert_eq!(s(w), "멈추", "{w}");
+        }
+        for w in ["재배포할", "재배포하는", "재배포했는데", "재배포"] {
+            assert_eq!(s(w), "재배포", "{w}");
+        }
+        assert_eq!(s("느린가요"), "느리");
+        assert_eq!(s("할까요"), "하");
+        assert_eq!(s("느리잖아요"), "느리");
+        assert_eq!(s("커서"), "커서"); // cursor, not 크 + 어서
     }
 
     #[test]

@@ -541,6 +541,13 @@ SELECT issue_id FROM ims.search_issues('"connection reset');    -- unbalanced qu
 SELECT count(*) FROM ims.search_issues($$'; DROP TABLE ims.issues; --$$);
 SELECT regress.error_of($$SELECT * FROM ims.search_issues('\\ '' : & | ! <-> ( )')$$);
 
+-- A minus before a digit is a number's sign: SQLCODE -811 finds -811 first.
+SELECT ims.search_query_text('SQLCODE -811 -deadlock');
+SELECT count(*) FROM ims.upsert_issues('[
+  {"issue_id": "S-3", "title": "SQLCODE -811 on SELECT INTO", "product": "OpenFrame"},
+  {"issue_id": "S-4", "title": "SQLCODE -803 duplicate key", "product": "OpenFrame"}]');
+SELECT issue_id FROM ims.search_issues('SQLCODE -811');
+
 DELETE FROM ims.attachments;
 DELETE FROM ims.issue_comments;
 DELETE FROM ims.issue_history;
