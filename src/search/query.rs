@@ -58,6 +58,9 @@ pub struct Clause {
 
 #[derive(Debug, Default, Clone)]
 pub struct ParsedQuery {
+    /// Any one optional word is enough (not half of them): the second
+    /// pass of a search that found too few issues.
+    pub any_word: bool,
     pub clauses: Vec<Clause>,
     /// Phrases that must not appear.
     pub excluded: Vec<Phrase>,
@@ -399,11 +402,12 @@ impl ParsedQuery {
     /// How many of the clauses that are not required a result must match:
     /// at least half of them, rounded up (1 of 2, 2 of 3 or 4, 3 of 5).
     pub fn min_should_match(&self) -> usize {
-        self.clauses
-            .iter()
-            .filter(|c| !c.required)
-            .count()
-            .div_ceil(2)
+        let optional = self.clauses.iter().filter(|c| !c.required).count();
+        if self.any_word {
+            optional.min(1)
+        } else {
+            optional.div_ceil(2)
+        }
     }
 
     /// Whether every clause must match (no clause is merely counted).
@@ -541,6 +545,15 @@ mod tests {
         assert_eq!(parse("왜 자꾸").clauses.len(), 2);
         assert_eq!(parse("계속 OR 반복 서버").clauses.len(), 2);
         assert_eq!(parse("\"계속 실패\" 서버").clauses.len(), 2);
+    }
+
+    #[test]
+    fn any_word_needs_one_optional_word() {
+        let mut q = parse("batch job stop nightly AND scheduler");
+        assert_eq!(q.min_should_match(), 2);
+        q.any_word = true;
+        assert_eq!(q.min_should_match(), 1);
+        assert!(q.clauses.iter().any(|c| c.required));
     }
 
     #[test]

@@ -494,23 +494,38 @@ pub fn search_issues(
         return TableIterator::new(Vec::new());
     }
 
-    let terms = parsed.scoring_terms();
     let filters = filter_args(&parsed, product);
-    let matching = Matching::of(&parsed);
+    let mut ranked = ranked_by(&parsed, &filters, k);
+    if ranked.len() < k && parsed.min_should_match() > 1 {
+        // Fewer than `k` issues hold half of the words (a question seldom
+        // uses an issue's own words): issues holding any of them are
+        // ranked instead, those holding more still first at equal weight.
+        let any_word = ParsedQuery {
+            any_word: true,
+            ..parsed.clone()
+        };
+        ranked = ranked_by(&any_word, &filters, k);
+    }
+    TableIterator::new(with_details(ranked, &parsed, k))
+}
+
+/// The best `k` issues for a parsed query and its filters.
+fn ranked_by(parsed: &ParsedQuery, filters: &Filters, k: usize) -> Vec<Scored> {
+    let terms = parsed.scoring_terms();
+    let matching = Matching::of(parsed);
     let query = Query {
-        parsed: &parsed,
+        parsed,
         terms: &terms,
         matching: &matching,
-        filters: &filters,
+        filters,
         k,
     };
-    let ranked = match single_term(&parsed) {
+    match single_term(parsed) {
         Some(term) => query.rank(Some(term)),
         None => None,
     }
     .or_else(|| query.rank(None))
-    .unwrap_or_default();
-    TableIterator::new(with_details(ranked, &parsed, k))
+    .unwrap_or_default()
 }
 
 /// The query parsed; an error for a query that is too long, empty, has too

@@ -183,6 +183,12 @@ INSERT INTO judgements (query, product, expected, within) VALUES
 -- natural questions, and precision (an issue sharing one word of the query
 -- must not outrank the one that matches it).
 INSERT INTO judgements (query, product, expected, within, class) VALUES
+  -- spoken questions padded with filler words (0.9.0)
+  ('배치가 왜 자꾸 멈췄어요', NULL, 'R-39', 1, 'question'),
+  ('화면이 갑자기 너무 느려요', NULL, 'R-34', 1, 'question'),
+  ('라이선스 만료되면 서버가 안 떠요?', NULL, 'R-35', 1, 'question'),
+  ('혹시 타임아웃 설정 어떻게 바꾸나요', NULL, 'R-37', 1, 'question'),
+  ('스케줄러가 작업을 계속 시작 안 해요', NULL, 'R-36', 1, 'question'),
   ('한글 깨짐', NULL, 'R-31', 3, 'inflection'),
   ('깨짐', NULL, 'R-32', 3, 'inflection'),
   ('깨지는 문자', NULL, 'R-32', 1, 'inflection'),
@@ -280,7 +286,9 @@ SELECT issue_id FROM ims.search_issues('memory leak -redeploy');
 SELECT issue_id FROM ims.search_issues('"connection reset"') ORDER BY 1;
 SELECT issue_id FROM ims.search_issues('connection reset') ORDER BY 1;
 -- Plain words: at least half of them (rounded up) match, more matched ranks
--- higher; AND and quotes make a word required.
+-- higher; AND and quotes make a word required. When fewer issues than asked
+-- for hold half of the words, issues holding any one of them are ranked
+-- instead (after those holding more, at equal weight): R-55 holds 배치 only.
 SELECT issue_id, title FROM ims.search_issues('배치가 중단된 경우', NULL, 3);
 SELECT issue_id, title FROM ims.search_issues('타임아웃 설정 방법', NULL, 3);
 SELECT issue_id, title FROM ims.search_issues('타임아웃 문의하는 방법', NULL, 2);
