@@ -182,7 +182,8 @@ pub extern "C-unwind" fn ims_search_indexer_main(arg: pg_sys::Datum) {
         return;
     }
     // One indexer per database: it holds IndexLock::Indexer for its life.
-    let first = BackgroundWorker::transaction(|| try_take(IndexLock::Indexer, true, Duration::ZERO));
+    let first =
+        BackgroundWorker::transaction(|| try_take(IndexLock::Indexer, true, Duration::ZERO));
     if !first {
         return; // another indexer runs in this database
     }
@@ -200,7 +201,9 @@ pub extern "C-unwind" fn ims_search_indexer_main(arg: pg_sys::Datum) {
             }
             // A round someone else runs now (ims.update_search_index) does this one's work.
             let round = crate::search::segments::update(Duration::ZERO);
-            Some(round.map_or((false, false), |r| (r.indexed > 0 || r.merged > 0, r.rebuild_base)))
+            Some(round.map_or((false, false), |r| {
+                (r.indexed > 0 || r.merged > 0, r.rebuild_base)
+            }))
         });
         if let Some((_, true)) = busy {
             if rebuilt.is_none_or(|t| t.elapsed() >= REBUILD_EVERY) {

@@ -47,7 +47,12 @@ pub fn try_take(lock: IndexLock, session: bool, patience: Duration) -> bool {
         // SAFETY: a valid tag and lock mode; dontWait, so it never sleeps
         // in the lock manager.
         let got = unsafe {
-            pg_sys::LockAcquire(&tag, pg_sys::ExclusiveLock as pg_sys::LOCKMODE, session, true)
+            pg_sys::LockAcquire(
+                &tag,
+                pg_sys::ExclusiveLock as pg_sys::LOCKMODE,
+                session,
+                true,
+            )
         };
         if got != pg_sys::LockAcquireResult::LOCKACQUIRE_NOT_AVAIL {
             return true;

@@ -256,33 +256,84 @@ impl ParsedQuery {
 /// query's words an issue must hold; a query drops them when it has other
 /// words (quoted, they are searched as typed).
 const FILLERS: &[&str] = &[
-    "왜", "자꾸", "자꾸만", "갑자기", "엄청", "계속", "계속해서", "안", "좀", "너무", "너무나", "혹시",
-    "그냥", "어떻게", "어떡해", "어떡하죠", "진짜", "정말", "매우", "아주", "되게", "많이", "자주", "가끔",
-    "항상", "또", "이제", "아직", "막", "뭔가", "무슨", "도대체", "대체", "제발", "근데", "그런데", "요즘",
-    "요새", "방금", "왠지", "잘", "다시", "가끔씩", "어째서", "웬일인지",
+    "왜",
+    "자꾸",
+    "자꾸만",
+    "갑자기",
+    "엄청",
+    "계속",
+    "계속해서",
+    "안",
+    "좀",
+    "너무",
+    "너무나",
+    "혹시",
+    "그냥",
+    "어떻게",
+    "어떡해",
+    "어떡하죠",
+    "진짜",
+    "정말",
+    "매우",
+    "아주",
+    "되게",
+    "많이",
+    "자주",
+    "가끔",
+    "항상",
+    "또",
+    "이제",
+    "아직",
+    "막",
+    "뭔가",
+    "무슨",
+    "도대체",
+    "대체",
+    "제발",
+    "근데",
+    "그런데",
+    "요즘",
+    "요새",
+    "방금",
+    "왠지",
+    "잘",
+    "다시",
+    "가끔씩",
+    "어째서",
+    "웬일인지",
 ];
 
 /// Whether a typed word is a filler (`FILLERS`), its particle aside.
 fn is_filler(word: &str) -> bool {
-    FILLERS.contains(&word) || FILLERS.contains(&crate::search::korean::without_particle(word).as_str())
+    FILLERS.contains(&word)
+        || FILLERS.contains(&crate::search::korean::without_particle(word).as_str())
 }
 
 /// The items without filler words, when other words remain; a filler
 /// joined to its neighbour by OR or AND stays.
 fn without_fillers(items: Vec<Item>) -> Vec<Item> {
     let filler = |items: &[Item], i: usize| {
-        let joined = |j: Option<usize>| j.and_then(|j| items.get(j)).is_some_and(|it| matches!(it, Item::Or | Item::And));
+        let joined = |j: Option<usize>| {
+            j.and_then(|j| items.get(j))
+                .is_some_and(|it| matches!(it, Item::Or | Item::And))
+        };
         matches!(&items[i], Item::Text { text, negated: false, quoted: false } if is_filler(text))
             && !joined(i.checked_sub(1))
             && !joined(Some(i + 1))
     };
-    let words = (0..items.len()).filter(|&i| matches!(items[i], Item::Text { negated: false, .. })).count();
+    let words = (0..items.len())
+        .filter(|&i| matches!(items[i], Item::Text { negated: false, .. }))
+        .count();
     let fillers = (0..items.len()).filter(|&i| filler(&items, i)).count();
     if fillers == 0 || fillers == words {
         return items;
     }
     let keep: Vec<bool> = (0..items.len()).map(|i| !filler(&items, i)).collect();
-    items.into_iter().zip(keep).filter_map(|(it, k)| k.then_some(it)).collect()
+    items
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(it, k)| k.then_some(it))
+        .collect()
 }
 
 fn parse_items(query: &str) -> ParsedQuery {

@@ -30,9 +30,9 @@ use crate::search::index_build::{
     any_pending, build_id, build_lists, current_meta, pending_args, pending_predicate, rows_of,
     system_id, take_snapshot, Built, Meta, Snapshot, BUILD_COLUMNS,
 };
-use crate::search::locks::{try_take, IndexLock};
 use crate::search::list_cache::COVERS_KEY;
 use crate::search::list_format::{decode, ListBuilder};
+use crate::search::locks::{try_take, IndexLock};
 
 /// The statistics rows of the segments, oldest first.
 const SEGMENT_STATISTICS: &str =

@@ -332,7 +332,12 @@ mod tests {
     fn snippets_escape_the_text_but_not_their_marks() {
         let terms = terms_of("timeout");
         let (s, _) = make_snippet(
-            [Some("<script>alert('x')</script> & \"timeout\"<br>"), None, None, None],
+            [
+                Some("<script>alert('x')</script> & \"timeout\"<br>"),
+                None,
+                None,
+                None,
+            ],
             &terms,
         );
         assert_eq!(
