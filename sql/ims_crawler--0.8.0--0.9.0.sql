@@ -10,6 +10,15 @@
 -- trigger that the extension's SECURITY DEFINER code would fire as its
 -- superuser owner. ALL TABLES covers the monthly partitions.
 REVOKE TRIGGER, REFERENCES, TRUNCATE ON ALL TABLES IN SCHEMA ims FROM ims_admin;
+-- On PostgreSQL 17 and later GRANT ALL also gave MAINTAIN (LOCK TABLE in any
+-- mode, REINDEX, CLUSTER: enough to stall every crawler).
+DO $maintain$
+BEGIN
+    IF pg_catalog.current_setting('server_version_num')::integer >= 170000 THEN
+        EXECUTE 'REVOKE MAINTAIN ON ALL TABLES IN SCHEMA ims FROM ims_admin';
+    END IF;
+END
+$maintain$;
 
 -- Filter fields are keys of the search index: kept short. Rows that 0.8.0
 -- accepted longer keep their values (the search index leaves such values

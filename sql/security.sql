@@ -63,7 +63,8 @@ GRANT USAGE ON SCHEMA ims TO ims_admin, ims_user, ims_readonly, ims_app;
 -- ims_admin reads and writes every row, and nothing more: no TRIGGER (a
 -- trigger it made would fire inside the extension's SECURITY DEFINER code,
 -- as its superuser owner), no REFERENCES, no TRUNCATE (which skips row
--- level security and the audit trail).
+-- level security and the audit trail), no MAINTAIN on PostgreSQL 17+ (LOCK
+-- TABLE in any mode).
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA ims TO ims_admin;
 GRANT ALL ON ALL SEQUENCES IN SCHEMA ims TO ims_admin;
 GRANT SELECT ON ALL TABLES IN SCHEMA ims TO ims_readonly;

@@ -90,9 +90,12 @@ echo "1. oversized filter values refused (22001, 23514); a legacy one left out o
 
 # 2. ims_admin: no TRIGGER, REFERENCES or TRUNCATE anywhere in ims.
 q -o /dev/null -c "SELECT count(*) FROM ims.ensure_partitions(1)"
+# (MAINTAIN exists from PostgreSQL 17: LOCK TABLE in any mode, REINDEX.)
 extra=$(q -c "SELECT string_agg(c.oid::regclass::text || ':' || p, ', ')
                 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace,
-                     unnest(ARRAY['TRIGGER', 'REFERENCES', 'TRUNCATE']) p
+                     unnest(ARRAY['TRIGGER', 'REFERENCES', 'TRUNCATE']
+                            || CASE WHEN current_setting('server_version_num')::int >= 170000
+                                    THEN ARRAY['MAINTAIN'] ELSE '{}' END) p
                WHERE n.nspname = 'ims' AND c.relkind IN ('r', 'p', 'v', 'm')
                  AND has_table_privilege('ims_admin', c.oid, p)")
 [ -z "$extra" ] || fail "ims_admin holds $extra"
