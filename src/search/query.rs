@@ -451,7 +451,8 @@ impl ParsedQuery {
     }
 
     /// How many of the clauses that are not required a result must match:
-    /// at least half of them, rounded up (1 of 2, 2 of 3 or 4, 3 of 5).
+    /// at least half of them, rounded up (1 of 2, 2 of 3 or 4, 3 of 5); one
+    /// with `any_word`.
     pub fn min_should_match(&self) -> usize {
         let optional = self.clauses.iter().filter(|c| !c.required).count();
         if self.any_word {
