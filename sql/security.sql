@@ -154,6 +154,15 @@ GRANT EXECUTE ON FUNCTION ims.restoring() TO ims_admin, ims_user, ims_readonly, 
 GRANT EXECUTE ON FUNCTION ims.maintenance_jobs(integer), ims.schedule_maintenance(integer),
                           ims.unschedule_maintenance() TO ims_admin;
 
+-- The search synonyms (in ims_index, whose other tables only the
+-- extension's functions read): administrators edit them, ims_readonly
+-- reads them.
+GRANT USAGE ON SCHEMA ims_index TO ims_admin, ims_readonly;
+REVOKE ALL ON ims_index.search_synonyms FROM PUBLIC;
+GRANT SELECT, INSERT, UPDATE, DELETE ON ims_index.search_synonyms TO ims_admin;
+GRANT SELECT ON ims_index.search_synonyms TO ims_readonly;
+REVOKE ALL ON FUNCTION ims.search_synonyms_changed() FROM PUBLIC;
+
 -- pg_dump keeps the data of extension tables only when they are marked.
 SELECT pg_catalog.pg_extension_config_dump('ims.users', '');
 SELECT pg_catalog.pg_extension_config_dump('ims.crawl_sessions_default', '');
@@ -167,6 +176,7 @@ SELECT pg_catalog.pg_extension_config_dump('ims.session_errors_default', '');
 SELECT pg_catalog.pg_extension_config_dump('ims.analytics_daily', '');
 SELECT pg_catalog.pg_extension_config_dump('ims.analytics_monthly', '');
 SELECT pg_catalog.pg_extension_config_dump('ims.audit_log', '');
+SELECT pg_catalog.pg_extension_config_dump('ims_index.search_synonyms', 'WHERE NOT shipped');
 SELECT pg_catalog.pg_extension_config_dump('ims.crawl_sessions_session_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('ims.users_user_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('ims.issues_issue_pk_seq', '');

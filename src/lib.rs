@@ -87,6 +87,7 @@ extension_sql_file!(
         search::segments::update_search_index,
         search::segments::search_index_segments,
         search::indexer::start_search_indexer,
+        search::synonyms::search_synonyms_changed,
     ]
 );
 extension_sql_file!(

@@ -22,8 +22,9 @@ use pgrx::prelude::*;
 
 use crate::errors::SpiOk;
 use crate::search::block_bounds::BlockView;
-use crate::search::index_build::{usable_meta, Meta};
+use crate::search::index_build::{champions_key, usable_meta, Meta};
 use crate::search::list_format::{decode, decode_champions, Champions, List};
+use crate::search::spellings;
 
 static CACHE_MB: GucSetting<i32> = GucSetting::<i32>::new(128);
 
@@ -151,8 +152,93 @@ fn current(rows: Vec<(i64, Vec<u8>)>) -> Vec<(i64, Vec<u8>)> {
 /// with these rows of each (`keys`, and of segments `segment_keys` too),
 /// decoded (keys a source lacks are left out), all of one state of the
 /// index. Champion lists are the keys starting `top:`, a segment's issues
-/// `issues:`; every other key is a posting list.
+/// `issues:`; every other key is a posting list. The rows of a spelling
+/// group (`spellings`) are made from its members' lists.
 pub fn read(keys: &[String], segment_keys: &[String]) -> Vec<Source> {
+    fn group_of(key: &str) -> Option<Vec<&str>> {
+        spellings::members(key.strip_prefix("top:").unwrap_or(key))
+    }
+    if !keys.iter().chain(segment_keys).any(|k| group_of(k).is_some()) {
+        return read_stored(keys, segment_keys);
+    }
+    let stored = |keys: &[String]| -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for k in keys {
+            match group_of(k) {
+                Some(members) => out.extend(members.into_iter().map(str::to_string)),
+                None => out.push(k.clone()),
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    };
+    let mut sources = read_stored(&stored(keys), &stored(segment_keys));
+    let limit = usize::try_from(CACHE_MB.get())
+        .unwrap_or(0)
+        .saturating_mul(1 << 20);
+    GROUPS.with(|g| {
+        let mut g = g.borrow_mut();
+        g.retain(|(meta, _), _| sources.iter().any(|s| &s.meta == meta));
+        for s in &mut sources {
+            let extra = if s.segment == 0 { &[][..] } else { segment_keys };
+            let asked: Vec<&String> = keys.iter().chain(extra).collect();
+            for &key in &asked {
+                let Some(members) = group_of(key) else { continue };
+                let id = (s.meta.clone(), key.clone());
+                if !g.contains_key(&id) {
+                    // The list and the champion list, made together.
+                    let (list, champions) = group_rows(&members, &s.rows);
+                    let list_key = key.strip_prefix("top:").unwrap_or(key);
+                    g.insert((s.meta.clone(), list_key.to_string()), list);
+                    g.insert((s.meta.clone(), champions_key(list_key)), champions);
+                }
+                if let Some(row) = g.get(&id).cloned().flatten() {
+                    s.rows.insert(key.clone(), row);
+                }
+            }
+            // Members' lists nobody asked for are not part of the answer.
+            s.rows.retain(|k, _| asked.contains(&k));
+        }
+        let bytes: usize = g
+            .iter()
+            .map(|((_, k), r)| k.len() + r.as_ref().map_or(0, Row::bytes))
+            .sum();
+        if bytes > limit / 2 {
+            g.clear();
+        }
+    });
+    sources
+}
+
+thread_local! {
+    /// Spelling groups' rows made by this backend, by source and key
+    /// (None: no member is in that source), dropped with their source.
+    static GROUPS: RefCell<HashMap<(Vec<u8>, String), Option<Row>>> = RefCell::new(HashMap::new());
+}
+
+/// A spelling group's posting list and champion list in one source, from
+/// its members' lists there (None where it has none).
+fn group_rows(members: &[&str], rows: &HashMap<String, Row>) -> (Option<Row>, Option<Row>) {
+    let lists: Vec<&List> = members
+        .iter()
+        .filter_map(|m| match rows.get(*m) {
+            Some(Row::List(l)) => Some(&l.list),
+            _ => None,
+        })
+        .collect();
+    if lists.is_empty() {
+        return (None, None);
+    }
+    let (list, champions) = spellings::merged(&lists);
+    (
+        Some(Row::List(Rc::new(CachedList::new(list)))),
+        champions.map(|c| Row::Champions(Rc::new(c))),
+    )
+}
+
+/// `read` for keys the index stores.
+fn read_stored(keys: &[String], segment_keys: &[String]) -> Vec<Source> {
     let what = "reading the search index";
     let metas = current(Spi::connect(|c| {
         crate::db::select_kept(&c, STATISTICS, &[], &[], what)

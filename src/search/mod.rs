@@ -40,6 +40,8 @@ pub mod ranking;
 pub mod search_issues;
 pub mod segments;
 pub mod snippet;
+pub mod spellings;
+pub mod synonyms;
 pub mod tokenize;
 pub mod tsvector;
 pub mod vectors;

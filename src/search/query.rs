@@ -54,6 +54,9 @@ pub struct Clause {
     /// A quoted phrase or a word joined by AND: every result holds it.
     /// Otherwise the query's minimum-should-match applies.
     pub required: bool,
+    /// The words typed for it unquoted (each side of an OR): those may
+    /// have other spellings (`synonyms`, `typos`).
+    pub words: Vec<String>,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -374,14 +377,17 @@ fn parse_items(query: &str) -> ParsedQuery {
                 if forms.is_empty() {
                     continue;
                 }
+                let words: Vec<String> = if quoted { vec![] } else { vec![text] };
                 if pending_or {
                     let last = q.clauses.last_mut().expect("a clause before OR");
                     last.alts.extend(forms);
                     last.required |= quoted || pending_and;
+                    last.words.extend(words);
                 } else {
                     q.clauses.push(Clause {
                         alts: forms,
                         required: quoted || pending_and,
+                        words,
                     });
                 }
                 pending_or = false;
@@ -407,6 +413,18 @@ pub fn quote_lexeme(term: &str) -> String {
     s
 }
 
+/// A term as tsquery text: a spelling group (`spellings`) as either of
+/// its members.
+pub fn term_tsquery(term: &str) -> String {
+    match crate::search::spellings::members(term) {
+        Some(members) => {
+            let quoted: Vec<String> = members.iter().map(|m| quote_lexeme(m)).collect();
+            format!("({})", quoted.join(" | "))
+        }
+        None => quote_lexeme(term),
+    }
+}
+
 fn clause_tsquery(c: &Clause) -> String {
     let alts: Vec<String> = c.alts.iter().map(phrase_tsquery).collect();
     if alts.len() > 1 {
@@ -417,7 +435,7 @@ fn clause_tsquery(c: &Clause) -> String {
 }
 
 fn phrase_tsquery(p: &Phrase) -> String {
-    let mut s = quote_lexeme(&p[0].term);
+    let mut s = term_tsquery(&p[0].term);
     for w in p.windows(2) {
         let d = w[1].pos.saturating_sub(w[0].pos).max(1);
         if d == 1 {
@@ -425,7 +443,7 @@ fn phrase_tsquery(p: &Phrase) -> String {
         } else {
             s.push_str(&format!(" <{d}> "));
         }
-        s.push_str(&quote_lexeme(&w[1].term));
+        s.push_str(&term_tsquery(&w[1].term));
     }
     if p.len() > 1 {
         format!("({s})")

@@ -431,7 +431,7 @@ fn live_stats(terms: &[String]) -> (f32, f32, Vec<f32>) {
         .map(|t| {
             read_one::<i64>(
                 "SELECT count(*) FROM ims.issues WHERE search_vector @@ $1::pg_catalog.tsquery",
-                &[crate::search::query::quote_lexeme(t).into()],
+                &[crate::search::query::term_tsquery(t).into()],
                 "counting a term",
             )
             .unwrap_or(1)
@@ -488,7 +488,7 @@ pub fn search_issues(
             None,
         );
     }
-    let parsed = parse_checked(query);
+    let parsed = crate::search::synonyms::apply(parse_checked(query));
     let k = max_results.min(MAX_RESULTS) as usize;
     if k == 0 {
         return TableIterator::new(Vec::new());
@@ -978,7 +978,14 @@ fn with_details(mut ranked: Vec<Scored>, q: &ParsedQuery, k: usize) -> Vec<Resul
     let words = q
         .clauses
         .iter()
-        .map(|c| c.alts.iter().flatten().map(|t| t.term.clone()).collect());
+        .map(|c| {
+            c.alts
+                .iter()
+                .flatten()
+                .flat_map(|t| crate::search::spellings::spellings(&t.term))
+                .map(str::to_string)
+                .collect()
+        });
     let required = q.clauses.iter().filter(|c| c.required).count();
     let enough = (!q.all_required()).then(|| required + q.min_should_match());
     let marks = Marks::new(words, enough);

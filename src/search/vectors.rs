@@ -229,7 +229,20 @@ pub unsafe fn read_doc_terms(
     terms: &[String],
     weights: &[f32; 4],
 ) -> DocTerms {
-    let terms: Vec<&[u8]> = terms.iter().map(|t| t.as_bytes()).collect();
-    let (length, tf) = lexeme_frequencies(datum, &terms, weights);
+    // A spelling group's frequency is its most frequent member's (the
+    // impact grows with it: the group's list keeps the best impact).
+    let mut lexemes: Vec<&[u8]> = Vec::with_capacity(terms.len());
+    let mut of_term: Vec<usize> = Vec::with_capacity(terms.len());
+    for (i, t) in terms.iter().enumerate() {
+        for m in crate::search::spellings::spellings(t) {
+            lexemes.push(m.as_bytes());
+            of_term.push(i);
+        }
+    }
+    let (length, member_tf) = lexeme_frequencies(datum, &lexemes, weights);
+    let mut tf = vec![0.0f32; terms.len()];
+    for (&i, f) in of_term.iter().zip(member_tf) {
+        tf[i] = tf[i].max(f);
+    }
     DocTerms { length, tf }
 }

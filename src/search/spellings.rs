@@ -1,0 +1,109 @@
+//! Spelling groups: one word written several ways, searched as one term.
+//!
+//! A loanword in Hangul and in Latin letters (`세션` / `session`), words
+//! for one thing (`에러` / `오류` / `error`: `synonyms`), a typo and the
+//! words it likely meant (`deadlcok` / `deadlock`: `typos`) become one
+//! scoring term, `any:` and its member terms joined by `|`. Its posting
+//! list is the union of its members' lists, each issue with the best
+//! impact any member gives it, and its document frequency is the size of
+//! that union: an issue scores once, by the spelling it matches best,
+//! whichever it was written in; a query word with several spellings
+//! counts once toward how many of the words an issue must hold. The
+//! union is made when a search first needs it and kept by the backend
+//! with the lists it came from (`list_cache`).
+//!
+//! No term holds `:` or `|` (the tokenizer splits there), so a group's
+//! term cannot be mistaken for a word.
+
+use crate::search::list_format::{decode, decode_champions, Champions, List, ListBuilder};
+#[cfg(test)]
+use crate::search::list_format::CHAMPIONS;
+
+const GROUP_MARK: &str = "any:";
+
+/// The most spellings one group holds.
+pub const MAX_MEMBERS: usize = 8;
+
+/// The term of a group of member terms (sorted, without repeats; the term
+/// itself when there is only one).
+pub fn group_term(members: &[String]) -> String {
+    let mut m: Vec<&str> = members.iter().map(String::as_str).collect();
+    m.sort_unstable();
+    m.dedup();
+    match m.as_slice() {
+        [one] => one.to_string(),
+        _ => format!("{GROUP_MARK}{}", m.join("|")),
+    }
+}
+
+/// The member terms of a group's term; None for a plain term.
+pub fn members(term: &str) -> Option<Vec<&str>> {
+    term.strip_prefix(GROUP_MARK).map(|m| m.split('|').collect())
+}
+
+/// The terms a term stands for: a group's members, or the term itself.
+pub fn spellings(term: &str) -> Vec<&str> {
+    members(term).unwrap_or_else(|| vec![term])
+}
+
+/// A group's posting list from its members' (absent members are empty),
+/// and its champion list when it is long enough to have one (as a list
+/// the index stores would).
+pub fn merged(lists: &[&List]) -> (List, Option<Champions>) {
+    let mut all: Vec<(i64, u8)> = Vec::with_capacity(lists.iter().map(|l| l.len()).sum());
+    for l in lists {
+        let p = l.postings();
+        all.extend(p.docs.into_iter().zip(p.impacts));
+    }
+    // By issue, best impact first: the first of each issue is kept.
+    all.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+    all.dedup_by_key(|d| d.0);
+    let mut builder = ListBuilder::default();
+    for (doc, imp) in all {
+        builder.push(doc as u64, imp);
+    }
+    (
+        decode(&builder.finish()),
+        builder.champions().map(|c| decode_champions(&c)),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn list(docs: &[(u64, u8)]) -> List {
+        let mut b = ListBuilder::default();
+        for &(d, q) in docs {
+            b.push(d, q);
+        }
+        decode(&b.finish())
+    }
+
+    #[test]
+    fn a_group_term_names_its_members_once() {
+        let t = group_term(&["session".into(), "=세션".into(), "session".into()]);
+        assert_eq!(t, "any:=세션|session");
+        assert_eq!(members(&t), Some(vec!["=세션", "session"]));
+        assert_eq!(group_term(&["session".into()]), "session");
+        assert_eq!(members("session"), None);
+        assert_eq!(spellings("session"), vec!["session"]);
+    }
+
+    #[test]
+    fn a_merged_list_keeps_each_issue_once_with_its_best_impact() {
+        let a = list(&[(1, 10), (5, 200), (9, 3)]);
+        let b = list(&[(5, 40), (7, 90)]);
+        let (m, champions) = merged(&[&a, &b]);
+        let p = m.postings();
+        assert_eq!(p.docs, vec![1, 5, 7, 9]);
+        assert_eq!(p.impacts, vec![10, 200, 90, 3]);
+        assert!(champions.is_none(), "a short list has no champion list");
+        let long: Vec<(u64, u8)> = (1..=5000).map(|d| (d, (d % 250) as u8)).collect();
+        let (m, champions) = merged(&[&list(&long), &a]);
+        let c = champions.expect("a long list has a champion list");
+        assert_eq!(c.doc_freq, m.len() as u64);
+        assert_eq!(c.best[0].0, 249);
+        assert_eq!(c.best.len(), CHAMPIONS);
+    }
+}
