@@ -54,7 +54,7 @@ COMMENT ON FUNCTION ims.search_issues(text, text, integer) IS
 -- extension's functions, and not dumped (a restore rebuilds the base).
 CREATE SCHEMA ims_index;
 REVOKE ALL ON SCHEMA ims_index FROM PUBLIC;
-COMMENT ON SCHEMA ims_index IS 'Internal storage of the search index (segments); read by ims.search_issues only.';
+COMMENT ON SCHEMA ims_index IS 'Internal storage of the search index (segments, read by the extension''s functions only) and the search synonyms (edited by ims_admin).';
 CREATE TABLE ims_index.search_segments (
     segment  bigint NOT NULL,
     term     text   NOT NULL,
