@@ -9,6 +9,16 @@ CREATE FUNCTION ims."search_synonyms_changed"() RETURNS TRIGGER
 LANGUAGE c
 AS 'MODULE_PATHNAME', 'search_synonyms_changed_wrapper';
 
+-- Typos: search_issues searches a word no issue holds with the closest
+-- indexed words; ims.did_you_mean says what it meant.
+CREATE FUNCTION ims."did_you_mean"(
+	"query" TEXT /* & str */
+) RETURNS TEXT /* Option < String > */
+STRICT STABLE SECURITY DEFINER PARALLEL SAFE
+SET search_path TO pg_catalog, pg_temp
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'did_you_mean_wrapper';
+
 COMMENT ON SCHEMA ims_index IS 'Internal storage of the search index (segments, read by the extension''s functions only) and the search synonyms (edited by ims_admin).';
 -- Synonyms (src/search/synonyms.rs): loanwords spelled in Hangul or in
 -- Latin letters, and Korean and English words for one thing. A query word
@@ -35,6 +45,8 @@ COMMENT ON COLUMN ims_index.search_synonyms.shipped IS 'A row the extension inst
 CREATE TRIGGER trg_search_synonyms_changed
     AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON ims_index.search_synonyms
     FOR EACH STATEMENT EXECUTE FUNCTION ims.search_synonyms_changed();
+COMMENT ON FUNCTION ims.did_you_mean(text) IS
+    'The query with its misspelt English words (4 letters or more, no issue in the search index holds them) corrected to the closest word the index holds (one edit for up to 7 letters, two from 8, the first letter kept); NULL when no word needs it. ims.search_issues already searches such words with their corrections.';
 COMMENT ON FUNCTION ims.search_synonyms_changed() IS
     'Trigger on ims_index.search_synonyms: every connection reads the synonyms again before its next search.';
 INSERT INTO ims_index.search_synonyms (word, synonym, shipped)
@@ -74,4 +86,6 @@ REVOKE ALL ON ims_index.search_synonyms FROM PUBLIC;
 GRANT SELECT, INSERT, UPDATE, DELETE ON ims_index.search_synonyms TO ims_admin;
 GRANT SELECT ON ims_index.search_synonyms TO ims_readonly;
 REVOKE ALL ON FUNCTION ims.search_synonyms_changed() FROM PUBLIC;
+REVOKE ALL ON FUNCTION ims.did_you_mean(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ims.did_you_mean(text) TO ims_admin, ims_user, ims_readonly;
 SELECT pg_catalog.pg_extension_config_dump('ims_index.search_synonyms', 'WHERE NOT shipped');

@@ -143,6 +143,7 @@ GRANT EXECUTE ON FUNCTION ims.get_user_stats(bigint) TO ims_admin, ims_user, ims
 GRANT EXECUTE ON FUNCTION ims.delete_old_sessions(bigint, integer), ims.delete_old_sessions(bigint, integer, boolean)
    TO ims_admin, ims_user;
 GRANT EXECUTE ON FUNCTION ims.search_issues(text, text, integer) TO ims_admin, ims_user, ims_readonly;
+GRANT EXECUTE ON FUNCTION ims.did_you_mean(text) TO ims_admin, ims_user, ims_readonly;
 GRANT EXECUTE ON FUNCTION ims.to_search_vector(text, text, text, text), ims.to_search_query(text),
                           ims.search_vector_text(text, text, text, text), ims.search_query_text(text)
    TO ims_admin, ims_user, ims_readonly, ims_app;

@@ -88,6 +88,7 @@ extension_sql_file!(
         search::segments::search_index_segments,
         search::indexer::start_search_indexer,
         search::synonyms::search_synonyms_changed,
+        search::typos::did_you_mean,
     ]
 );
 extension_sql_file!(

@@ -63,7 +63,7 @@ pub fn search_query_text(query: &str) -> String {
 
 /// An error for a query longer than MAX_QUERY_BYTES, checked before the
 /// query is normalised (NFKC can make text 18 times longer).
-fn check_query_length(query: &str) {
+pub(crate) fn check_query_length(query: &str) {
     if query.len() > crate::limits::MAX_QUERY_BYTES {
         raise(
             PgSqlErrorCode::ERRCODE_PROGRAM_LIMIT_EXCEEDED,
@@ -495,7 +495,16 @@ pub fn search_issues(
     }
 
     let filters = filter_args(&parsed, product);
-    let mut ranked = ranked_by(&parsed, &filters, k);
+    let (mut ranked, unknown) = ranked_by(&parsed, &filters, k);
+    // Words no issue holds may be typos: searched again with the indexed
+    // words closest to them (`typos`).
+    let parsed = match crate::search::typos::correct(parsed.clone(), &unknown) {
+        Some(corrected) => {
+            ranked = ranked_by(&corrected, &filters, k).0;
+            corrected
+        }
+        None => parsed,
+    };
     if ranked.len() < k && parsed.min_should_match() > 1 {
         // Fewer than `k` issues hold half of the words (a question seldom
         // uses an issue's own words): issues holding any of them are
@@ -504,13 +513,14 @@ pub fn search_issues(
             any_word: true,
             ..parsed.clone()
         };
-        ranked = ranked_by(&any_word, &filters, k);
+        ranked = ranked_by(&any_word, &filters, k).0;
     }
     TableIterator::new(with_details(ranked, &parsed, k))
 }
 
-/// The best `k` issues for a parsed query and its filters.
-fn ranked_by(parsed: &ParsedQuery, filters: &Filters, k: usize) -> Vec<Scored> {
+/// The best `k` issues for a parsed query and its filters, and the terms
+/// no issue in the index holds.
+fn ranked_by(parsed: &ParsedQuery, filters: &Filters, k: usize) -> (Vec<Scored>, Vec<String>) {
     let terms = parsed.scoring_terms();
     let matching = Matching::of(parsed);
     let query = Query {
@@ -519,13 +529,15 @@ fn ranked_by(parsed: &ParsedQuery, filters: &Filters, k: usize) -> Vec<Scored> {
         matching: &matching,
         filters,
         k,
+        unknown: RefCell::new(Vec::new()),
     };
-    match single_term(parsed) {
+    let ranked = match single_term(parsed) {
         Some(term) => query.rank(Some(term)),
         None => None,
     }
     .or_else(|| query.rank(None))
-    .unwrap_or_default()
+    .unwrap_or_default();
+    (ranked, query.unknown.into_inner())
 }
 
 /// The query parsed; an error for a query that is too long, empty, has too
@@ -574,6 +586,8 @@ struct Query<'a> {
     matching: &'a Matching,
     filters: &'a Filters,
     k: usize,
+    /// Set by `rank`: the terms no source of the index holds.
+    unknown: RefCell<Vec<String>>,
 }
 
 impl Query<'_> {
@@ -596,12 +610,19 @@ impl Query<'_> {
         // Statistics of the whole index: every source's documents and, per
         // term, the issues holding it (a term new since the builds counts as rare).
         let docs: u64 = sources.iter().map(|s| s.meta.docs).sum();
-        let idf: Vec<f32> = terms
+        let doc_freq: Vec<u64> = terms
             .iter()
-            .map(|t| {
-                let df: u64 = sources.iter().map(|s| s.doc_freq(t)).sum();
-                idf(docs.max(1) as f32, df.max(1) as f32)
-            })
+            .map(|t| sources.iter().map(|s| s.doc_freq(t)).sum())
+            .collect();
+        *self.unknown.borrow_mut() = terms
+            .iter()
+            .zip(&doc_freq)
+            .filter(|(_, &df)| df == 0)
+            .map(|(t, _)| t.clone())
+            .collect();
+        let idf: Vec<f32> = doc_freq
+            .iter()
+            .map(|&df| idf(docs.max(1) as f32, df.max(1) as f32))
             .collect();
         let avg_length = base.meta.avg_length.max(1.0) as f32;
         let newest = sources.last().map(|s| &s.meta.snapshot);

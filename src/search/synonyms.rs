@@ -55,7 +55,7 @@ unsafe extern "C-unwind" fn forget(_arg: pg_sys::Datum, relid: pg_sys::Oid) {
 
 /// The term a word is known by: its first one-term form (a Latin word's
 /// stem, a Hangul word's marked stem, a code whole).
-fn key_term(word: &str) -> Option<String> {
+pub fn key_term(word: &str) -> Option<String> {
     query_forms(word)
         .into_iter()
         .find(|f| f.len() == 1)

@@ -297,6 +297,31 @@ SELECT count(*) AS with_and FROM ims.search_issues('배치가 중단된 AND 경�
 SELECT count(*) AS quoted FROM ims.search_issues('배치가 중단된 "경우"');
 SELECT issue_id FROM ims.search_issues('batch job stop AND nightly') ORDER BY 1;
 SELECT issue_id FROM ims.search_issues('memory leak session redeploy heap grows') ORDER BY rank DESC, issue_id LIMIT 2;
+
+-- Typos (#24): an English word no issue holds is searched with the indexed
+-- words closest to it (one edit up to 7 letters, two from 8, the first
+-- letter kept); did_you_mean says what it meant. Codes, short words and
+-- Hangul are left as typed.
+SELECT issue_id, title FROM ims.search_issues('certficate expiry', NULL, 2);
+SELECT issue_id FROM ims.search_issues('conection reset', NULL, 1);
+SELECT ims.did_you_mean('conection resett') AS conection_resett,
+       ims.did_you_mean('connection reset') AS already_right,
+       ims.did_you_mean('ORA-00943 ssl 인증서') AS codes_short_hangul,
+       ims.did_you_mean('Certficate  expiry') AS spacing_kept;
+SELECT count(*) AS no_such_word FROM ims.search_issues('qqqqzzzz');
+
+-- Synonyms (#24): shipped rows link Hangul and Latin spellings; a word
+-- with synonyms counts once toward half of the words, and an issue scores
+-- once by the spelling it holds.
+SELECT issue_id, title FROM ims.search_issues('세션 메모리 누수', NULL, 3);
+SELECT issue_id, title FROM ims.search_issues('certificate 만료', NULL, 2);
+SELECT ims.search_query_text('세션') AS query_text_is_as_typed;
+INSERT INTO ims_index.search_synonyms (word, synonym) VALUES ('TPECLOSE', '끊김');
+SELECT issue_id FROM ims.search_issues('TPECLOSE', NULL, 5) ORDER BY 1;
+DELETE FROM ims_index.search_synonyms WHERE word = 'TPECLOSE';
+SELECT issue_id FROM ims.search_issues('TPECLOSE', NULL, 5) ORDER BY 1;
+INSERT INTO ims_index.search_synonyms (word, synonym) VALUES ('two words', 'x');
+
 SELECT ims.to_search_query('배치가 중단된 경우');
 -- product: and the product argument agree
 SELECT (SELECT array_agg(issue_id ORDER BY issue_id) FROM ims.search_issues('connection product:tmax'))
@@ -561,3 +586,4 @@ DELETE FROM ims.issue_comments;
 DELETE FROM ims.issue_history;
 DELETE FROM ims.issues;
 SELECT ims.refresh_materialized_views();
+
