@@ -21,7 +21,10 @@
 //!    every 0.5 s while writes come (`ims.update_search_index`) and merged; `indexer`: the
 //!    background worker that runs those rounds.
 //! 6. `query`: the query language (words, "phrases", -exclusions, OR,
-//!    field filters) parsed into terms.
+//!    field filters) parsed into terms; `spellings`: one term for the
+//!    spellings of a word (its posting list the union of theirs), made of
+//!    `synonyms` (the table `ims_index.search_synonyms`) and `typos` (the
+//!    indexed words closest to one no issue holds).
 //! 7. `search_issues`: candidates from the lists of the base and of each
 //!    segment (and pending issues from their vectors), ranked, checked,
 //!    with details.
