@@ -136,8 +136,14 @@ pub fn apply(mut q: ParsedQuery) -> ParsedQuery {
     if table.is_empty() {
         return q;
     }
+    // Each group is one more term: the query stays within the term limit
+    // (a word past it is searched as typed).
+    let mut terms = q.distinct_terms();
     for c in &mut q.clauses {
         for word in c.words.clone() {
+            if terms >= crate::limits::MAX_QUERY_TERMS {
+                return q;
+            }
             let Some(synonyms) = key_term(&word).and_then(|k| table.get(&k)) else {
                 continue;
             };
@@ -155,6 +161,7 @@ pub fn apply(mut q: ParsedQuery) -> ParsedQuery {
                 let mut token = c.alts[0][0].clone();
                 token.term = group_term(&members);
                 c.alts.push(vec![token]);
+                terms += 1;
             }
         }
     }

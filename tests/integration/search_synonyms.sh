@@ -52,6 +52,12 @@ top() { as ims_syn_user -c "SELECT coalesce(string_agg(issue_id, ',' ORDER BY ra
 [ "$(top '"데드락"')" = "-" ] || fail "a quoted word is searched as typed: $(top '"데드락"')"
 [ "$(top '데드락 -deadlock')" = "-" ] || fail "an exclusion applies: $(top '데드락 -deadlock')"
 echo "shipped synonyms: 데드락 finds Deadlock, session timeout finds 세션 타임아웃 first, quoted words as typed"
+# A query at the term limit (64) whose words have synonyms: the words past the
+# limit are searched as typed, nothing fails.
+words="session deadlock timeout memory $(seq -f 'w%g' 1 60 | tr '\n' ' ')"
+[ "$(as ims_syn_user -c "SELECT count(*) FROM ims.search_issues('$words')")" = 1 ] \
+  || fail "a query of 64 distinct words with synonyms"
+echo "64 distinct words, some with synonyms: searched within the term limit"
 
 # 2. An administrator's rows reach a connection that is already open (it
 #    searched before, so it had read the table) on its next search; a
