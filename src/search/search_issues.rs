@@ -498,7 +498,7 @@ pub fn search_issues(
     let (mut ranked, unknown) = ranked_by(&parsed, &filters, k);
     // Words no issue holds may be typos: searched again with the indexed
     // words closest to them (`typos`).
-    let parsed = match crate::search::typos::correct(parsed.clone(), &unknown) {
+    let parsed = match crate::search::typos::correct(parsed.clone(), &unknown.0, &unknown.1) {
         Some(corrected) => {
             ranked = ranked_by(&corrected, &filters, k).0;
             corrected
@@ -518,9 +518,13 @@ pub fn search_issues(
     TableIterator::new(with_details(ranked, &parsed, k))
 }
 
-/// The best `k` issues for a parsed query and its filters, and the terms
-/// no issue in the index holds.
-fn ranked_by(parsed: &ParsedQuery, filters: &Filters, k: usize) -> (Vec<Scored>, Vec<String>) {
+/// The best `k` issues for a parsed query and its filters, the terms no
+/// issue holds, and the builds of the index that says so.
+fn ranked_by(
+    parsed: &ParsedQuery,
+    filters: &Filters,
+    k: usize,
+) -> (Vec<Scored>, (Vec<String>, Vec<u64>)) {
     let terms = parsed.scoring_terms();
     let matching = Matching::of(parsed);
     let query = Query {
@@ -529,7 +533,7 @@ fn ranked_by(parsed: &ParsedQuery, filters: &Filters, k: usize) -> (Vec<Scored>,
         matching: &matching,
         filters,
         k,
-        unknown: RefCell::new(Vec::new()),
+        unknown: RefCell::new((Vec::new(), Vec::new())),
     };
     let ranked = match single_term(parsed) {
         Some(term) => query.rank(Some(term)),
@@ -586,8 +590,9 @@ struct Query<'a> {
     matching: &'a Matching,
     filters: &'a Filters,
     k: usize,
-    /// Set by `rank`: the terms no source of the index holds.
-    unknown: RefCell<Vec<String>>,
+    /// Set by `rank`: the terms no issue holds, and the index's builds
+    /// that says so.
+    unknown: RefCell<(Vec<String>, Vec<u64>)>,
 }
 
 impl Query<'_> {
@@ -614,19 +619,24 @@ impl Query<'_> {
             .iter()
             .map(|t| sources.iter().map(|s| s.doc_freq(t)).sum())
             .collect();
-        *self.unknown.borrow_mut() = terms
-            .iter()
-            .zip(&doc_freq)
-            .filter(|(_, &df)| df == 0)
-            .map(|(t, _)| t.clone())
-            .collect();
         let idf: Vec<f32> = doc_freq
             .iter()
             .map(|&df| idf(docs.max(1) as f32, df.max(1) as f32))
             .collect();
         let avg_length = base.meta.avg_length.max(1.0) as f32;
         let newest = sources.last().map(|s| &s.meta.snapshot);
-        let (pending, mut ranked) = self.score_pending(&coord, &idf, avg_length, newest);
+        let (pending, mut ranked, held) = self.score_pending(&coord, &idf, avg_length, newest);
+        // Neither in the lists nor in a pending issue that matched.
+        *self.unknown.borrow_mut() = (
+            terms
+                .iter()
+                .zip(&doc_freq)
+                .enumerate()
+                .filter(|&(i, (_, &df))| df == 0 && held >> i & 1 == 0)
+                .map(|(_, (t, _))| t.clone())
+                .collect(),
+            sources.iter().map(|s| s.meta.build_id).collect(),
+        );
         let needs_check = parsed
             .clauses
             .iter()
@@ -721,7 +731,7 @@ impl Query<'_> {
         idf: &[f32],
         avg_length: f32,
         newest: Option<&Snapshot>,
-    ) -> (Vec<i64>, Vec<Scored>) {
+    ) -> (Vec<i64>, Vec<Scored>, u64) {
         score_pending(
             self.matching,
             coord,
@@ -1127,7 +1137,8 @@ fn list_keys(q: &ParsedQuery, terms: &[String], f: &Filters) -> Vec<String> {
 }
 
 /// Score the pending issues that match. Returns every pending issue_pk
-/// (sorted) and the scored matches.
+/// (sorted), the scored matches, and a bit per term of `terms` that one of
+/// them holds.
 fn score_pending(
     matching: &Matching,
     coord: &Coord,
@@ -1136,11 +1147,12 @@ fn score_pending(
     avg_length: f32,
     f: &Filters,
     newest: Option<&Snapshot>,
-) -> (Vec<i64>, Vec<Scored>) {
+) -> (Vec<i64>, Vec<Scored>, u64) {
     let mut pending = Vec::new();
     let mut scored = Vec::new();
+    let mut held = 0u64;
     if !any_pending(newest) {
-        return (pending, scored);
+        return (pending, scored, held);
     }
     let mut args: Vec<DatumWithOid<'static>> = f.args().into();
     args.extend(pending_args(newest));
@@ -1184,6 +1196,7 @@ fn score_pending(
             .enumerate()
             .filter(|(_, &tf)| tf > 0.0)
             .fold(0u64, |m, (i, _)| m | 1 << i);
+        held |= found;
         scored.push(Scored {
             rank: (rank * coord.factor(found)).max(f32::MIN_POSITIVE),
             issue_pk: pk,
@@ -1224,7 +1237,7 @@ fn score_pending(
     if !pending.is_empty() {
         crate::search::indexer::ensure_running();
     }
-    (pending, scored)
+    (pending, scored, held)
 }
 
 /// Score the issues in the posting lists that satisfy the query: every

@@ -7,6 +7,9 @@
 //! words with digits (codes) are left as typed. `ims.did_you_mean` gives
 //! the query with such words corrected.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use pgrx::prelude::*;
 
 use crate::errors::SpiOk;
@@ -75,17 +78,16 @@ pub fn distance(a: &[u8], b: &[u8], limit: usize) -> usize {
     d[a.len() * w + b.len()].min(limit + 1)
 }
 
-/// A typed word that may be a typo: English letters only, long enough to
-/// correct; with its term and how many edits it may need.
+/// A typed word that may be a typo: English letters only, its term (the
+/// stem the distance is measured on) long enough to correct; with that
+/// term and how many edits it may need.
 fn correctable(word: &str) -> Option<(String, usize)> {
-    let edits = max_edits(word.len());
-    if edits == 0 || !word.bytes().all(|b| b.is_ascii_alphabetic()) {
+    if !word.bytes().all(|b| b.is_ascii_alphabetic()) {
         return None;
     }
     let term = key_term(word)?;
-    term.bytes()
-        .all(|b| b.is_ascii_lowercase())
-        .then_some((term, edits))
+    let edits = max_edits(term.len());
+    (edits > 0 && term.bytes().all(|b| b.is_ascii_lowercase())).then_some((term, edits))
 }
 
 /// The segments newer than the base (whose rows are current).
@@ -102,10 +104,12 @@ fn corrections(term: &str, edits: usize) -> Vec<String> {
     let mut found: Vec<(usize, std::cmp::Reverse<u64>, String)> = Vec::new();
     let what = "looking up words close to a typo";
     Spi::connect(|c| {
-        let rows = c
-            .select(
+        let text = crate::db::builtin(PgBuiltInOids::TEXTOID);
+        let int4 = crate::db::builtin(PgBuiltInOids::INT4OID);
+        let rows = crate::db::select_kept(
+                &c,
                 CANDIDATES,
-                None,
+                &[text, text, int4, int4, crate::db::builtin(PgBuiltInOids::INT8OID)],
                 &[
                     from.into(),
                     to.into(),
@@ -113,8 +117,8 @@ fn corrections(term: &str, edits: usize) -> Vec<String> {
                     (longest as i32).into(),
                     base_seq().into(),
                 ],
-            )
-            .spi_ok(what);
+                what,
+            );
         for r in rows {
             let (Some(t), Some(head)) = (r.get::<String>(1).spi_ok(what), r.get::<Vec<u8>>(2).spi_ok(what))
             else {
@@ -139,17 +143,46 @@ fn corrections(term: &str, edits: usize) -> Vec<String> {
         .collect()
 }
 
-/// The query with each correctable word among `unknown` (terms no issue in
-/// the index holds) searched together with its corrections; None when no
-/// word has any.
-pub fn correct(mut q: ParsedQuery, unknown: &[String]) -> Option<ParsedQuery> {
+thread_local! {
+    /// Corrections looked up by this backend, by term, for the builds of
+    /// the index they were read from (a query retried finds them here).
+    static KEPT: RefCell<(Vec<u64>, HashMap<String, Vec<String>>)> = RefCell::new(Default::default());
+}
+
+/// The most terms whose corrections a backend keeps.
+const MAX_KEPT: usize = 4096;
+
+/// `corrections`, kept while the index's builds stay the same.
+fn kept_corrections(term: &str, edits: usize, builds: &[u64]) -> Vec<String> {
+    let kept = KEPT.with(|k| {
+        let k = k.borrow();
+        (k.0 == builds).then(|| k.1.get(term).cloned()).flatten()
+    });
+    if let Some(fixes) = kept {
+        return fixes;
+    }
+    let fixes = corrections(term, edits);
+    KEPT.with(|k| {
+        let mut k = k.borrow_mut();
+        if k.0 != builds || k.1.len() >= MAX_KEPT {
+            *k = (builds.to_vec(), HashMap::new());
+        }
+        k.1.insert(term.to_string(), fixes.clone());
+    });
+    fixes
+}
+
+/// The query with each correctable word among `unknown` (terms no issue
+/// holds, in the index of `builds`) searched together with its
+/// corrections; None when no word has any.
+pub fn correct(mut q: ParsedQuery, unknown: &[String], builds: &[u64]) -> Option<ParsedQuery> {
     let mut changed = false;
     for c in &mut q.clauses {
         for word in c.words.clone() {
             let Some((term, edits)) = correctable(&word).filter(|(t, _)| unknown.contains(t)) else {
                 continue;
             };
-            let fixes = corrections(&term, edits);
+            let fixes = kept_corrections(&term, edits, builds);
             if fixes.is_empty() {
                 continue;
             }
@@ -277,7 +310,8 @@ mod tests {
         assert!(correctable("ssl").is_none());
         assert!(correctable("v7x3").is_none());
         assert!(correctable("세션타임").is_none());
-        assert_eq!(correctable("Conection"), Some(("conect".into(), 2)));
+        assert_eq!(correctable("Conection"), Some(("conect".into(), 1)));
+        assert_eq!(correctable("restored"), Some(("restor".into(), 1)), "edits by the stem's length");
     }
 
     #[test]

@@ -302,12 +302,12 @@ SELECT issue_id FROM ims.search_issues('memory leak session redeploy heap grows'
 -- words closest to it (one edit up to 7 letters, two from 8, the first
 -- letter kept); did_you_mean says what it meant. Codes, short words and
 -- Hangul are left as typed.
-SELECT issue_id, title FROM ims.search_issues('certficate expiry', NULL, 2);
+SELECT issue_id, title FROM ims.search_issues('certificate exipry', NULL, 2);
 SELECT issue_id FROM ims.search_issues('conection reset', NULL, 1);
 SELECT ims.did_you_mean('conection resett') AS conection_resett,
        ims.did_you_mean('connection reset') AS already_right,
        ims.did_you_mean('ORA-00943 ssl 인증서') AS codes_short_hangul,
-       ims.did_you_mean('Certficate  expiry') AS spacing_kept;
+       ims.did_you_mean('Conection  timout') AS spacing_kept;
 SELECT count(*) AS no_such_word FROM ims.search_issues('qqqqzzzz');
 
 -- Synonyms (#24): shipped rows link Hangul and Latin spellings; a word
