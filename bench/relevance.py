@@ -123,7 +123,8 @@ def main():
                    reciprocal_rank(ours, q["grades"]), reciprocal_rank(theirs, q["grades"]))
             by_class[q["class"]].append(row)
             if verbose and row[0] < row[1]:
-                print(f"  behind the peer [{q['class']}] {q['query']!r}: ims {ours[:3]}, peer {theirs[:3]}, "
+                print(f"  behind the peer [{q['class']}] {q['query']!r} (nDCG {row[0]:.3f} / {row[1]:.3f}): "
+                      f"ims {ours[:3]}, peer {theirs[:3]}, "
                       f"grades {q['grades']}")
     print(f"{len(corpus)} issues, {len(queries)} graded queries")
     print(f"{'class':<16} {'queries':>7} {'ims nDCG@10':>12} {'peer nDCG@10':>13} {'ims MRR':>8} {'peer MRR':>9}")

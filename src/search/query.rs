@@ -260,6 +260,10 @@ impl ParsedQuery {
 /// words (quoted, they are searched as typed).
 const FILLERS: &[&str] = &[
     "왜",
+    "왜요",
+    "왜죠",
+    "왜지",
+    "왜지요",
     "자꾸",
     "자꾸만",
     "갑자기",
