@@ -165,7 +165,11 @@ pub fn read(keys: &[String], segment_keys: &[String]) -> Vec<Source> {
         let mut out: Vec<String> = Vec::new();
         for k in keys {
             match group_of(k) {
-                Some(members) => out.extend(members.into_iter().map(str::to_string)),
+                Some(_) => out.extend(
+                    spellings::spellings(k.strip_prefix("top:").unwrap_or(k))
+                        .into_iter()
+                        .map(str::to_string),
+                ),
                 None => out.push(k.clone()),
             }
         }
@@ -184,7 +188,10 @@ pub fn read(keys: &[String], segment_keys: &[String]) -> Vec<Source> {
             let extra = if s.segment == 0 { &[][..] } else { segment_keys };
             let asked: Vec<&String> = keys.iter().chain(extra).collect();
             for &key in &asked {
-                let Some(members) = group_of(key) else { continue };
+                if group_of(key).is_none() {
+                    continue;
+                }
+                let members = spellings::weighted_spellings(key.strip_prefix("top:").unwrap_or(key));
                 let id = (s.meta.clone(), key.clone());
                 if !g.contains_key(&id) {
                     // The list and the champion list, made together.
@@ -219,11 +226,11 @@ thread_local! {
 
 /// A spelling group's posting list and champion list in one source, from
 /// its members' lists there (None where it has none).
-fn group_rows(members: &[&str], rows: &HashMap<String, Row>) -> (Option<Row>, Option<Row>) {
-    let lists: Vec<&List> = members
+fn group_rows(members: &[(&str, bool)], rows: &HashMap<String, Row>) -> (Option<Row>, Option<Row>) {
+    let lists: Vec<(&List, bool)> = members
         .iter()
-        .filter_map(|m| match rows.get(*m) {
-            Some(Row::List(l)) => Some(&l.list),
+        .filter_map(|&(m, other)| match rows.get(m) {
+            Some(Row::List(l)) => Some((&l.list, other)),
             _ => None,
         })
         .collect();

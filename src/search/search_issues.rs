@@ -45,10 +45,10 @@ use crate::search::list_cache::{self, CachedList, Row, COVERS_KEY};
 use crate::search::list_format::{Champions, Cursor, List, CHAMPIONS};
 use crate::search::query::{parse, Clause, Field, ParsedQuery};
 use crate::search::ranking::{
-    idf, impact, score_table, term_score, top_after, Coord, Scored, FIELD_WEIGHTS,
+    idf, score_table, term_score, top_after, Coord, Scored, FIELD_WEIGHTS,
 };
 use crate::search::snippet::{make_snippet, Marks};
-use crate::search::vectors::read_doc_terms;
+use crate::search::vectors::read_doc_impacts;
 
 /// The most rows one search returns.
 pub const MAX_RESULTS: i32 = 1000;
@@ -1175,7 +1175,7 @@ fn score_pending(
             let vector = pg_sys::Datum::from(plain);
             let doc = words
                 .matches(vector)
-                .then(|| read_doc_terms(vector, terms, &FIELD_WEIGHTS));
+                .then(|| read_doc_impacts(vector, terms, &FIELD_WEIGHTS, avg_length));
             if plain != raw {
                 pg_sys::pfree(plain.cast());
             }
@@ -1185,16 +1185,14 @@ fn score_pending(
             return;
         };
         let rank: f32 = doc
-            .tf
             .iter()
             .zip(idf)
-            .map(|(&tf, &idf)| term_score(impact(tf, doc.length, avg_length), idf))
+            .map(|(&q, &idf)| term_score(q, idf))
             .sum();
         let found = doc
-            .tf
             .iter()
             .enumerate()
-            .filter(|(_, &tf)| tf > 0.0)
+            .filter(|(_, &q)| q > 0)
             .fold(0u64, |m, (i, _)| m | 1 << i);
         held |= found;
         scored.push(Scored {

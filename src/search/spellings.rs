@@ -20,6 +20,26 @@ use crate::search::list_format::{decode, decode_champions, Champions, List, List
 use crate::search::list_format::CHAMPIONS;
 
 const GROUP_MARK: &str = "any:";
+/// Marks a member that is another word for the typed one (a synonym, a
+/// correction), not a form of it: an issue matching only such members
+/// scores `OTHER_WORD_SHARE` of its impact, so issues written the way the
+/// query is rank first at equal weight.
+const OTHER_WORD: char = '~';
+const OTHER_WORD_SHARE: f32 = 0.8;
+
+/// A member term marked as another word for the typed one.
+pub fn other_word(term: &str) -> String {
+    format!("{OTHER_WORD}{term}")
+}
+
+/// An impact through a member: discounted for another word.
+pub fn member_impact(impact: u8, other: bool) -> u8 {
+    if other && impact > 0 {
+        ((impact as f32 * OTHER_WORD_SHARE).round() as u8).max(1)
+    } else {
+        impact
+    }
+}
 
 /// The most spellings one group holds.
 pub const MAX_MEMBERS: usize = 8;
@@ -41,19 +61,39 @@ pub fn members(term: &str) -> Option<Vec<&str>> {
     term.strip_prefix(GROUP_MARK).map(|m| m.split('|').collect())
 }
 
+/// The terms a term stands for (a group's members, unmarked, or the term
+/// itself), each with whether it is another word for the typed one.
+pub fn weighted_spellings(term: &str) -> Vec<(&str, bool)> {
+    members(term).map_or_else(
+        || vec![(term, false)],
+        |m| {
+            m.into_iter()
+                .map(|t| match t.strip_prefix(OTHER_WORD) {
+                    Some(other) => (other, true),
+                    None => (t, false),
+                })
+                .collect()
+        },
+    )
+}
+
 /// The terms a term stands for: a group's members, or the term itself.
 pub fn spellings(term: &str) -> Vec<&str> {
-    members(term).unwrap_or_else(|| vec![term])
+    weighted_spellings(term).into_iter().map(|(t, _)| t).collect()
 }
 
 /// A group's posting list from its members' (absent members are empty),
 /// and its champion list when it is long enough to have one (as a list
 /// the index stores would).
-pub fn merged(lists: &[&List]) -> (List, Option<Champions>) {
-    let mut all: Vec<(i64, u8)> = Vec::with_capacity(lists.iter().map(|l| l.len()).sum());
-    for l in lists {
+pub fn merged(lists: &[(&List, bool)]) -> (List, Option<Champions>) {
+    let mut all: Vec<(i64, u8)> = Vec::with_capacity(lists.iter().map(|l| l.0.len()).sum());
+    for &(l, other) in lists {
         let p = l.postings();
-        all.extend(p.docs.into_iter().zip(p.impacts));
+        all.extend(
+            p.docs
+                .into_iter()
+                .zip(p.impacts.into_iter().map(|q| member_impact(q, other))),
+        );
     }
     // By issue, best impact first: the first of each issue is kept.
     all.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
@@ -88,19 +128,24 @@ mod tests {
         assert_eq!(group_term(&["session".into()]), "session");
         assert_eq!(members("session"), None);
         assert_eq!(spellings("session"), vec!["session"]);
+        let t = group_term(&["=세션".into(), other_word("session")]);
+        assert_eq!(spellings(&t), vec!["=세션", "session"]);
+        assert_eq!(weighted_spellings(&t), vec![("=세션", false), ("session", true)]);
+        let (m, _) = merged(&[(&list(&[(1, 100)]), true), (&list(&[(2, 100)]), false)]);
+        assert_eq!(m.postings().impacts, vec![80, 100], "another word's impact is discounted");
     }
 
     #[test]
     fn a_merged_list_keeps_each_issue_once_with_its_best_impact() {
         let a = list(&[(1, 10), (5, 200), (9, 3)]);
         let b = list(&[(5, 40), (7, 90)]);
-        let (m, champions) = merged(&[&a, &b]);
+        let (m, champions) = merged(&[(&a, false), (&b, false)]);
         let p = m.postings();
         assert_eq!(p.docs, vec![1, 5, 7, 9]);
         assert_eq!(p.impacts, vec![10, 200, 90, 3]);
         assert!(champions.is_none(), "a short list has no champion list");
         let long: Vec<(u64, u8)> = (1..=5000).map(|d| (d, (d % 250) as u8)).collect();
-        let (m, champions) = merged(&[&list(&long), &a]);
+        let (m, champions) = merged(&[(&list(&long), false), (&a, false)]);
         let c = champions.expect("a long list has a champion list");
         assert_eq!(c.doc_freq, m.len() as u64);
         assert_eq!(c.best[0].0, 249);

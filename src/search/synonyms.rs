@@ -21,7 +21,7 @@ use pgrx::prelude::*;
 
 use crate::errors::SpiOk;
 use crate::search::query::{Clause, ParsedQuery};
-use crate::search::spellings::{group_term, MAX_MEMBERS};
+use crate::search::spellings::{group_term, other_word, spellings, MAX_MEMBERS};
 use crate::search::tokenize::query_forms;
 
 /// By a word's term, the terms of its synonyms.
@@ -62,12 +62,13 @@ pub fn key_term(word: &str) -> Option<String> {
         .map(|f| f[0].term.clone())
 }
 
-/// Every one-term form of a word: what an issue writing it holds.
+/// Every one-term form of a word (a group's members): what an issue
+/// writing it holds.
 fn spelling_terms(word: &str) -> Vec<String> {
     query_forms(word)
         .into_iter()
         .filter(|f| f.len() == 1)
-        .map(|f| f[0].term.clone())
+        .flat_map(|f| spellings(&f[0].term).into_iter().map(str::to_string).collect::<Vec<_>>())
         .collect()
 }
 
@@ -148,19 +149,18 @@ pub fn apply(mut q: ParsedQuery) -> ParsedQuery {
                 continue;
             };
             let own = spelling_terms(&word);
-            let mut members: Vec<String> = Vec::new();
+            let mut members = own.clone();
             for s in synonyms.iter().filter(|s| !own.contains(s)) {
+                let s = other_word(s);
                 if members.len() == MAX_MEMBERS {
                     break;
                 }
-                if !members.contains(s) {
-                    members.push(s.clone());
+                if !members.contains(&s) {
+                    members.push(s);
                 }
             }
-            if !members.is_empty() {
-                let mut token = c.alts[0][0].clone();
-                token.term = group_term(&members);
-                c.alts.push(vec![token]);
+            if members.len() > own.len() {
+                join_spellings(c, &own, &members);
                 terms += 1;
             }
         }
@@ -168,20 +168,21 @@ pub fn apply(mut q: ParsedQuery) -> ParsedQuery {
     q
 }
 
-/// Replace a clause's one-term alternatives among `members` by the group
-/// of all of them.
-pub fn join_spellings(c: &mut Clause, members: &[String]) {
-    let Some(first) = c
-        .alts
-        .iter()
-        .position(|a| a.len() == 1 && members.contains(&a[0].term))
-    else {
+/// Replace the clause's one-term alternative spelling `own` (a term or a
+/// group of its terms) by the group of `members`.
+pub fn join_spellings(c: &mut Clause, own: &[String], members: &[String]) {
+    let is_own = |a: &Vec<crate::search::tokenize::Token>| {
+        a.len() == 1 && {
+            let s = spellings(&a[0].term);
+            !s.is_empty() && s.iter().all(|t| own.iter().any(|o| o == t))
+        }
+    };
+    let Some(first) = c.alts.iter().position(is_own) else {
         return;
     };
     let mut token = c.alts[first][0].clone();
     token.term = group_term(members);
-    c.alts
-        .retain(|a| !(a.len() == 1 && members.contains(&a[0].term)));
+    c.alts.retain(|a| !is_own(a));
     c.alts.insert(first.min(c.alts.len()), vec![token]);
 }
 
@@ -209,16 +210,21 @@ mod tests {
         assert_eq!(key_term("Sessions").as_deref(), Some("session"));
         assert_eq!(key_term("세션을").as_deref(), Some("=세션"));
         let members = vec!["session".to_string(), "=세션".into(), "세션".into()];
-        join_spellings(&mut q.clauses[0], &members);
+        join_spellings(&mut q.clauses[0], &["session".to_string()], &members);
         assert_eq!(q.clauses[0].alts.len(), 1);
         assert_eq!(q.clauses[0].alts[0][0].term, "any:=세션|session|세션");
         // A Hangul word's one-term forms join; its bigram phrase stays beside.
         let mut q = parse("타임아웃");
-        let mut members = spelling_terms("타임아웃");
+        let own = spelling_terms("타임아웃");
+        let mut members = own.clone();
         members.push("timeout".into());
-        join_spellings(&mut q.clauses[0], &members);
+        join_spellings(&mut q.clauses[0], &own, &members);
         let terms: Vec<&str> = q.clauses[0].alts.iter().map(|a| a[0].term.as_str()).collect();
         assert_eq!(terms[0], "any:=타임아웃|timeout");
         assert!(q.clauses[0].alts.iter().any(|a| a.len() > 1), "{terms:?}");
+        // A two-syllable word's stem and bigram are one spelling already.
+        assert_eq!(spelling_terms("세션을"), vec!["=세션", "세션"]);
+        let q = parse("세션을");
+        assert_eq!(q.clauses[0].alts[0][0].term, "any:=세션|세션");
     }
 }

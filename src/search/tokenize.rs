@@ -477,7 +477,32 @@ fn hangul_forms(written: &str) -> Vec<Vec<Token>> {
             }
         }
     }
-    without_subsumed(forms)
+    one_spelling(without_subsumed(forms))
+}
+
+/// A word's one-term forms (a Hangul word's stem and, for two syllables,
+/// its bigram) as one term (`spellings`): an issue holding both scores for
+/// the word once, as one holding either does.
+fn one_spelling(forms: Vec<Vec<Token>>) -> Vec<Vec<Token>> {
+    let single: Vec<String> = forms
+        .iter()
+        .filter(|f| f.len() == 1)
+        .map(|f| f[0].term.clone())
+        .collect();
+    if single.len() < 2 {
+        return forms;
+    }
+    let mut out: Vec<Vec<Token>> = Vec::with_capacity(forms.len());
+    for f in forms {
+        if f.len() > 1 {
+            out.push(f);
+        } else if !out.iter().any(|o| o.len() == 1) {
+            let mut token = f[0].clone();
+            token.term = crate::search::spellings::group_term(&single);
+            out.insert(0, vec![token]);
+        }
+    }
+    out
 }
 
 fn query_token(term: String, pos: u32) -> Token {

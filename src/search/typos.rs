@@ -186,9 +186,10 @@ pub fn correct(mut q: ParsedQuery, unknown: &[String], builds: &[u64]) -> Option
             if fixes.is_empty() {
                 continue;
             }
-            let mut members = vec![term];
+            let own = vec![term];
+            let mut members = own.clone();
             members.extend(fixes);
-            join_spellings(c, &members);
+            join_spellings(c, &own, &members);
             changed = true;
         }
     }

@@ -212,37 +212,31 @@ pub fn refresh_search_vectors(issue_pks: Option<Vec<Option<i64>>>) -> i32 {
     }
 }
 
-/// Per-document inputs of BM25, read straight from a tsvector datum.
-pub struct DocTerms {
-    /// Distinct lexemes in the document: its length for normalisation.
-    pub length: u32,
-    /// Weighted term frequency of each query term (by index).
-    pub tf: Vec<f32>,
-}
-
-/// The weighted frequencies of `terms` in a tsvector datum.
+/// The BM25 impact (`ranking::impact`) of each of `terms` in a tsvector
+/// datum, as the posting lists store it: a spelling group's is its best
+/// member's (`spellings`, another word's discounted), as its list keeps.
 ///
 /// # Safety
 /// `datum` must be a non-null tsvector datum.
-pub unsafe fn read_doc_terms(
+pub unsafe fn read_doc_impacts(
     datum: pg_sys::Datum,
     terms: &[String],
     weights: &[f32; 4],
-) -> DocTerms {
-    // A spelling group's frequency is its most frequent member's (the
-    // impact grows with it: the group's list keeps the best impact).
+    avg_length: f32,
+) -> Vec<u8> {
     let mut lexemes: Vec<&[u8]> = Vec::with_capacity(terms.len());
-    let mut of_term: Vec<usize> = Vec::with_capacity(terms.len());
+    let mut of_term: Vec<(usize, bool)> = Vec::with_capacity(terms.len());
     for (i, t) in terms.iter().enumerate() {
-        for m in crate::search::spellings::spellings(t) {
+        for (m, other) in crate::search::spellings::weighted_spellings(t) {
             lexemes.push(m.as_bytes());
-            of_term.push(i);
+            of_term.push((i, other));
         }
     }
     let (length, member_tf) = lexeme_frequencies(datum, &lexemes, weights);
-    let mut tf = vec![0.0f32; terms.len()];
-    for (&i, f) in of_term.iter().zip(member_tf) {
-        tf[i] = tf[i].max(f);
+    let mut impacts = vec![0u8; terms.len()];
+    for (&(i, other), tf) in of_term.iter().zip(member_tf) {
+        let q = crate::search::spellings::member_impact(crate::search::ranking::impact(tf, length, avg_length), other);
+        impacts[i] = impacts[i].max(q);
     }
-    DocTerms { length, tf }
+    impacts
 }
