@@ -23,7 +23,7 @@ use pgrx::prelude::*;
 use crate::errors::SpiOk;
 use crate::search::block_bounds::BlockView;
 use crate::search::index_build::{champions_key, usable_meta, Meta};
-use crate::search::list_format::{decode, decode_champions, Champions, List};
+use crate::search::list_format::{decode, decode_champions, Champions, List, CHAMPIONS};
 use crate::search::spellings;
 
 static CACHE_MB: GucSetting<i32> = GucSetting::<i32>::new(128);
@@ -114,8 +114,16 @@ SELECT segment, postings FROM ims_index.search_segments WHERE term = ''";
 const ROWS: &str = "\
 SELECT 0::bigint, term, postings FROM ims.mv_search_postings WHERE term = ANY ($1) OR term = ''
 UNION ALL
+SELECT 0::bigint, 'small:' || term, postings FROM ims.mv_search_postings
+ WHERE term = ANY (ARRAY(SELECT substr(k, 7) FROM unnest($1::text[]) k WHERE k LIKE 'small:%'))
+   AND octet_length(postings) <= 65536
+UNION ALL
 SELECT segment, term, postings FROM ims_index.search_segments
- WHERE (term = ANY ($2) AND ($3::bigint[] IS NULL OR segment = ANY ($3))) OR term = ''";
+ WHERE (term = ANY ($2) AND ($3::bigint[] IS NULL OR segment = ANY ($3))) OR term = ''
+UNION ALL
+SELECT segment, 'small:' || term, postings FROM ims_index.search_segments
+ WHERE term = ANY (ARRAY(SELECT substr(k, 7) FROM unnest($2::text[]) k WHERE k LIKE 'small:%'))
+   AND ($3::bigint[] IS NULL OR segment = ANY ($3)) AND octet_length(postings) <= 65536";
 
 /// One source of the index as a search reads it: its statistics row and
 /// the rows asked for that it holds, decoded.
@@ -158,19 +166,30 @@ pub fn read(keys: &[String], segment_keys: &[String]) -> Vec<Source> {
     fn group_of(key: &str) -> Option<Vec<&str>> {
         spellings::members(key.strip_prefix("top:").unwrap_or(key))
     }
-    if !keys.iter().chain(segment_keys).any(|k| group_of(k).is_some()) {
+    if !keys
+        .iter()
+        .chain(segment_keys)
+        .any(|k| group_of(k).is_some())
+    {
         return read_stored(keys, segment_keys);
     }
+    // A group's list is made from its members' lists; its champion list
+    // from their champion lists, and the whole lists of those too short to
+    // have one (`SMALL`: never a long list's megabytes).
     let stored = |keys: &[String]| -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
         for k in keys {
-            match group_of(k) {
-                Some(_) => out.extend(
-                    spellings::spellings(k.strip_prefix("top:").unwrap_or(k))
-                        .into_iter()
-                        .map(str::to_string),
-                ),
-                None => out.push(k.clone()),
+            match (group_of(k), k.strip_prefix("top:")) {
+                (None, _) => out.push(k.clone()),
+                (Some(_), None) => {
+                    out.extend(spellings::spellings(k).into_iter().map(str::to_string))
+                }
+                (Some(_), Some(group)) => {
+                    for m in spellings::spellings(group) {
+                        out.push(champions_key(m));
+                        out.push(format!("{SMALL}{m}"));
+                    }
+                }
             }
         }
         out.sort_unstable();
@@ -185,26 +204,31 @@ pub fn read(keys: &[String], segment_keys: &[String]) -> Vec<Source> {
         let mut g = g.borrow_mut();
         g.retain(|(meta, _), _| sources.iter().any(|s| &s.meta == meta));
         for s in &mut sources {
-            let extra = if s.segment == 0 { &[][..] } else { segment_keys };
+            let extra = if s.segment == 0 {
+                &[][..]
+            } else {
+                segment_keys
+            };
             let asked: Vec<&String> = keys.iter().chain(extra).collect();
             for &key in &asked {
                 if group_of(key).is_none() {
                     continue;
                 }
-                let members = spellings::weighted_spellings(key.strip_prefix("top:").unwrap_or(key));
                 let id = (s.meta.clone(), key.clone());
                 if !g.contains_key(&id) {
-                    // The list and the champion list, made together.
-                    let (list, champions) = group_rows(&members, &s.rows);
-                    let list_key = key.strip_prefix("top:").unwrap_or(key);
-                    g.insert((s.meta.clone(), list_key.to_string()), list);
-                    g.insert((s.meta.clone(), champions_key(list_key)), champions);
+                    let row = match key.strip_prefix("top:") {
+                        Some(group) => {
+                            group_champions(&spellings::weighted_spellings(group), &s.rows)
+                        }
+                        None => group_list(&spellings::weighted_spellings(key), &s.rows),
+                    };
+                    g.insert(id.clone(), row);
                 }
                 if let Some(row) = g.get(&id).cloned().flatten() {
                     s.rows.insert(key.clone(), row);
                 }
             }
-            // Members' lists nobody asked for are not part of the answer.
+            // Members' rows nobody asked for are not part of the answer.
             s.rows.retain(|k, _| asked.contains(&k));
         }
         let bytes: usize = g
@@ -218,15 +242,19 @@ pub fn read(keys: &[String], segment_keys: &[String]) -> Vec<Source> {
     sources
 }
 
+/// Key prefix of a term's whole list, read only when it is small (at most
+/// `SMALL_BYTES`, which every list too short for a champion list is).
+const SMALL: &str = "small:";
+
 thread_local! {
     /// Spelling groups' rows made by this backend, by source and key
     /// (None: no member is in that source), dropped with their source.
     static GROUPS: RefCell<HashMap<(Vec<u8>, String), Option<Row>>> = RefCell::new(HashMap::new());
 }
 
-/// A spelling group's posting list and champion list in one source, from
-/// its members' lists there (None where it has none).
-fn group_rows(members: &[(&str, bool)], rows: &HashMap<String, Row>) -> (Option<Row>, Option<Row>) {
+/// A spelling group's posting list in one source, from its members' lists
+/// there (None where it has none).
+fn group_list(members: &[(&str, bool)], rows: &HashMap<String, Row>) -> Option<Row> {
     let lists: Vec<(&List, bool)> = members
         .iter()
         .filter_map(|&(m, other)| match rows.get(m) {
@@ -235,13 +263,52 @@ fn group_rows(members: &[(&str, bool)], rows: &HashMap<String, Row>) -> (Option<
         })
         .collect();
     if lists.is_empty() {
-        return (None, None);
+        return None;
     }
-    let (list, champions) = spellings::merged(&lists);
-    (
-        Some(Row::List(Rc::new(CachedList::new(list)))),
-        champions.map(|c| Row::Champions(Rc::new(c))),
-    )
+    Some(Row::List(Rc::new(CachedList::new(spellings::merged(
+        &lists,
+    )))))
+}
+
+/// A spelling group's champion list in one source: its best issues are
+/// among its members' best (an issue's group impact is one member's), so
+/// it is made from their champion lists and short members' whole lists;
+/// its document count is the members' sum (issues holding two spellings
+/// count twice). None when no member has a champion list there (the
+/// group's list is short too).
+fn group_champions(members: &[(&str, bool)], rows: &HashMap<String, Row>) -> Option<Row> {
+    let mut best: Vec<(u8, i64)> = Vec::new();
+    let mut doc_freq = 0u64;
+    let mut any_champions = false;
+    for &(m, other) in members {
+        if let Some(Row::Champions(c)) = rows.get(&champions_key(m)) {
+            any_champions = true;
+            doc_freq += c.doc_freq;
+            best.extend(
+                c.best
+                    .iter()
+                    .map(|&(q, pk)| (spellings::member_impact(q, other), pk)),
+            );
+        } else if let Some(Row::List(l)) = rows.get(&format!("{SMALL}{m}")) {
+            doc_freq += l.list.len() as u64;
+            let p = l.list.postings();
+            best.extend(
+                p.impacts
+                    .into_iter()
+                    .zip(p.docs)
+                    .map(|(q, pk)| (spellings::member_impact(q, other), pk)),
+            );
+        }
+    }
+    if !any_champions {
+        return None;
+    }
+    // Each issue once, with its best impact; best first, then by issue_pk.
+    best.sort_unstable_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)));
+    best.dedup_by_key(|e| e.1);
+    best.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    best.truncate(CHAMPIONS);
+    Some(Row::Champions(Rc::new(Champions { doc_freq, best })))
 }
 
 /// `read` for keys the index stores.

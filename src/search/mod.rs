@@ -46,6 +46,6 @@ pub mod snippet;
 pub mod spellings;
 pub mod synonyms;
 pub mod tokenize;
-pub mod typos;
 pub mod tsvector;
+pub mod typos;
 pub mod vectors;

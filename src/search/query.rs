@@ -420,12 +420,12 @@ pub fn quote_lexeme(term: &str) -> String {
 /// A term as tsquery text: a spelling group (`spellings`) as either of
 /// its members.
 pub fn term_tsquery(term: &str) -> String {
-    match crate::search::spellings::members(term) {
-        Some(members) => {
+    match crate::search::spellings::spellings(term).as_slice() {
+        [one] => quote_lexeme(one),
+        members => {
             let quoted: Vec<String> = members.iter().map(|m| quote_lexeme(m)).collect();
             format!("({})", quoted.join(" | "))
         }
-        None => quote_lexeme(term),
     }
 }
 

@@ -1006,17 +1006,14 @@ fn with_details(mut ranked: Vec<Scored>, q: &ParsedQuery, k: usize) -> Vec<Resul
     ranked.sort_by(Scored::order);
     ranked.truncate(k);
     let pks: Vec<i64> = ranked.iter().map(|s| s.issue_pk).collect();
-    let words = q
-        .clauses
-        .iter()
-        .map(|c| {
-            c.alts
-                .iter()
-                .flatten()
-                .flat_map(|t| crate::search::spellings::spellings(&t.term))
-                .map(str::to_string)
-                .collect()
-        });
+    let words = q.clauses.iter().map(|c| {
+        c.alts
+            .iter()
+            .flatten()
+            .flat_map(|t| crate::search::spellings::spellings(&t.term))
+            .map(str::to_string)
+            .collect()
+    });
     let required = q.clauses.iter().filter(|c| c.required).count();
     let enough = (!q.all_required()).then(|| required + q.min_should_match());
     let marks = Marks::new(words, enough);

@@ -15,9 +15,7 @@
 //! No term holds `:` or `|` (the tokenizer splits there), so a group's
 //! term cannot be mistaken for a word.
 
-use crate::search::list_format::{decode, decode_champions, Champions, List, ListBuilder};
-#[cfg(test)]
-use crate::search::list_format::CHAMPIONS;
+use crate::search::list_format::{decode, List, ListBuilder};
 
 const GROUP_MARK: &str = "any:";
 /// Marks a member that is another word for the typed one (a synonym, a
@@ -58,7 +56,8 @@ pub fn group_term(members: &[String]) -> String {
 
 /// The member terms of a group's term; None for a plain term.
 pub fn members(term: &str) -> Option<Vec<&str>> {
-    term.strip_prefix(GROUP_MARK).map(|m| m.split('|').collect())
+    term.strip_prefix(GROUP_MARK)
+        .map(|m| m.split('|').collect())
 }
 
 /// The terms a term stands for (a group's members, unmarked, or the term
@@ -79,13 +78,16 @@ pub fn weighted_spellings(term: &str) -> Vec<(&str, bool)> {
 
 /// The terms a term stands for: a group's members, or the term itself.
 pub fn spellings(term: &str) -> Vec<&str> {
-    weighted_spellings(term).into_iter().map(|(t, _)| t).collect()
+    weighted_spellings(term)
+        .into_iter()
+        .map(|(t, _)| t)
+        .collect()
 }
 
 /// A group's posting list from its members' (absent members are empty),
 /// and its champion list when it is long enough to have one (as a list
 /// the index stores would).
-pub fn merged(lists: &[(&List, bool)]) -> (List, Option<Champions>) {
+pub fn merged(lists: &[(&List, bool)]) -> List {
     let mut all: Vec<(i64, u8)> = Vec::with_capacity(lists.iter().map(|l| l.0.len()).sum());
     for &(l, other) in lists {
         let p = l.postings();
@@ -102,10 +104,7 @@ pub fn merged(lists: &[(&List, bool)]) -> (List, Option<Champions>) {
     for (doc, imp) in all {
         builder.push(doc as u64, imp);
     }
-    (
-        decode(&builder.finish()),
-        builder.champions().map(|c| decode_champions(&c)),
-    )
+    decode(&builder.finish())
 }
 
 #[cfg(test)]
@@ -130,25 +129,24 @@ mod tests {
         assert_eq!(spellings("session"), vec!["session"]);
         let t = group_term(&["=세션".into(), other_word("session")]);
         assert_eq!(spellings(&t), vec!["=세션", "session"]);
-        assert_eq!(weighted_spellings(&t), vec![("=세션", false), ("session", true)]);
-        let (m, _) = merged(&[(&list(&[(1, 100)]), true), (&list(&[(2, 100)]), false)]);
-        assert_eq!(m.postings().impacts, vec![80, 100], "another word's impact is discounted");
+        assert_eq!(
+            weighted_spellings(&t),
+            vec![("=세션", false), ("session", true)]
+        );
     }
 
     #[test]
     fn a_merged_list_keeps_each_issue_once_with_its_best_impact() {
         let a = list(&[(1, 10), (5, 200), (9, 3)]);
         let b = list(&[(5, 40), (7, 90)]);
-        let (m, champions) = merged(&[(&a, false), (&b, false)]);
-        let p = m.postings();
+        let p = merged(&[(&a, false), (&b, false)]).postings();
         assert_eq!(p.docs, vec![1, 5, 7, 9]);
         assert_eq!(p.impacts, vec![10, 200, 90, 3]);
-        assert!(champions.is_none(), "a short list has no champion list");
-        let long: Vec<(u64, u8)> = (1..=5000).map(|d| (d, (d % 250) as u8)).collect();
-        let (m, champions) = merged(&[(&list(&long), false), (&a, false)]);
-        let c = champions.expect("a long list has a champion list");
-        assert_eq!(c.doc_freq, m.len() as u64);
-        assert_eq!(c.best[0].0, 249);
-        assert_eq!(c.best.len(), CHAMPIONS);
+        let p = merged(&[(&a, false), (&b, true)]).postings();
+        assert_eq!(
+            p.impacts,
+            vec![10, 200, 72, 3],
+            "another word's impact is discounted"
+        );
     }
 }

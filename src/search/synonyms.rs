@@ -21,7 +21,7 @@ use pgrx::prelude::*;
 
 use crate::errors::SpiOk;
 use crate::search::query::{Clause, ParsedQuery};
-use crate::search::spellings::{group_term, other_word, spellings, MAX_MEMBERS};
+use crate::search::spellings::{group_term, members, other_word, spellings, MAX_MEMBERS};
 use crate::search::tokenize::query_forms;
 
 /// By a word's term, the terms of its synonyms.
@@ -62,13 +62,16 @@ pub fn key_term(word: &str) -> Option<String> {
         .map(|f| f[0].term.clone())
 }
 
-/// Every one-term form of a word (a group's members): what an issue
-/// writing it holds.
+/// Every one-term form of a word (a group's members, as marked there):
+/// what an issue writing it holds.
 fn spelling_terms(word: &str) -> Vec<String> {
     query_forms(word)
         .into_iter()
         .filter(|f| f.len() == 1)
-        .flat_map(|f| spellings(&f[0].term).into_iter().map(str::to_string).collect::<Vec<_>>())
+        .flat_map(|f| match members(&f[0].term) {
+            Some(m) => m.into_iter().map(str::to_string).collect(),
+            None => vec![f[0].term.clone()],
+        })
         .collect()
 }
 
@@ -83,9 +86,7 @@ fn read_table() -> Rc<Table> {
     let mut table: Table = HashMap::new();
     let mut rows = 0;
     Spi::connect(|c| {
-        let read = c
-            .select(READ, None, &[(MAX_ROWS + 1).into()])
-            .spi_ok(what);
+        let read = c.select(READ, None, &[(MAX_ROWS + 1).into()]).spi_ok(what);
         for r in read {
             rows += 1;
             if rows > MAX_ROWS {
@@ -102,7 +103,9 @@ fn read_table() -> Rc<Table> {
             TABLE_OID.store(oid.to_u32(), Ordering::Relaxed);
             if let Some(key) = key_term(&word) {
                 let terms = table.entry(key).or_default();
+                // A synonym's forms, unmarked: all of them are another word.
                 for t in spelling_terms(&synonym) {
+                    let t = spellings(&t)[0].to_string();
                     if !terms.contains(&t) {
                         terms.push(t);
                     }
@@ -118,7 +121,10 @@ fn table() -> Rc<Table> {
     // Invalidations sent by transactions committed since are read first.
     // SAFETY: plain catalog-cache maintenance, allowed in a transaction.
     unsafe { pg_sys::AcceptInvalidationMessages() };
-    if let Some(t) = TABLE.with(|t| t.borrow().clone()).filter(|_| !STALE.with(Cell::get)) {
+    if let Some(t) = TABLE
+        .with(|t| t.borrow().clone())
+        .filter(|_| !STALE.with(Cell::get))
+    {
         return t;
     }
     let t = read_table();
@@ -149,8 +155,9 @@ pub fn apply(mut q: ParsedQuery) -> ParsedQuery {
                 continue;
             };
             let own = spelling_terms(&word);
+            let own_terms: Vec<&str> = own.iter().flat_map(|t| spellings(t)).collect();
             let mut members = own.clone();
-            for s in synonyms.iter().filter(|s| !own.contains(s)) {
+            for s in synonyms.iter().filter(|s| !own_terms.contains(&s.as_str())) {
                 let s = other_word(s);
                 if members.len() == MAX_MEMBERS {
                     break;
@@ -169,13 +176,14 @@ pub fn apply(mut q: ParsedQuery) -> ParsedQuery {
 }
 
 /// Replace the clause's one-term alternative spelling `own` (a term or a
-/// group of its terms) by the group of `members`.
+/// group's members, as marked there) by the group of `members`.
 pub fn join_spellings(c: &mut Clause, own: &[String], members: &[String]) {
     let is_own = |a: &Vec<crate::search::tokenize::Token>| {
-        a.len() == 1 && {
-            let s = spellings(&a[0].term);
-            !s.is_empty() && s.iter().all(|t| own.iter().any(|o| o == t))
-        }
+        a.len() == 1
+            && match crate::search::spellings::members(&a[0].term) {
+                Some(m) => m.iter().all(|t| own.iter().any(|o| o == t)),
+                None => own.contains(&a[0].term),
+            }
     };
     let Some(first) = c.alts.iter().position(is_own) else {
         return;
@@ -208,7 +216,7 @@ mod tests {
     fn a_word_and_its_synonyms_become_one_alternative() {
         let mut q = parse("Sessions 끊김");
         assert_eq!(key_term("Sessions").as_deref(), Some("session"));
-        assert_eq!(key_term("세션을").as_deref(), Some("=세션"));
+        assert_eq!(key_term("세션을").as_deref(), Some("any:=세션|~세션"));
         let members = vec!["session".to_string(), "=세션".into(), "세션".into()];
         join_spellings(&mut q.clauses[0], &["session".to_string()], &members);
         assert_eq!(q.clauses[0].alts.len(), 1);
@@ -219,12 +227,16 @@ mod tests {
         let mut members = own.clone();
         members.push("timeout".into());
         join_spellings(&mut q.clauses[0], &own, &members);
-        let terms: Vec<&str> = q.clauses[0].alts.iter().map(|a| a[0].term.as_str()).collect();
+        let terms: Vec<&str> = q.clauses[0]
+            .alts
+            .iter()
+            .map(|a| a[0].term.as_str())
+            .collect();
         assert_eq!(terms[0], "any:=타임아웃|timeout");
         assert!(q.clauses[0].alts.iter().any(|a| a.len() > 1), "{terms:?}");
         // A two-syllable word's stem and bigram are one spelling already.
-        assert_eq!(spelling_terms("세션을"), vec!["=세션", "세션"]);
+        assert_eq!(spelling_terms("세션을"), vec!["=세션", "~세션"]);
         let q = parse("세션을");
-        assert_eq!(q.clauses[0].alts[0][0].term, "any:=세션|세션");
+        assert_eq!(q.clauses[0].alts[0][0].term, "any:=세션|~세션");
     }
 }

@@ -481,13 +481,21 @@ fn hangul_forms(written: &str) -> Vec<Vec<Token>> {
 }
 
 /// A word's one-term forms (a Hangul word's stem and, for two syllables,
-/// its bigram) as one term (`spellings`): an issue holding both scores for
-/// the word once, as one holding either does.
+/// its bigram) as one term (`spellings`): an issue scores for the word
+/// once, by its best form; a bigram alone (the word inside a longer one:
+/// `시작` in `재시작`) counts as another word, below the whole word.
 fn one_spelling(forms: Vec<Vec<Token>>) -> Vec<Vec<Token>> {
     let single: Vec<String> = forms
         .iter()
         .filter(|f| f.len() == 1)
-        .map(|f| f[0].term.clone())
+        .map(|f| {
+            let t = &f[0].term;
+            if t.starts_with(STEM_MARK) {
+                t.clone()
+            } else {
+                crate::search::spellings::other_word(t)
+            }
+        })
         .collect();
     if single.len() < 2 {
         return forms;
@@ -693,8 +701,9 @@ mod tests {
 
     #[test]
     fn query_words_match_in_several_forms() {
-        assert_eq!(forms("연결이"), [["=연결"], ["연결"]]);
-        assert_eq!(forms("깨짐"), [["=깨지"], ["깨지"], ["깨짐"]]);
+        // One-term forms are one spelling of the word (`spellings`).
+        assert_eq!(forms("연결이"), [["any:=연결|~연결"]]);
+        assert_eq!(forms("깨짐"), [["any:=깨지|~깨지|~깨짐"]]);
         assert_eq!(
             forms("배치작업"),
             [

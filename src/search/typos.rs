@@ -99,7 +99,10 @@ fn base_seq() -> i64 {
 /// used: at most `MAX_CORRECTIONS`.
 fn corrections(term: &str, edits: usize) -> Vec<String> {
     let first = term.as_bytes()[0];
-    let (from, to) = ((first as char).to_string(), ((first + 1) as char).to_string());
+    let (from, to) = (
+        (first as char).to_string(),
+        ((first + 1) as char).to_string(),
+    );
     let (shortest, longest) = (term.len().saturating_sub(edits).max(1), term.len() + edits);
     let mut found: Vec<(usize, std::cmp::Reverse<u64>, String)> = Vec::new();
     let what = "looking up words close to a typo";
@@ -107,21 +110,29 @@ fn corrections(term: &str, edits: usize) -> Vec<String> {
         let text = crate::db::builtin(PgBuiltInOids::TEXTOID);
         let int4 = crate::db::builtin(PgBuiltInOids::INT4OID);
         let rows = crate::db::select_kept(
-                &c,
-                CANDIDATES,
-                &[text, text, int4, int4, crate::db::builtin(PgBuiltInOids::INT8OID)],
-                &[
-                    from.into(),
-                    to.into(),
-                    (shortest as i32).into(),
-                    (longest as i32).into(),
-                    base_seq().into(),
-                ],
-                what,
-            );
+            &c,
+            CANDIDATES,
+            &[
+                text,
+                text,
+                int4,
+                int4,
+                crate::db::builtin(PgBuiltInOids::INT8OID),
+            ],
+            &[
+                from.into(),
+                to.into(),
+                (shortest as i32).into(),
+                (longest as i32).into(),
+                base_seq().into(),
+            ],
+            what,
+        );
         for r in rows {
-            let (Some(t), Some(head)) = (r.get::<String>(1).spi_ok(what), r.get::<Vec<u8>>(2).spi_ok(what))
-            else {
+            let (Some(t), Some(head)) = (
+                r.get::<String>(1).spi_ok(what),
+                r.get::<Vec<u8>>(2).spi_ok(what),
+            ) else {
                 continue;
             };
             let d = distance(term.as_bytes(), t.as_bytes(), edits);
@@ -179,7 +190,8 @@ pub fn correct(mut q: ParsedQuery, unknown: &[String], builds: &[u64]) -> Option
     let mut changed = false;
     for c in &mut q.clauses {
         for word in c.words.clone() {
-            let Some((term, edits)) = correctable(&word).filter(|(t, _)| unknown.contains(t)) else {
+            let Some((term, edits)) = correctable(&word).filter(|(t, _)| unknown.contains(t))
+            else {
                 continue;
             };
             let fixes = kept_corrections(&term, edits, builds);
@@ -230,7 +242,11 @@ fn written(typed: &str, term: &str, fix: &str) -> String {
 /// itself.
 fn written_like(typed: &str, term: &str, fix: &str) -> String {
     let typed = typed.to_ascii_lowercase();
-    let same = typed.bytes().zip(term.bytes()).take_while(|(a, b)| a == b).count();
+    let same = typed
+        .bytes()
+        .zip(term.bytes())
+        .take_while(|(a, b)| a == b)
+        .count();
     let (term_end, typed_end) = (&term[same..], &typed[same..]);
     if let Some(stem) = fix.strip_suffix(term_end) {
         let word = format!("{stem}{typed_end}");
@@ -299,7 +315,11 @@ mod tests {
         assert_eq!(distance(b"timout", b"timeout", 1), 1);
         assert_eq!(distance(b"conect", b"connect", 1), 1);
         assert_eq!(distance(b"abc", b"abc", 1), 0);
-        assert_eq!(distance(b"session", b"version", 1), 2, "beyond the limit: limit + 1");
+        assert_eq!(
+            distance(b"session", b"version", 1),
+            2,
+            "beyond the limit: limit + 1"
+        );
         assert_eq!(distance(b"a", b"abcd", 2), 3);
     }
 
@@ -312,7 +332,11 @@ mod tests {
         assert!(correctable("v7x3").is_none());
         assert!(correctable("세션타임").is_none());
         assert_eq!(correctable("Conection"), Some(("conect".into(), 1)));
-        assert_eq!(correctable("restored"), Some(("restor".into(), 1)), "edits by the stem's length");
+        assert_eq!(
+            correctable("restored"),
+            Some(("restor".into(), 1)),
+            "edits by the stem's length"
+        );
     }
 
     #[test]
@@ -322,6 +346,9 @@ mod tests {
         assert_eq!(written_like("deadlcok", "deadlcok", "deadlock"), "deadlock");
         // Where moving the ending gives no word, the issue's own word is used (`written`).
         assert_eq!(written_like("memroy", "memroy", "memori"), "memori");
-        assert_eq!(replace_word("tibero  conection timout", "conection", "connection"), "tibero  connection timout");
+        assert_eq!(
+            replace_word("tibero  conection timout", "conection", "connection"),
+            "tibero  connection timout"
+        );
     }
 }

@@ -235,7 +235,10 @@ pub unsafe fn read_doc_impacts(
     let (length, member_tf) = lexeme_frequencies(datum, &lexemes, weights);
     let mut impacts = vec![0u8; terms.len()];
     for (&(i, other), tf) in of_term.iter().zip(member_tf) {
-        let q = crate::search::spellings::member_impact(crate::search::ranking::impact(tf, length, avg_length), other);
+        let q = crate::search::spellings::member_impact(
+            crate::search::ranking::impact(tf, length, avg_length),
+            other,
+        );
         impacts[i] = impacts[i].max(q);
     }
     impacts
