@@ -88,23 +88,49 @@ pub fn spellings(term: &str) -> Vec<&str> {
 /// and its champion list when it is long enough to have one (as a list
 /// the index stores would).
 pub fn merged(lists: &[(&List, bool)]) -> List {
-    let mut all: Vec<(i64, u8)> = Vec::with_capacity(lists.iter().map(|l| l.0.len()).sum());
+    // Merged two at a time, each pass linear in the issues.
+    let mut all: Vec<(i64, u8)> = Vec::new();
     for &(l, other) in lists {
         let p = l.postings();
-        all.extend(
-            p.docs
-                .into_iter()
-                .zip(p.impacts.into_iter().map(|q| member_impact(q, other))),
-        );
+        let next: Vec<(i64, u8)> = p
+            .docs
+            .into_iter()
+            .zip(p.impacts.into_iter().map(|q| member_impact(q, other)))
+            .collect();
+        all = merge_best(&all, &next);
     }
-    // By issue, best impact first: the first of each issue is kept.
-    all.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
-    all.dedup_by_key(|d| d.0);
     let mut builder = ListBuilder::default();
     for (doc, imp) in all {
         builder.push(doc as u64, imp);
     }
     decode(&builder.finish())
+}
+
+/// Two lists of (issue, impact) ascending by issue, merged: each issue
+/// once, with its best impact.
+fn merge_best(a: &[(i64, u8)], b: &[(i64, u8)]) -> Vec<(i64, u8)> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].0.cmp(&b[j].0) {
+            std::cmp::Ordering::Less => {
+                out.push(a[i]);
+                i += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                out.push(b[j]);
+                j += 1;
+            }
+            std::cmp::Ordering::Equal => {
+                out.push((a[i].0, a[i].1.max(b[j].1)));
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
+    out
 }
 
 #[cfg(test)]
