@@ -127,6 +127,10 @@ class Session:
         return [SearchResult(**r) for r in
                 self._rows("SELECT * FROM ims.search_issues(%s, %s, %s)", (query, product, max_results))]
 
+    def did_you_mean(self, query: str) -> Optional[str]:
+        """The query with its misspelt English words corrected; None when none is."""
+        return self._value("SELECT ims.did_you_mean(%s) AS v", (query,))
+
     def get_user_stats(self, user_id: int) -> dict:
         return self._one("SELECT * FROM ims.get_user_stats(%s)", (user_id,))
 
@@ -210,6 +214,10 @@ class Database:
                       user_id: Optional[int] = None) -> List[SearchResult]:
         with self.session(user_id) as s:
             return s.search_issues(query, product, max_results)
+
+    def did_you_mean(self, query: str, user_id: Optional[int] = None) -> Optional[str]:
+        with self.session(user_id) as s:
+            return s.did_you_mean(query)
 
     def upsert_issues(self, issues: Sequence[dict], session_id: Optional[int] = None,
                       user_id: Optional[int] = None) -> BatchResult:

@@ -54,6 +54,7 @@ def test_crawl_round_trip(db):
         assert (done.status, done.issues_crawled, done.issues_new, done.errors_count) == ("completed", 2, 2, 1)
     hits = db.search_issues("연결 타임아웃", product="OpenFrame", user_id=2)
     assert [h.issue_id for h in hits] == ["PY-1"] and hits[0].rank > 0 and "<b>" in hits[0].snippet
+    assert db.did_you_mean("연결 타임아웃", user_id=2) is None  # nothing to correct
     stats = db.get_user_stats(2)
     assert stats["total_sessions"] >= 1 and stats["total_searches"] >= 1
 
@@ -126,9 +127,11 @@ def test_maintenance_as_admin(admin):
         assert s.search_index_pending() == 0
         s.ensure_partitions(2)
         assert {r["check_name"] for r in s.health()} >= {"daily aggregation"}
+        # PY-2 ("Memory leak in JEUS") is in the index now: a typo of its word is corrected.
+        assert s.did_you_mean("Memory leka").startswith("Memory leak")
     r = admin.delete_old_sessions(None, 3650)
     assert r.deleted_sessions == 0
-    assert admin.test_connection() and "ims_crawler 0.9.0" in admin.get_version()
+    assert admin.test_connection() and "ims_crawler 0.10.0" in admin.get_version()
 
 
 def test_many_end_users_share_one_pool(db):
