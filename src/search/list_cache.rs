@@ -242,8 +242,9 @@ pub fn read(keys: &[String], segment_keys: &[String]) -> Vec<Source> {
     sources
 }
 
-/// Key prefix of a term's whole list, read only when it is small (at most
-/// `SMALL_BYTES`, which every list too short for a champion list is).
+/// Key prefix of a term's whole list, read only when it is small: at most
+/// 64 KB (`ROWS`), which every list too short for a champion list is (at
+/// most `CHAMPIONS` issues of at most 11 bytes).
 const SMALL: &str = "small:";
 
 thread_local! {

@@ -498,7 +498,7 @@ pub fn search_issues(
     let (mut ranked, unknown) = ranked_by(&parsed, &filters, k);
     // Words no issue holds may be typos: searched again with the indexed
     // words closest to them (`typos`).
-    let parsed = match crate::search::typos::correct(parsed.clone(), &unknown.0, &unknown.1) {
+    let parsed = match crate::search::typos::correct(&parsed, &unknown.0, &unknown.1) {
         Some(corrected) => {
             ranked = ranked_by(&corrected, &filters, k).0;
             corrected

@@ -6,7 +6,8 @@
 //! scoring term, `any:` and its member terms joined by `|`. Its posting
 //! list is the union of its members' lists, each issue with the best
 //! impact any member gives it, and its document frequency is the size of
-//! that union: an issue scores once, by the spelling it matches best,
+//! that union (in its champion list, made from the members' champion
+//! lists, their sum): an issue scores once, by the spelling it matches best,
 //! whichever it was written in; a query word with several spellings
 //! counts once toward how many of the words an issue must hold. The
 //! union is made when a search first needs it and kept by the backend
@@ -18,8 +19,9 @@
 use crate::search::list_format::{decode, List, ListBuilder};
 
 const GROUP_MARK: &str = "any:";
-/// Marks a member that is another word for the typed one (a synonym, a
-/// correction), not a form of it: an issue matching only such members
+/// Marks a member that is another word for the typed one (a synonym, or a
+/// Hangul word's bigram alone: the word inside a longer one), not the word
+/// as typed (a correction is what was meant: unmarked): an issue matching only such members
 /// scores `OTHER_WORD_SHARE` of its impact, so issues written the way the
 /// query is rank first at equal weight.
 const OTHER_WORD: char = '~';
@@ -49,7 +51,7 @@ pub fn group_term(members: &[String]) -> String {
     m.sort_unstable();
     m.dedup();
     match m.as_slice() {
-        [one] => one.to_string(),
+        [one] => one.trim_start_matches(OTHER_WORD).to_string(),
         _ => format!("{GROUP_MARK}{}", m.join("|")),
     }
 }

@@ -186,7 +186,11 @@ fn kept_corrections(term: &str, edits: usize, builds: &[u64]) -> Vec<String> {
 /// The query with each correctable word among `unknown` (terms no issue
 /// holds, in the index of `builds`) searched together with its
 /// corrections; None when no word has any.
-pub fn correct(mut q: ParsedQuery, unknown: &[String], builds: &[u64]) -> Option<ParsedQuery> {
+pub fn correct(q: &ParsedQuery, unknown: &[String], builds: &[u64]) -> Option<ParsedQuery> {
+    if unknown.is_empty() {
+        return None;
+    }
+    let mut q = q.clone();
     let mut changed = false;
     for c in &mut q.clauses {
         for word in c.words.clone() {
