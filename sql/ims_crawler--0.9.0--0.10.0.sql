@@ -46,7 +46,7 @@ CREATE TRIGGER trg_search_synonyms_changed
     AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON ims_index.search_synonyms
     FOR EACH STATEMENT EXECUTE FUNCTION ims.search_synonyms_changed();
 COMMENT ON FUNCTION ims.did_you_mean(text) IS
-    'The query with its misspelt English words (4 letters or more, no issue in the search index holds them) corrected to the closest word the index holds (one edit for up to 7 letters, two from 8, the first letter kept); NULL when no word needs it. ims.search_issues already searches such words with their corrections.';
+    'The query with its misspelt English words (a stem of 4 letters or more that no issue in the search index holds) corrected to the closest word the index holds (one edit for stems of up to 7 letters, two from 8, the first letter kept); NULL when no word needs it. ims.search_issues already searches such words with their corrections.';
 COMMENT ON FUNCTION ims.search_synonyms_changed() IS
     'Trigger on ims_index.search_synonyms: every connection reads the synonyms again before its next search.';
 INSERT INTO ims_index.search_synonyms (word, synonym, shipped)

@@ -18,13 +18,24 @@ pub fn seek(list: &[i64], from: usize, target: i64) -> usize {
 
 /// Issues in either list, merged in one pass (no copies of the inputs).
 pub fn merge(a: &[i64], b: &[i64]) -> Vec<i64> {
+    merge_with(a, b, |&d| d, |x, _| x)
+}
+
+/// Two lists ascending by issue (`key`) merged in one pass: an issue in
+/// both once, as `both` makes it of the two.
+pub fn merge_with<T: Copy>(
+    a: &[T],
+    b: &[T],
+    key: impl Fn(&T) -> i64,
+    both: impl Fn(T, T) -> T,
+) -> Vec<T> {
     let mut out = Vec::with_capacity(a.len().max(b.len()));
     let (mut i, mut j) = (0, 0);
     while i < a.len() && j < b.len() {
         if i % 65536 == 0 {
             crate::limits::check_for_interrupts();
         }
-        match a[i].cmp(&b[j]) {
+        match key(&a[i]).cmp(&key(&b[j])) {
             std::cmp::Ordering::Less => {
                 out.push(a[i]);
                 i += 1;
@@ -34,7 +45,7 @@ pub fn merge(a: &[i64], b: &[i64]) -> Vec<i64> {
                 j += 1;
             }
             std::cmp::Ordering::Equal => {
-                out.push(a[i]);
+                out.push(both(a[i], b[j]));
                 i += 1;
                 j += 1;
             }

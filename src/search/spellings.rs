@@ -99,40 +99,14 @@ pub fn merged(lists: &[(&List, bool)]) -> List {
             .into_iter()
             .zip(p.impacts.into_iter().map(|q| member_impact(q, other)))
             .collect();
-        all = merge_best(&all, &next);
+        // Each issue once, with its best impact.
+        all = crate::search::doc_sets::merge_with(&all, &next, |d| d.0, |x, y| (x.0, x.1.max(y.1)));
     }
     let mut builder = ListBuilder::default();
     for (doc, imp) in all {
         builder.push(doc as u64, imp);
     }
     decode(&builder.finish())
-}
-
-/// Two lists of (issue, impact) ascending by issue, merged: each issue
-/// once, with its best impact.
-fn merge_best(a: &[(i64, u8)], b: &[(i64, u8)]) -> Vec<(i64, u8)> {
-    let mut out = Vec::with_capacity(a.len() + b.len());
-    let (mut i, mut j) = (0, 0);
-    while i < a.len() && j < b.len() {
-        match a[i].0.cmp(&b[j].0) {
-            std::cmp::Ordering::Less => {
-                out.push(a[i]);
-                i += 1;
-            }
-            std::cmp::Ordering::Greater => {
-                out.push(b[j]);
-                j += 1;
-            }
-            std::cmp::Ordering::Equal => {
-                out.push((a[i].0, a[i].1.max(b[j].1)));
-                i += 1;
-                j += 1;
-            }
-        }
-    }
-    out.extend_from_slice(&a[i..]);
-    out.extend_from_slice(&b[j..]);
-    out
 }
 
 #[cfg(test)]
