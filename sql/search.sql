@@ -216,6 +216,17 @@ SELECT DISTINCT x.w, x.s, true
     ('권한', 'permission'), ('인증', 'authentication'), ('설치', 'install'), ('기동', 'startup'),
     ('종료', 'shutdown'), ('접속', 'connection'), ('연결', 'connection'), ('접속', '연결'),
     ('암호', 'password'), ('비밀번호', 'password'), ('암호', '비밀번호'), ('설정', 'configuration'),
-    ('재시작', 'restart'), ('재기동', 'restart'), ('재시작', '재기동'), ('느림', 'slow'), ('복제', 'replication')
+    ('재시작', 'restart'), ('재기동', 'restart'), ('재시작', '재기동'), ('느림', 'slow'), ('복제', 'replication'),
+    -- 0.11.0: more loanwords
+    ('매니지드', 'managed'), ('도메인', 'domain'), ('데이터소스', 'datasource'), ('커널', 'kernel'),
+    ('파라미터', 'parameter'), ('디스크', 'disk'), ('네트워크', 'network'), ('계정', 'account'),
+    ('방화벽', 'firewall'), ('모니터링', 'monitoring'), ('라이브러리', 'library'), ('플러그인', 'plugin'),
+    -- 0.11.0: symptoms as people say them (any form of the verb: 죽어요 is
+    -- also 죽었어요, 죽어버려요) and the words issues write for them
+    ('죽어요', '다운'), ('죽어요', 'crash'), ('죽어요', 'down'), ('죽어요', '종료'), ('다운', 'crash'),
+    ('다운', 'down'), ('뻗어요', '다운'), ('뻗어요', 'hang'), ('먹통', 'hang'), ('먹통', '멈춤'), ('멈춤', 'hang'),
+    ('멈춤', 'freeze'), ('멈춤', '중단'), ('느림', '지연'), ('느림', '저하'), ('느림', 'delay'), ('지연', 'delay'),
+    ('올라가요', '기동'), ('올라가요', 'startup'), ('기동', 'boot'), ('끊김', 'disconnect'), ('끊김', '단절'),
+    ('튕김', '끊김'), ('깨짐', 'garbled')
   ) AS g(a, b),
   LATERAL (VALUES (g.a, g.b), (g.b, g.a)) AS x(w, s);

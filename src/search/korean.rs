@@ -221,7 +221,9 @@ pub fn stem(word: &str) -> String {
     }
     let stem = match strip_particle(&syllables) {
         Some(mut rest) => {
-            drop_verbaliser(&mut rest); // 는/은/을 also end verbs: 급증하는
+            // 는/은/을 also end verbs: 급증하는, 느려지는
+            drop_auxiliary(&mut rest);
+            drop_verbaliser(&mut rest);
             rest
         }
         None => strip_ending(&syllables).unwrap_or(syllables),
@@ -266,8 +268,15 @@ fn strip_particle(syllables: &[char]) -> Option<Vec<char>> {
 /// The stem without its ending: the longest ending that applies, then the
 /// past tense and contractions undone, then 하/되 after a noun dropped.
 fn strip_ending(syllables: &[char]) -> Option<Vec<char>> {
-    let (mut stem, contracted) = longest_ending(syllables)?;
-    let fused = undo_past_and_contraction(&mut stem, contracted);
+    let (mut stem, mut contracted) = longest_ending(syllables)?;
+    // 있 after a connective is the auxiliary of a state (멈춰있어요), not
+    // a past tense: it goes, and the connective's contraction is undone.
+    if stem.len() >= 3 && stem.last() == Some(&'있') && ends_in_connective(&stem[..stem.len() - 1]) {
+        stem.pop();
+        contracted = true;
+    }
+    let mut fused = undo_past_and_contraction(&mut stem, contracted);
+    fused |= drop_auxiliary(&mut stem);
     // A one-syllable stem of a two-syllable word only where the stem is
     // clearly verbal: a final only verbs have (않고), a contraction, past
     // tense or fused ending undone (돼요 → 되, 떠요 → 뜨, 된다 → 되), 되/하
@@ -286,6 +295,28 @@ fn strip_ending(syllables: &[char]) -> Option<Vec<char>> {
     }
     drop_verbaliser(&mut stem);
     Some(stem)
+}
+
+/// Whether the stem ends in a connective 어/아/여, alone (없어) or
+/// contracted into the syllable before (느려, 멈춰, 꺼).
+fn ends_in_connective(stem: &[char]) -> bool {
+    stem.len() >= 2 && stem.last().and_then(|&c| jamo(c)).is_some_and(is_contracted)
+}
+
+/// An auxiliary verb after a connective, which only colours the verb
+/// before it: 지다 (becoming: 느려지 → 느리, 없어지 → 없) and 버리다
+/// (completely: 죽어버리 → 죽). Returns whether it changed the stem.
+fn drop_auxiliary(stem: &mut Vec<char>) -> bool {
+    for aux in ["지", "버리"] {
+        if let Some(keep) = ends_with(stem, aux) {
+            if ends_in_connective(&stem[..keep]) {
+                stem.truncate(keep);
+                undo_past_and_contraction(stem, true);
+                return true;
+            }
+        }
+    }
+    false
 }
 
 /// 하다/되다 after a noun of two or more syllables: 급증하 → 급증.
@@ -311,6 +342,9 @@ fn longest_ending(syllables: &[char]) -> Option<(Vec<char>, bool)> {
             if *e == "면" && syllables[keep - 1] == '화' {
                 continue; // 화면 (screen)
             }
+            if *e == "나요" && ends_in_connective(&syllables[..keep]) {
+                continue; // 늘어나요: 늘어나 + 요
+            }
             let contracted = e.starts_with(['어', '아', '여']);
             consider(2 * (n - keep), syllables[..keep].to_vec(), contracted);
         }
@@ -320,6 +354,13 @@ fn longest_ending(syllables: &[char]) -> Option<(Vec<char>, bool)> {
             if jamo(syllables[keep - 1]).is_some_and(is_contracted) {
                 consider(2 * (n - keep), syllables[..keep].to_vec(), true);
             }
+        }
+    }
+    // 요 after a stem in ㅏ/ㅓ that absorbed 아/어 whole (올라가요, 늘어나요):
+    // only in longer words, two-syllable nouns end so (가요).
+    if let Some(keep) = ends_with(syllables, "요").filter(|&k| k >= 2) {
+        if jamo(syllables[keep - 1]).is_some_and(|j| j.t == T_NONE && matches!(j.v, V_A | V_EO)) {
+            consider(2, syllables[..keep].to_vec(), false);
         }
     }
     // ㅂ니다 / ㅂ니까 fused into the stem's last syllable: 깨집니다 → 깨지.
@@ -480,6 +521,28 @@ mod tests {
         assert_eq!(s("할까요"), "하");
         assert_eq!(s("느리잖아요"), "느리");
         assert_eq!(s("커서"), "커서"); // cursor, not 크 + 어서
+    }
+
+    #[test]
+    fn auxiliary_verbs_and_absorbed_endings() {
+        for w in ["느려졌어요", "느려짐", "느려지는", "느려요", "느림"] {
+            assert_eq!(s(w), "느리", "{w}");
+        }
+        for w in ["죽어버려요", "죽어버렸어요", "죽었어요", "죽어요"] {
+            assert_eq!(s(w), "죽", "{w}");
+        }
+        assert_eq!(s("멈춰있어요"), "멈추");
+        assert_eq!(s("멈춰버려요"), "멈추");
+        assert_eq!(s("없어졌어요"), "없");
+        assert_eq!(s("만들어지지"), "만들");
+        for w in ["올라가요", "올라가는", "올라가지"] {
+            assert_eq!(s(w), "올라가", "{w}");
+        }
+        assert_eq!(s("늘어나요"), "늘어나");
+        // Two syllables stay: a stem of its own (꺼지다, 켜지다) or a noun.
+        assert_eq!(s("꺼져요"), "꺼지");
+        assert_eq!(s("가요"), "가요");
+        assert_eq!(s("되나요"), "되");
     }
 
     #[test]

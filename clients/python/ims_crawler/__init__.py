@@ -25,4 +25,4 @@ __all__ = [
     "ImsError", "InvalidInput", "NotFound", "PermissionDenied", "LimitExceeded", "ReadOnly", "QueryCanceled",
     "map_error",
 ]
-__version__ = "0.10.0"
+__version__ = "0.11.0"

@@ -131,7 +131,7 @@ def test_maintenance_as_admin(admin):
         assert s.did_you_mean("Memory leka").startswith("Memory leak")
     r = admin.delete_old_sessions(None, 3650)
     assert r.deleted_sessions == 0
-    assert admin.test_connection() and "ims_crawler 0.10.0" in admin.get_version()
+    assert admin.test_connection() and "ims_crawler 0.11.0" in admin.get_version()
 
 
 def test_many_end_users_share_one_pool(db):

@@ -55,6 +55,10 @@ UNION ALL
 SELECT 'view ' || c.relname || ' ' || md5(pg_get_viewdef(c.oid))
   FROM pg_class c WHERE c.relnamespace IN ('ims'::regnamespace, 'ims_index'::regnamespace) AND c.relkind IN ('v', 'm')
 UNION ALL
+-- The shipped search synonyms are part of what an install brings.
+SELECT 'synonym ' || word || ' ' || synonym
+  FROM ims_index.search_synonyms WHERE shipped
+UNION ALL
 SELECT 'member ' || pg_describe_object(d.classid, d.objid, d.objsubid)
   FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
  WHERE e.extname = 'ims_crawler' AND d.deptype = 'e'

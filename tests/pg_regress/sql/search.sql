@@ -189,6 +189,12 @@ INSERT INTO judgements (query, product, expected, within, class) VALUES
   ('라이선스 만료되면 서버가 안 떠요?', NULL, 'R-35', 1, 'question'),
   ('혹시 타임아웃 설정 어떻게 바꾸나요', NULL, 'R-37', 1, 'question'),
   ('스케줄러가 작업을 계속 시작 안 해요', NULL, 'R-36', 1, 'question'),
+  -- auxiliary verbs, and symptoms as said (0.11.0): 느려지다 is 느리다,
+  -- 먹통 is 멈춤, a server that 안 올라가요 does not 기동, 느리다 is 지연
+  ('조회가 예전보다 느려졌어요', NULL, 'R-51', 3, 'question'),
+  ('업로드하면 서버가 먹통이에요', NULL, 'R-50', 1, 'question'),
+  ('TJES 서버가 안 올라가요', NULL, 'R-01', 1, 'question'),
+  ('트랜잭션 응답이 너무 느려졌어요', NULL, 'R-53', 1, 'question'),
   ('한글 깨짐', NULL, 'R-31', 3, 'inflection'),
   ('깨짐', NULL, 'R-32', 3, 'inflection'),
   ('깨지는 문자', NULL, 'R-32', 1, 'inflection'),
@@ -321,6 +327,9 @@ SELECT issue_id FROM ims.search_issues('TPECLOSE', NULL, 5) ORDER BY 1;
 DELETE FROM ims_index.search_synonyms WHERE word = 'TPECLOSE';
 SELECT issue_id FROM ims.search_issues('TPECLOSE', NULL, 5) ORDER BY 1;
 INSERT INTO ims_index.search_synonyms (word, synonym) VALUES ('two words', 'x');
+-- Spoken symptoms (0.11.0): any form of the verb finds the written word.
+SELECT issue_id, title FROM ims.search_issues('서버가 먹통이 돼버렸어요', NULL, 1);
+SELECT issue_id, title FROM ims.search_issues('TJES 서버가 안 올라가요', NULL, 1);
 
 SELECT ims.to_search_query('배치가 중단된 경우');
 -- product: and the product argument agree
