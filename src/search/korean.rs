@@ -271,7 +271,8 @@ fn strip_ending(syllables: &[char]) -> Option<Vec<char>> {
     let (mut stem, mut contracted) = longest_ending(syllables)?;
     // 있 after a connective is the auxiliary of a state (멈춰있어요), not
     // a past tense: it goes, and the connective's contraction is undone.
-    if stem.len() >= 3 && stem.last() == Some(&'있') && ends_in_connective(&stem[..stem.len() - 1]) {
+    if stem.len() >= 3 && stem.last() == Some(&'있') && ends_in_connective(&stem[..stem.len() - 1])
+    {
         stem.pop();
         contracted = true;
     }
@@ -300,7 +301,11 @@ fn strip_ending(syllables: &[char]) -> Option<Vec<char>> {
 /// Whether the stem ends in a connective 어/아/여, alone (없어) or
 /// contracted into the syllable before (느려, 멈춰, 꺼).
 fn ends_in_connective(stem: &[char]) -> bool {
-    stem.len() >= 2 && stem.last().and_then(|&c| jamo(c)).is_some_and(is_contracted)
+    stem.len() >= 2
+        && stem
+            .last()
+            .and_then(|&c| jamo(c))
+            .is_some_and(is_contracted)
 }
 
 /// An auxiliary verb after a connective, which only colours the verb

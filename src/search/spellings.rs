@@ -90,7 +90,12 @@ pub fn spellings(term: &str) -> Vec<&str> {
 /// and its champion list when it is long enough to have one (as a list
 /// the index stores would).
 pub fn merged(lists: &[(&List, bool)]) -> List {
-    // Merged two at a time, each pass linear in the issues.
+    let plain: Vec<&List> = lists.iter().map(|&(l, _)| l).collect();
+    if let Some(union) = List::union_as_bytes(&plain, |i, q| member_impact(q, lists[i].1)) {
+        return union;
+    }
+    // Sparse over a long range: merged two at a time, each pass linear in
+    // the issues.
     let mut all: Vec<(i64, u8)> = Vec::new();
     for &(l, other) in lists {
         let p = l.postings();
@@ -150,5 +155,63 @@ mod tests {
             vec![10, 200, 72, 3],
             "another word's impact is discounted"
         );
+    }
+
+    /// Every stored form (sparse, dense bitmap, one byte per issue) and
+    /// both ways of merging (one byte per issue_pk over a short range,
+    /// pairwise over a long one) give the same union.
+    #[test]
+    fn merging_agrees_for_every_list_form() {
+        let mut seed = 7u64;
+        let mut next = move |n: u64| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) % n
+        };
+        let mut make = |every: u64, from: u64, to: u64| {
+            let mut docs: Vec<(u64, u8)> = Vec::new();
+            for d in from..to {
+                if next(every) == 0 {
+                    docs.push((d, 1 + next(254) as u8));
+                }
+            }
+            docs
+        };
+        let bytes = make(2, 1000, 5000); // half the issue_pks: one byte each
+        let dense = make(6, 3000, 9000); // a sixth: a bitmap
+        let sparse = make(40, 0, 12000); // a 40th: sparse
+        let far = vec![(10_000_000, 9), (20_000_000, 8)];
+        let forms = [list(&bytes), list(&dense), list(&sparse), list(&far)];
+        assert!(matches!(forms[0], List::Bytes(_)) && matches!(forms[1], List::Dense(_)));
+        assert!(matches!(forms[2], List::Sparse(_)));
+        for (members, other) in [
+            (&[0, 1, 2][..], &[false, true, false][..]),
+            (&[0, 1, 2, 3][..], &[true, false, false, true][..]),
+        ] {
+            let mut want = std::collections::BTreeMap::new();
+            for (&m, &o) in members.iter().zip(other) {
+                for &(d, q) in [&bytes, &dense, &sparse, &far][m] {
+                    let q = member_impact(q, o);
+                    let best = want.entry(d as i64).or_insert(q);
+                    *best = (*best).max(q);
+                }
+            }
+            let lists: Vec<(&List, bool)> = members
+                .iter()
+                .zip(other)
+                .map(|(&m, &o)| (&forms[m], o))
+                .collect();
+            let got = merged(&lists);
+            assert_eq!(
+                matches!(got, List::Bytes(_)),
+                members.len() == 3,
+                "short range: one byte per issue"
+            );
+            let p = got.postings();
+            assert_eq!(got.len(), want.len());
+            assert_eq!(p.docs, want.keys().copied().collect::<Vec<_>>());
+            assert_eq!(p.impacts, want.values().copied().collect::<Vec<_>>());
+        }
     }
 }
