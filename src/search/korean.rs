@@ -299,13 +299,14 @@ fn strip_ending(syllables: &[char]) -> Option<Vec<char>> {
 }
 
 /// Whether the stem ends in a connective 어/아/여, alone (없어) or
-/// contracted into the syllable before (느려, 멈춰, 꺼).
+/// contracted into the syllable before (느려, 멈춰, 꺼): never with a final
+/// (편지, 현지 are nouns).
 fn ends_in_connective(stem: &[char]) -> bool {
     stem.len() >= 2
         && stem
             .last()
             .and_then(|&c| jamo(c))
-            .is_some_and(is_contracted)
+            .is_some_and(|j| j.t == T_NONE && is_contracted(j))
 }
 
 /// An auxiliary verb after a connective, which only colours the verb
@@ -548,6 +549,7 @@ mod tests {
         assert_eq!(s("꺼져요"), "꺼지");
         assert_eq!(s("가요"), "가요");
         assert_eq!(s("되나요"), "되");
+        assert_eq!(s("연애편지를"), "연애편지"); // a noun, not 편 + 어지다
     }
 
     #[test]
