@@ -21,7 +21,9 @@ use pgrx::prelude::*;
 
 use crate::errors::SpiOk;
 use crate::search::query::{Clause, ParsedQuery};
-use crate::search::spellings::{group_term, members, other_word, spellings, MAX_MEMBERS};
+use crate::search::spellings::{
+    group_term, members, other_word, spellings, weighted_spellings, MAX_MEMBERS,
+};
 use crate::search::tokenize::query_forms;
 
 /// By a word's term, the terms of its synonyms.
@@ -54,12 +56,18 @@ unsafe extern "C-unwind" fn forget(_arg: pg_sys::Datum, relid: pg_sys::Oid) {
 }
 
 /// The term a word is known by: its first one-term form (a Latin word's
-/// stem, a Hangul word's marked stem, a code whole).
+/// stem, a Hangul word's marked stem, a code whole). Of a spelling group
+/// (a short Hangul word's stem and bigram), the stem: the bigram is the
+/// form as written (`느림`, `느린`), the stem what they share (`=느리`).
 pub fn key_term(word: &str) -> Option<String> {
-    query_forms(word)
-        .into_iter()
-        .find(|f| f.len() == 1)
-        .map(|f| f[0].term.clone())
+    let form = query_forms(word).into_iter().find(|f| f.len() == 1)?;
+    let term = &form[0].term;
+    Some(
+        weighted_spellings(term)
+            .into_iter()
+            .find(|&(_, other)| !other)
+            .map_or_else(|| term.clone(), |(t, _)| t.to_string()),
+    )
 }
 
 /// Every one-term form of a word (a group's members, as marked there):
@@ -216,7 +224,11 @@ mod tests {
     fn a_word_and_its_synonyms_become_one_alternative() {
         let mut q = parse("Sessions 끊김");
         assert_eq!(key_term("Sessions").as_deref(), Some("session"));
-        assert_eq!(key_term("세션을").as_deref(), Some("any:=세션|~세션"));
+        assert_eq!(key_term("세션을").as_deref(), Some("=세션"));
+        // Every form of a verb finds its rows: the key is the stem.
+        for w in ["느림", "느린", "느려요", "느려졌어요"] {
+            assert_eq!(key_term(w).as_deref(), Some("=느리"), "{w}");
+        }
         let members = vec!["session".to_string(), "=세션".into(), "세션".into()];
         join_spellings(&mut q.clauses[0], &["session".to_string()], &members);
         assert_eq!(q.clauses[0].alts.len(), 1);
