@@ -2,7 +2,8 @@
 //! jamo of the last syllables. It removes one particle (`설정이` → `설정`)
 //! or one verb/adjective ending (`깨집니다`, `깨짐`, `깨져서`, `깨지는` →
 //! `깨지`), undoes the past tense and vowel contractions that endings fuse
-//! into the stem (`급증했습니다` → `급증하`), and drops the verbalisers
+//! into the stem (`급증했습니다` → `급증하`), drops an auxiliary verb after
+//! a connective (`느려지` → `느리`, `죽어버리` → `죽`) and the verbalisers
 //! 하다/되다 after a noun (`급증하` → `급증`, `만료되어` → `만료`).
 //!
 //! The stem does not have to be a dictionary word: index and query apply

@@ -183,9 +183,14 @@ impl List {
         }
         let mut bytes = vec![0u8; range];
         let mut put = |doc: i64, q: u8| {
-            // Impacts are at most 254 (see `ranking`).
-            let b = &mut bytes[(doc - lo) as usize];
-            *b = (*b).max(q.saturating_add(1));
+            // A damaged list's issue outside the range is left out.
+            if let Some(b) = usize::try_from(doc.wrapping_sub(lo))
+                .ok()
+                .and_then(|at| bytes.get_mut(at))
+            {
+                // Impacts are at most 254 (see `ranking`).
+                *b = (*b).max(q.saturating_add(1));
+            }
         };
         for (i, l) in lists.iter().enumerate() {
             match l {

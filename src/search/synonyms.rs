@@ -4,9 +4,9 @@
 //! extension ships and an administrator's own): a query word with
 //! synonyms is searched as one spelling group (`spellings`) of the word
 //! and its synonyms, so an issue scores once by whichever spelling it
-//! holds. Rows are matched by term, as the index knows words (`Sessions`
-//! and `세션을` find the rows of `session` and `세션`). Quoted phrases and
-//! exclusions are searched as typed.
+//! holds. Rows are matched by stem, as the index knows words (`Sessions`
+//! and `세션을` find the rows of `session` and `세션`, `느려요` the row of
+//! `느림`). Quoted phrases and exclusions are searched as typed.
 //!
 //! Each backend reads the table once and keeps it until it changes: a
 //! statement trigger on the table sends a relcache invalidation, which
