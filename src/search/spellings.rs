@@ -16,7 +16,7 @@
 //! No term holds `:` or `|` (the tokenizer splits there), so a group's
 //! term cannot be mistaken for a word.
 
-use crate::search::list_format::{decode, List, ListBuilder};
+use crate::search::list_format::{List, Postings};
 
 const GROUP_MARK: &str = "any:";
 /// Marks a member that is another word for the typed one (a synonym, or a
@@ -86,9 +86,9 @@ pub fn spellings(term: &str) -> Vec<&str> {
         .collect()
 }
 
-/// A group's posting list from its members' (absent members are empty),
-/// and its champion list when it is long enough to have one (as a list
-/// the index stores would).
+/// A group's posting list from its members' (absent members are empty):
+/// each issue once, with its best impact (its champion list is made in
+/// `list_cache` from the members' champion lists).
 pub fn merged(lists: &[(&List, bool)]) -> List {
     let plain: Vec<&List> = lists.iter().map(|&(l, _)| l).collect();
     if let Some(union) = List::union_as_bytes(&plain, |i, q| member_impact(q, lists[i].1)) {
@@ -107,16 +107,14 @@ pub fn merged(lists: &[(&List, bool)]) -> List {
         // Each issue once, with its best impact.
         all = crate::search::doc_sets::merge_with(&all, &next, |d| d.0, |x, y| (x.0, x.1.max(y.1)));
     }
-    let mut builder = ListBuilder::default();
-    for (doc, imp) in all {
-        builder.push(doc as u64, imp);
-    }
-    decode(&builder.finish())
+    let (docs, impacts) = all.into_iter().unzip();
+    List::Sparse(Postings { docs, impacts })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::search::list_format::{decode, ListBuilder};
 
     fn list(docs: &[(u64, u8)]) -> List {
         let mut b = ListBuilder::default();
